@@ -1,0 +1,50 @@
+# Two commands do everything on a fresh machine:
+#   make demo   sample exports → pipeline → published site (data/site/index.html)
+#   make test   the whole test suite, incl. end-to-end and headless-Chromium tests
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SEED ?= 20220824
+
+.PHONY: demo test test-fast install system-deps ui bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $(STAMP)
+	@echo "installed the project into $(VENV)"
+
+install: $(STAMP)
+
+# Headless Chromium, CJK fonts (the pages are Chinese) and strace (the no-network test).
+system-deps:
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi 'cjk\|wenquanyi' || ! command -v strace >/dev/null; then \
+	  echo "installing chromium, fonts-noto-cjk, strace with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk strace util-linux >/dev/null; \
+	else echo "system packages present: chromium, CJK fonts, strace"; fi
+
+demo: $(STAMP)
+	@if [ ! -d data/inbox ]; then $(BIN)/zhifa sample --out data/inbox --seed $(SEED); \
+	else echo "using the existing inbox data/inbox (delete it to regenerate the sample)"; fi
+	$(BIN)/zhifa run --inbox data/inbox --workdir data
+	@echo "open data/site/index.html"
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "slow or browser or not (slow or browser)" --durations=15
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+ui: $(STAMP)
+	DAGSTER_HOME=$(CURDIR)/data/dagster ZHIFA_INBOX=$(CURDIR)/data/inbox ZHIFA_WORKDIR=$(CURDIR)/data \
+	  $(BIN)/dagster dev -m pipelines.definitions
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf data dbt/target dbt/logs .pytest_cache

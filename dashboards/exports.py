@@ -1,0 +1,116 @@
+"""The CSV downloads of contract §6, written from the marts.
+
+Encoding decision: UTF-8 **with BOM** (``utf-8-sig``). Excel on Chinese Windows opens a
+BOM-less UTF-8 csv as GBK and shows mojibake; with the BOM it opens correctly, and
+polars, pandas, DuckDB and ``csv`` with ``encoding="utf-8-sig"`` all read the header
+cleanly. Line ends are ``\\n``; NULL is an empty field; dates are ``YYYY-MM-DD``;
+whole-number values are written without ``.0``. Rows are sorted, so the same warehouse
+gives byte-identical files.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from .warehouse import Warehouse
+
+ENCODING = "utf-8-sig"
+
+
+@dataclass(frozen=True)
+class Download:
+    file: str            # path under the site, e.g. data/township_daily.csv
+    mart: str
+    columns: tuple[str, ...]
+    order_by: tuple[str, ...]
+    title: str
+    description: str
+    required: bool = True
+
+
+# Column lists exactly as contract §6, in that order.
+DOWNLOADS: tuple[Download, ...] = (
+    Download(
+        "data/township_daily.csv", "fct_township_daily",
+        ("township_code", "township_name", "date", "indicator", "breakdown", "value"),
+        ("township_code", "date", "indicator", "breakdown"),
+        "镇街每日指标",
+        "每个镇街、每天、每个指标及分项一行；合计行 breakdown 为 all；值可加总（件数，或罚没金额的元）。",
+    ),
+    Download(
+        "data/campaigns.csv", "mart_campaigns",
+        ("township_code", "campaign", "target_type", "targets_checked", "inspections",
+         "hazards_found", "hazards_accepted", "banned"),
+        ("township_code", "campaign", "target_type"),
+        "专项行动",
+        "每个专项行动按检查对象类型一行（含 all 合计）：检查对象数（不重复检查对象编码）、检查次数、隐患、整改验收、依法取缔对象数。",
+    ),
+    Download(
+        "data/grid_colors.csv", "mart_grid_colors",
+        ("grid_code", "grid_name", "township_code", "window_start", "window_end",
+         "population", "penalties", "petitions_disputes", "valid_alarms", "score", "color"),
+        ("township_code", "grid_code"),
+        "五色图",
+        "每个微网格在截至日前56天内的行政处罚、信访矛调、有效警情、综合得分与颜色。",
+    ),
+    Download(
+        "data/ingest_report.csv", "mart_ingest_report",
+        ("source", "file", "rows_read", "rows_loaded", "rows_quarantined", "rows_superseded"),
+        ("source", "file"),
+        "导入报告",
+        "每个导出文件一行：读取行数 = 入库 + 隔离 + 被新版本替代。",
+    ),
+    # Extension (contract §6 allows them): the full quarantine list the quality page samples.
+    Download(
+        "data/quarantine.csv", "mart_quarantine",
+        ("source", "file", "sheet", "row_number", "record_key", "reason", "detail"),
+        ("source", "file", "row_number", "record_key"),
+        "隔离记录",
+        "未入库的行及原因（个人信息已脱敏）。",
+        required=False,
+    ),
+)
+
+
+def _cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        if v.is_integer():
+            return str(int(v))
+        return repr(round(v, 6))
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+def write_csv(path: Path, header: list[str] | tuple[str, ...], rows: list[tuple]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding=ENCODING, newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        for r in rows:
+            w.writerow([_cell(v) for v in r])
+
+
+def write_downloads(wh: Warehouse, out_dir: Path) -> list[Path]:
+    written = []
+    for d in DOWNLOADS:
+        if not d.required and not wh.has(d.mart):
+            continue
+        cols = ", ".join(f'"{c}"' for c in d.columns)
+        order = ", ".join(f'"{c}"' for c in d.order_by)
+        _, rows = wh.tuples(f"select {cols} from {wh.table(d.mart)} order by {order}")
+        path = out_dir / d.file
+        write_csv(path, d.columns, rows)
+        written.append(path)
+    return written

@@ -1,0 +1,1 @@
+"""One module per page: ``FILE``, ``NAV`` (menu label) and ``build(ctx) -> html``."""

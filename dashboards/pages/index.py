@@ -1,0 +1,232 @@
+"""首页: headline KPIs per township, one-visit and alarm-trend charts, campaigns."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .. import charts, metrics
+
+if TYPE_CHECKING:
+    from ..site import SiteContext, Town
+
+FILE = "index.html"
+NAV = "概览"
+CHART_WEEKS = 52
+
+
+@dataclass(frozen=True)
+class Kpi:
+    indicator: str
+    better: str | None = None        # 'up' | 'down': colours the change; None: neutral
+    share_of: str | None = None      # show the share of this indicator too
+
+
+KPIS = (
+    Kpi("one_visit_inspections", better="up", share_of="inspections"),
+    Kpi("valid_alarms", better="down"),
+    Kpi("cases_filed"),
+    Kpi("first_violation_notices"),
+    Kpi("service_in_lieu"),
+)
+
+
+@dataclass(frozen=True)
+class AlarmHeadline:
+    """A 警情细类 whose reduction the town reports (seed article: 非法捕捞, 5–6月, −68.3%)."""
+    township_name: str
+    subcategory: str
+    months: tuple[int, int]
+
+
+ALARM_HEADLINES = (AlarmHeadline("义桥镇", "非法捕捞", (5, 6)),)
+CAMPAIGN_TARGETS = ("企业", "沿街商铺", "出租房", "其他")
+
+
+# ---------------------------------------------------------------- queries
+
+def _sums(ctx: "SiteContext", town: str, names: list[str], start: dt.date, end: dt.date,
+          breakdown: str = "all") -> dict[str, float]:
+    fct = ctx.wh.table("fct_township_daily")
+    ph = ", ".join("?" for _ in names)
+    rows = ctx.wh.tuples(
+        f"select indicator, sum(value) from {fct} where township_code = ? and breakdown = ? "
+        f"and indicator in ({ph}) and date between ? and ? group by indicator",
+        [town, breakdown, *names, start, end])[1]
+    out = {n: 0.0 for n in names}
+    out.update({k: float(v or 0) for k, v in rows})
+    return out
+
+
+def _weeks(as_of: dt.date) -> list[dt.date]:
+    """The last CHART_WEEKS complete Monday–Sunday weeks (a partial week would read as a dip)."""
+    last_monday, _ = metrics.last_full_week(as_of)
+    return [last_monday - dt.timedelta(weeks=k) for k in range(CHART_WEEKS - 1, -1, -1)]
+
+
+def _weekly_fct(ctx: "SiteContext", indicator: str, breakdown: str, first: dt.date,
+                last: dt.date) -> dict[tuple[str, dt.date], float]:
+    fct = ctx.wh.table("fct_township_daily")
+    rows = ctx.wh.tuples(
+        f"select township_code, cast(date_trunc('week', date) as date), sum(value) from {fct} "
+        f"where indicator = ? and breakdown = ? and date between ? and ? group by 1, 2",
+        [indicator, breakdown, first, last])[1]
+    return {(t, w): float(v or 0) for t, w, v in rows}
+
+
+def one_visit_series(ctx: "SiteContext") -> tuple[list[dict], str]:
+    weeks = _weeks(ctx.as_of)
+    first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
+    if ctx.wh.has("mart_one_visit_weekly"):
+        rows = ctx.wh.tuples(
+            f"select township_code, cast(week_start as date), inspections, one_visit_inspections "
+            f"from {ctx.wh.table('mart_one_visit_weekly')} "
+            f"where target_type = 'all' and week_start between ? and ?", [first, weeks[-1]])[1]
+        insp = {(t, w): float(i or 0) for t, w, i, _ in rows}
+        ov = {(t, w): float(o or 0) for t, w, _, o in rows}
+        source = "mart_one_visit_weekly"
+    else:
+        insp = _weekly_fct(ctx, "inspections", "all", first, last)
+        ov = _weekly_fct(ctx, "one_visit_inspections", "all", first, last)
+        source = "fct_township_daily"
+    series = []
+    for town in ctx.towns:
+        o = [ov.get((town.code, w), 0.0) for w in weeks]
+        i = [insp.get((town.code, w), 0.0) for w in weeks]
+        series.append({"name": town.name, "weeks": [w.isoformat() for w in weeks],
+                       "one_visit": o, "share": [oo / ii if ii else None for oo, ii in zip(o, i)]})
+    return series, source
+
+
+def alarm_series(ctx: "SiteContext", town: "Town", subcategory: str = "all") -> dict[str, list]:
+    weeks = _weeks(ctx.as_of)
+    if ctx.wh.has("mart_alarm_trends_weekly"):
+        rows = ctx.wh.tuples(
+            f"select cast(week_start as date), valid_alarms, valid_alarms_last_year "
+            f"from {ctx.wh.table('mart_alarm_trends_weekly')} "
+            f"where township_code = ? and alarm_subcategory = ? and week_start between ? and ?",
+            [town.code, subcategory, weeks[0], weeks[-1]])[1]
+        now = {w: float(v or 0) for w, v, _ in rows}
+        before = {w: float(p or 0) for w, _, p in rows}
+        return {"weeks": [w.isoformat() for w in weeks],
+                "now": [now.get(w, 0.0) for w in weeks],
+                "before": [before.get(w, 0.0) for w in weeks]}
+    # Fallback: same ISO week a year earlier, from the daily facts.
+    prev = [metrics.same_iso_week_last_year(w)[0] for w in weeks]
+    bd = subcategory
+    counts = _weekly_fct(ctx, "valid_alarms", bd, min(prev), weeks[-1] + dt.timedelta(days=6))
+    return {"weeks": [w.isoformat() for w in weeks],
+            "now": [counts.get((town.code, w), 0.0) for w in weeks],
+            "before": [counts.get((town.code, p), 0.0) for p in prev]}
+
+
+# ---------------------------------------------------------------- view models
+
+def _change_class(c: metrics.Comparison, better: str | None) -> str:
+    if better is None or c.abs_change == 0:
+        return "neutral"
+    good = (c.abs_change > 0) == (better == "up")
+    return "good" if good else "bad"
+
+
+def kpi_cards(ctx: "SiteContext", town: "Town") -> list[dict[str, Any]]:
+    names = sorted({k.indicator for k in KPIS} | {k.share_of for k in KPIS if k.share_of})
+    wins = metrics.windows(ctx.as_of, town.reform_start)
+    sums = {w.key: (_sums(ctx, town.code, names, w.start, w.end),
+                    _sums(ctx, town.code, names, w.prev_start, w.prev_end)) for w in wins}
+    cards = []
+    for k in KPIS:
+        ind = ctx.indicator(k.indicator)
+        rows = []
+        for w in wins:
+            now, before = sums[w.key]
+            c = metrics.Comparison(now[k.indicator], before[k.indicator])
+            rows.append({
+                "window": w, "c": c, "cls": _change_class(c, k.better),
+                "share": metrics.fmt_share(now[k.indicator], now[k.share_of]) if k.share_of else None,
+            })
+        share_label = ctx.indicator(k.share_of)["zh"] if k.share_of else None
+        cards.append({"indicator": k.indicator, "zh": ind["zh"], "unit": ind.get("unit", ""),
+                      "headline": rows[1], "rows": rows, "share_label": share_label})
+    return cards
+
+
+def alarm_headlines(ctx: "SiteContext") -> list[dict[str, Any]]:
+    out = []
+    for h in ALARM_HEADLINES:
+        town = next((t for t in ctx.towns if t.name == h.township_name), None)
+        if town is None:
+            continue
+        year = ctx.as_of.year if ctx.as_of >= dt.date(ctx.as_of.year, h.months[0], 1) else ctx.as_of.year - 1
+        start = dt.date(year, h.months[0], 1)
+        end_month = dt.date(year + (h.months[1] == 12), h.months[1] % 12 + 1, 1) - dt.timedelta(days=1)
+        end = min(end_month, ctx.as_of)
+        now = _sums(ctx, town.code, ["valid_alarms"], start, end, breakdown=h.subcategory)["valid_alarms"]
+        before = _sums(ctx, town.code, ["valid_alarms"], metrics.year_earlier(start),
+                       metrics.year_earlier(end), breakdown=h.subcategory)["valid_alarms"]
+        if now == 0 and before == 0:
+            continue
+        s = alarm_series(ctx, town, h.subcategory)
+        colour = charts.TOWN_COLOURS[ctx.towns.index(town) % len(charts.TOWN_COLOURS)]
+        fig = charts.alarms_yoy(s["weeks"], s["now"], s["before"], colour)
+        out.append({
+            "town": town, "subcategory": h.subcategory,
+            "period": f"{year}年{h.months[0]}–{h.months[1]}月" + ("（截至{:%m月%d日}）".format(end) if end < end_month else ""),
+            "c": metrics.Comparison(now, before),
+            "chart": charts.to_div(fig, f"chart-alarm-{town.code}-{h.subcategory}", 300),
+        })
+    return out
+
+
+def campaigns(ctx: "SiteContext") -> list[dict[str, Any]]:
+    mart = ctx.wh.table("mart_campaigns")
+    rows = ctx.wh.rows(f"select * from {mart} order by township_code, campaign, target_type")
+    names = {t.code: t.name for t in ctx.towns}
+    by: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        key = (r["township_code"], r["campaign"])
+        c = by.setdefault(key, {"town": names.get(r["township_code"], r["township_code"]),
+                                "campaign": r["campaign"], "types": {}, "all": None})
+        if r["target_type"] == "all":
+            c["all"] = r
+        else:
+            c["types"][r["target_type"]] = r
+    out = []
+    for c in by.values():
+        order = [t for t in CAMPAIGN_TARGETS if t in c["types"]] + sorted(set(c["types"]) - set(CAMPAIGN_TARGETS))
+        c["type_rows"] = [c["types"][t] for t in order]
+        if c["all"] is None:  # derive the total only for additive columns
+            c["all"] = {"targets_checked": sum(r["targets_checked"] or 0 for r in c["type_rows"]),
+                        "inspections": sum(r["inspections"] or 0 for r in c["type_rows"]),
+                        "hazards_found": sum(r["hazards_found"] or 0 for r in c["type_rows"]),
+                        "hazards_accepted": sum(r["hazards_accepted"] or 0 for r in c["type_rows"]),
+                        "banned": sum(r["banned"] or 0 for r in c["type_rows"])}
+        out.append(c)
+    out.sort(key=lambda c: (c["town"], -(c["all"]["inspections"] or 0), c["campaign"]))
+    return out
+
+
+def build(ctx: "SiteContext") -> str:
+    ov, ov_source = one_visit_series(ctx)
+    ov_counts = charts.to_div(charts.one_visit_counts(ov), "chart-one-visit-count")
+    ov_share = charts.to_div(charts.one_visit_share(ov), "chart-one-visit-share", 280)
+    alarm_charts = []
+    for i, town in enumerate(ctx.towns):
+        s = alarm_series(ctx, town)
+        fig = charts.alarms_yoy(s["weeks"], s["now"], s["before"],
+                                charts.TOWN_COLOURS[i % len(charts.TOWN_COLOURS)])
+        tot_now, tot_before = sum(s["now"]), sum(s["before"])
+        alarm_charts.append({"town": town, "c": metrics.Comparison(tot_now, tot_before),
+                             "chart": charts.to_div(fig, f"chart-alarm-{town.code}-all", 280)})
+    weeks = _weeks(ctx.as_of)
+    return ctx.render(
+        "index.html.j2", page_file=FILE, title="大综合一体化 行政执法驾驶舱", uses_plotly=True,
+        towns=[{"town": t, "cards": kpi_cards(ctx, t)} for t in ctx.towns],
+        windows=metrics.windows(ctx.as_of),
+        headlines=alarm_headlines(ctx),
+        one_visit_counts=ov_counts, one_visit_share=ov_share, one_visit_source=ov_source,
+        alarm_charts=alarm_charts,
+        chart_span=f"{weeks[0]:%Y-%m-%d}至{weeks[-1] + dt.timedelta(days=6):%Y-%m-%d}",
+        campaigns=campaigns(ctx),
+        campaign_targets=CAMPAIGN_TARGETS,
+    )

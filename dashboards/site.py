@@ -1,0 +1,136 @@
+"""Build the static site (contract §6) from the warehouse.
+
+    from dashboards.site import build_site
+    pages = build_site(warehouse, out_dir, as_of)
+
+Reads the DuckDB warehouse read-only and writes into ``out_dir`` (which must be empty or
+absent; the publish step swaps it in atomically):
+
+    index.html  grid.html  quality.html  glossary.html
+    data/township_daily.csv  data/campaigns.csv  data/grid_colors.csv
+    data/ingest_report.csv   data/quarantine.csv (when mart_quarantine exists)
+    assets/plotly.min.js  assets/site.css
+
+Output is a pure function of (warehouse, as_of, contract, build_stamp): no clock, no
+random ids, rows sorted.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import plotly
+import yaml
+
+from . import exports
+from .pages import glossary, grid, index, quality
+from .render import environment
+from .warehouse import Warehouse
+
+STATIC = Path(__file__).parent / "static"
+PAGES = (index, grid, quality, glossary)  # each: FILE, TITLE, build(ctx) -> html
+NAV = [(p.FILE, p.NAV) for p in PAGES]
+# Marts the site cannot be built without (issue 2). Others degrade to a note.
+REQUIRED_MARTS = ("fct_township_daily", "mart_campaigns", "mart_grid_colors",
+                  "mart_ingest_report")
+
+
+def contract_path() -> Path:
+    import pipelines  # a namespace package: no __file__, so use its __path__
+
+    return Path(list(pipelines.__path__)[0]) / "contract.yaml"
+
+
+def load_contract(path: Path | None = None) -> dict[str, Any]:
+    with open(path or contract_path(), encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def plotly_js() -> Path:
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+@dataclass(frozen=True)
+class Town:
+    code: str
+    name: str
+    reform_start: dt.date | None = None
+    resident_population: int | None = None
+
+
+@dataclass
+class SiteContext:
+    wh: Warehouse
+    as_of: dt.date
+    contract: dict[str, Any]
+    towns: list[Town]
+    build_stamp: str | None = None
+    env: Any = field(default_factory=environment)
+
+    def indicator(self, name: str) -> dict[str, Any]:
+        for ind in self.contract.get("indicators", []):
+            if ind["name"] == name:
+                return ind
+        return {"name": name, "zh": name, "unit": ""}
+
+    def render(self, template: str, *, page_file: str, title: str, **kw: Any) -> str:
+        return self.env.get_template(template).render(
+            nav=NAV, page_file=page_file, title=title, as_of=self.as_of,
+            build_stamp=self.build_stamp, **kw)
+
+
+def _towns(wh: Warehouse) -> list[Town]:
+    fct = wh.table("fct_township_daily")
+    names = dict(wh.tuples(f"select distinct township_code, township_name from {fct} order by 1")[1])
+    towns: dict[str, Town] = {c: Town(c, n) for c, n in names.items()}
+    if wh.has("dim_townships"):
+        cols = set(wh.columns("dim_townships"))
+        sel = ["township_code", "township_name"]
+        sel += [c for c in ("reform_start_date", "resident_population") if c in cols]
+        for r in wh.rows(f"select {', '.join(sel)} from {wh.table('dim_townships')} order by township_code"):
+            towns[r["township_code"]] = Town(
+                r["township_code"], r["township_name"] or names.get(r["township_code"], r["township_code"]),
+                r.get("reform_start_date"), r.get("resident_population"))
+    return [towns[c] for c in sorted(towns)]
+
+
+def build_site(warehouse: Path, out_dir: Path, as_of: dt.date, *,
+               contract: dict[str, Any] | Path | None = None,
+               build_stamp: str | None = None) -> list[Path]:
+    """Write the complete site into ``out_dir``; return the paths written (sorted).
+
+    ``contract``: the parsed contract.yaml, or a path to it (default: pipelines/contract.yaml).
+    ``build_stamp``: optional text for the footer (e.g. a run id); never taken from a clock.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise FileExistsError(f"{out_dir} is not empty; build_site writes into an empty folder")
+    if isinstance(as_of, dt.datetime):
+        as_of = as_of.date()
+    if not isinstance(contract, dict):
+        contract = load_contract(contract)
+
+    with Warehouse(warehouse) as wh:
+        missing = [m for m in REQUIRED_MARTS if not wh.has(m)]
+        if missing:
+            raise LookupError(f"warehouse {warehouse} lacks required marts: {', '.join(missing)}")
+        ctx = SiteContext(wh, as_of, contract, _towns(wh), build_stamp)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+
+        assets = out_dir / "assets"
+        assets.mkdir()
+        shutil.copyfile(plotly_js(), assets / "plotly.min.js")
+        shutil.copyfile(STATIC / "site.css", assets / "site.css")
+        written += [assets / "plotly.min.js", assets / "site.css"]
+
+        written += exports.write_downloads(wh, out_dir)
+
+        for page in PAGES:
+            path = out_dir / page.FILE
+            path.write_text(page.build(ctx), encoding="utf-8")
+            written.append(path)
+    return sorted(written)

@@ -1,0 +1,49 @@
+{#-
+  The run's as-of date, in one place.
+
+  resolve_as_of(): the SQL that decides it — var('as_of') when given, else the latest
+  counting date (contract.yaml `counting_date`) in the lake that is not after today.
+  Only stg_lake__as_of calls it (it reads the sources); every other model uses as_of(),
+  a scalar subquery over that one-row view, so unit tests can pin the date with a
+  `given` row for ref('stg_lake__as_of').
+-#}
+{% macro resolve_as_of() -%}
+    {%- set as_of = var('as_of', none) -%}
+    {%- if as_of -%}
+        {{ dbt.cast(dbt.string_literal(as_of), api.Column.translate_type('date')) }}
+    {%- else -%}
+        (
+            select max(counting_date) from (
+                {%- for src, col in [('grid_events', 'reported_at'), ('inspections', 'inspected_on'),
+                                     ('cases', 'filed_on'), ('notices', 'notice_date'),
+                                     ('police_alarms', 'reported_at')] %}
+                select max({{ dbt.cast(col, api.Column.translate_type('date')) }}) as counting_date
+                from {{ source(src, 'records') }}
+                where {{ dbt.cast(col, api.Column.translate_type('date')) }} <= current_date
+                {% if not loop.last %}union all{% endif %}
+                {%- endfor %}
+            ) as counting_dates
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro as_of() -%}
+    (select as_of_date from {{ ref('stg_lake__as_of') }})
+{%- endmacro %}
+
+{#- Versioning order (ARCHITECTURE §2): latest updated_at (NULLs lowest), then the file
+    whose name sorts last, then the highest physical row number. -#}
+{% macro version_order(has_updated_at=true) -%}
+    {%- if has_updated_at %}updated_at desc nulls last, {% endif -%}
+    _source_file desc, _row_number desc
+{%- endmacro %}
+
+{#- ISO calendar parts; dbt has no cross-database macro for these. -#}
+{% macro iso_year(expr) -%}{{ return(adapter.dispatch('iso_year')(expr)) }}{%- endmacro %}
+{% macro default__iso_year(expr) -%}cast(extract(isoyear from {{ expr }}) as integer){%- endmacro %}
+{% macro iso_week(expr) -%}{{ return(adapter.dispatch('iso_week')(expr)) }}{%- endmacro %}
+{% macro default__iso_week(expr) -%}cast(extract(week from {{ expr }}) as integer){%- endmacro %}
+
+{#- Nearest-rank-free continuous percentile as an aggregate (median, p90). -#}
+{% macro percentile_cont(expr, p) -%}{{ return(adapter.dispatch('percentile_cont')(expr, p)) }}{%- endmacro %}
+{% macro default__percentile_cont(expr, p) -%}percentile_cont({{ p }}) within group (order by {{ expr }}){%- endmacro %}

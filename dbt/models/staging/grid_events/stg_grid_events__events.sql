@@ -1,0 +1,16 @@
+with
+
+versions as (
+
+    select * from {{ ref('stg_grid_events__event_versions') }}
+
+),
+
+final as (
+
+    select * from versions
+    where is_current_version
+
+)
+
+select * from final

@@ -1,0 +1,4 @@
+{#- Every row satisfies a boolean SQL expression. -#}
+{% test expression_is_true(model, expression) %}
+select * from {{ model }} where not ({{ expression }})
+{% endtest %}

@@ -1,0 +1,1 @@
+"""Dagster assets, one module per stage: ingest → warehouse (dbt) → quality → publish."""

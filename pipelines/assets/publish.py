@@ -1,0 +1,28 @@
+"""The static report site: built beside the live one, swapped in only after the gate."""
+
+from __future__ import annotations
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from dashboards.site import build_site
+from pipelines.asof import resolve_as_of
+from pipelines.assets.quality import SITE_MARTS
+from pipelines.publish import new_release_dir, swap_in
+from pipelines.resources import WarehousePaths
+
+SITE_KEY = AssetKey(["site"])
+
+
+@asset(
+    key=SITE_KEY,
+    deps=[AssetKey(["marts", mart]) for mart in SITE_MARTS],
+    group_name="publish",
+    description="WORKDIR/site: KPI pages, 五色图, data quality, glossary and the §6 downloads.",
+)
+def site(context: AssetExecutionContext, paths: WarehousePaths) -> MaterializeResult:
+    s = paths.settings
+    release = new_release_dir(s.site, context.run.run_id)
+    pages = build_site(s.warehouse, release, resolve_as_of(s))
+    swap_in(s.site, release)
+    context.log.info(f"published {len(pages)} files to {s.site} → {release.name}")
+    return MaterializeResult(metadata={"release": release.name, "files": MetadataValue.int(len(pages))})

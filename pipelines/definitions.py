@@ -1,0 +1,59 @@
+"""The one place the Dagster definitions are assembled: `dagster dev -m pipelines.definitions`
+shows exactly what `zhifa run` and the nightly schedule execute."""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    Definitions,
+    ScheduleDefinition,
+    define_asset_job,
+    in_process_executor,
+)
+
+from pipelines.assets.ingest import ingest_assets
+from pipelines.assets.publish import site
+from pipelines.assets.quality import gx_checks
+from pipelines.assets.warehouse import warehouse_models
+from pipelines.resources import WarehousePaths
+from pipelines.settings import DBT_DIR, Settings
+from pipelines.warehouse import OfflineDbtCliResource
+
+NIGHTLY_JOB = "nightly"
+PUBLISH_JOB = "publish"
+
+nightly_job = define_asset_job(NIGHTLY_JOB, selection=AssetSelection.all(), description="inbox → lake → marts → gate → site")
+# Re-run the gate over the warehouse as it is and publish if it passes (no ingest, no dbt).
+publish_job = define_asset_job(
+    PUBLISH_JOB,
+    selection=AssetSelection.assets(site) | AssetSelection.checks(*gx_checks),
+    description="quality gate → site, over the existing warehouse",
+)
+
+# After the township staff's exports of the day have arrived (the platforms export overnight).
+nightly_schedule = ScheduleDefinition(
+    job=nightly_job,
+    cron_schedule="30 2 * * *",
+    execution_timezone="Asia/Shanghai",
+    default_status=DefaultScheduleStatus.RUNNING,
+)
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    settings.export_env()
+    return Definitions(
+        assets=[*ingest_assets, warehouse_models, site],
+        asset_checks=gx_checks,
+        jobs=[nightly_job, publish_job],
+        schedules=[nightly_schedule],
+        resources={
+            "paths": WarehousePaths.from_settings(settings),
+            "dbt": OfflineDbtCliResource(project_dir=str(DBT_DIR), profiles_dir=str(DBT_DIR)),
+        },
+        # One DuckDB file has one writer: steps run one after another in the run's process.
+        executor=in_process_executor,
+    )
+
+
+defs = build_definitions(Settings.from_env())

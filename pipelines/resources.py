@@ -1,0 +1,32 @@
+"""The one resource every asset shares: where this deployment's inbox and workdir are."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from dagster import ConfigurableResource
+
+from pipelines.settings import Settings
+
+
+class WarehousePaths(ConfigurableResource):
+    inbox: str
+    workdir: str
+    as_of: str = ""  # YYYY-MM-DD; empty: the latest counting date in the data not after today
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "WarehousePaths":
+        return cls(
+            inbox=str(settings.inbox),
+            workdir=str(settings.workdir),
+            as_of=settings.as_of.isoformat() if settings.as_of else "",
+        )
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(
+            inbox=Path(self.inbox),
+            workdir=Path(self.workdir),
+            as_of=dt.date.fromisoformat(self.as_of) if self.as_of else None,
+        )

@@ -1,0 +1,45 @@
+"""The Dagster definitions load, and the asset graph reads like the folder tree."""
+
+from __future__ import annotations
+
+from dagster import AssetKey
+
+from pipelines.definitions import NIGHTLY_JOB, PUBLISH_JOB, defs
+
+
+def test_definitions_load_with_every_stage():
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    for source in ("reference", "grid_events", "inspections", "cases", "notices", "police_alarms"):
+        assert f"lake/{source}" in keys
+    for mart in ("fct_township_daily", "mart_campaigns", "mart_grid_colors", "mart_ingest_report"):
+        assert f"marts/{mart}" in keys
+    assert "site" in keys
+    assert any(k.startswith("staging/stg_") for k in keys)
+    assert any(k.startswith("intermediate/int_") for k in keys)
+
+
+def test_dbt_sources_are_the_ingest_assets():
+    graph = defs.resolve_asset_graph()
+    staging = [k for k in graph.get_all_asset_keys() if k.path[0] == "staging"]
+    upstream = {p for k in staging for p in graph.get(k).parent_keys}
+    assert AssetKey(["lake", "cases"]) in upstream
+    assert AssetKey(["lake", "police_alarms"]) in upstream
+
+
+def test_site_waits_for_blocking_quality_checks():
+    graph = defs.resolve_asset_graph()
+    checks = {c.name: c for c in graph.asset_check_keys}
+    for mart in ("fct_township_daily", "mart_campaigns", "mart_grid_colors", "mart_ingest_report"):
+        key = checks[f"gx_{mart}"]
+        assert key.asset_key == AssetKey(["marts", mart])
+        assert defs.get_asset_checks_def(key).get_spec_for_check_key(key).blocking
+    site_parents = graph.get(AssetKey(["site"])).parent_keys
+    assert AssetKey(["marts", "fct_township_daily"]) in site_parents
+
+
+def test_jobs_and_schedule():
+    assert defs.resolve_job_def(NIGHTLY_JOB)
+    assert defs.resolve_job_def(PUBLISH_JOB)
+    schedule = defs.resolve_schedule_def(NIGHTLY_JOB + "_schedule")
+    assert schedule.execution_timezone == "Asia/Shanghai"

@@ -50,7 +50,7 @@ def one_visit_counts(series: list[dict]) -> go.Figure:
                     marker_color=TOWN_COLOURS[i % len(TOWN_COLOURS)],
                     hovertemplate="%{y:,d} 件次")
     fig.update_layout(barmode="group", bargap=0.15)
-    return _layout(fig, y_title="综合查一次（件次/周）")
+    return _layout(fig, y_title="件次/周")
 
 
 def one_visit_share(series: list[dict]) -> go.Figure:
@@ -60,7 +60,7 @@ def one_visit_share(series: list[dict]) -> go.Figure:
         fig.add_scatter(x=s["weeks"], y=s["share"], name=s["name"], mode="lines+markers",
                         marker={"size": 4}, line={"color": TOWN_COLOURS[i % len(TOWN_COLOURS)], "width": 2},
                         connectgaps=False, hovertemplate="%{y:.1%}")
-    fig = _layout(fig, y_title="占全部检查比例", y_percent=True)
+    fig = _layout(fig, y_title="占比", y_percent=True)
     fig.update_yaxes(range=[0, 1])
     return fig
 
@@ -68,10 +68,10 @@ def one_visit_share(series: list[dict]) -> go.Figure:
 def alarms_yoy(weeks: list, this_year: list, last_year: list, colour: str, unit: str = "起/周") -> go.Figure:
     """Weekly valid alarms against the same ISO week a year earlier."""
     fig = go.Figure()
-    fig.add_scatter(x=weeks, y=last_year, name="去年同周", mode="lines",
+    fig.add_scatter(x=weeks, y=last_year, name="去年同周", mode="lines", connectgaps=False,
                     line={"color": LAST_YEAR, "width": 2, "dash": "dot"},
                     hovertemplate="%{y:,d} 起")
     fig.add_scatter(x=weeks, y=this_year, name="本期", mode="lines+markers",
                     marker={"size": 4}, line={"color": colour, "width": 2.5},
                     hovertemplate="%{y:,d} 起")
-    return _layout(fig, y_title=f"有效警情（{unit}）")
+    return _layout(fig, y_title=unit)

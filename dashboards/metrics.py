@@ -74,30 +74,48 @@ def windows(as_of: dt.date, reform_start: dt.date | None = None) -> list[Window]
 
 @dataclass(frozen=True)
 class Comparison:
+    """A count now against the same period a year earlier.
+
+    ``before`` is None when the data do not reach back to the earlier period (e.g. the
+    warehouse starts in 2021): no change is shown rather than a change against zero.
+    """
     now: float
-    before: float
+    before: float | None
 
     @property
-    def abs_change(self) -> float:
-        return self.now - self.before
+    def comparable(self) -> bool:
+        return self.before is not None
+
+    @property
+    def abs_change(self) -> float | None:
+        return None if self.before is None else self.now - self.before
 
     @property
     def small_base(self) -> bool:
-        return self.before < SMALL_BASE
+        return self.before is not None and self.before < SMALL_BASE
 
     @property
     def pct_change(self) -> float | None:
         """Percent change, or None under the small-base rule (never a misleading %)."""
-        if self.small_base:
+        if self.before is None or self.small_base:
             return None
         return 100.0 * (self.now - self.before) / self.before
 
     @property
-    def z(self) -> float:
+    def z(self) -> float | None:
+        if self.before is None:
+            return None
         return 2.0 * (math.sqrt(max(self.now, 0.0)) - math.sqrt(max(self.before, 0.0)))
 
     @property
     def level(self) -> str | None:
+        """'alert' (|z| ≥ 3), 'watch' (|z| ≥ 2) or None.
+
+        Not marked when the earlier count is 0: a measure that did not exist a year ago
+        (首违提醒 before the reform) is not a significant change, just a new one.
+        """
+        if not self.before:
+            return None
         z = abs(self.z)
         if z >= Z_ALERT:
             return "alert"
@@ -116,7 +134,9 @@ def fmt_num(v: float | None, digits: int = 0) -> str:
     return f"{v:,.{digits}f}"
 
 
-def fmt_signed(v: float, digits: int = 0) -> str:
+def fmt_signed(v: float | None, digits: int = 0) -> str:
+    if v is None:
+        return "—"
     s = fmt_num(abs(v), digits)
     if round(v, digits) > 0:
         return "+" + s
@@ -126,6 +146,8 @@ def fmt_signed(v: float, digits: int = 0) -> str:
 
 
 def fmt_pct_change(c: Comparison) -> str:
+    if c.before is None:
+        return "—"
     p = c.pct_change
     if p is None:
         return "小基数"

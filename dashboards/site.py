@@ -59,6 +59,7 @@ class Town:
     name: str
     reform_start: dt.date | None = None
     resident_population: int | None = None
+    data_start: dt.date | None = None  # first day with any fact: no comparisons before it
 
 
 @dataclass
@@ -84,8 +85,11 @@ class SiteContext:
 
 def _towns(wh: Warehouse) -> list[Town]:
     fct = wh.table("fct_township_daily")
-    names = dict(wh.tuples(f"select distinct township_code, township_name from {fct} order by 1")[1])
-    towns: dict[str, Town] = {c: Town(c, n) for c, n in names.items()}
+    facts = wh.tuples(f"select township_code, min(township_name), min(date) from {fct} "
+                      f"group by 1 order by 1")[1]
+    names = {c: n for c, n, _ in facts}
+    starts = {c: d for c, _, d in facts}
+    towns: dict[str, Town] = {c: Town(c, n, data_start=starts[c]) for c, n in names.items()}
     if wh.has("dim_townships"):
         cols = set(wh.columns("dim_townships"))
         sel = ["township_code", "township_name"]
@@ -93,7 +97,7 @@ def _towns(wh: Warehouse) -> list[Town]:
         for r in wh.rows(f"select {', '.join(sel)} from {wh.table('dim_townships')} order by township_code"):
             towns[r["township_code"]] = Town(
                 r["township_code"], r["township_name"] or names.get(r["township_code"], r["township_code"]),
-                r.get("reform_start_date"), r.get("resident_population"))
+                r.get("reform_start_date"), r.get("resident_population"), starts.get(r["township_code"]))
     return [towns[c] for c in sorted(towns)]
 
 

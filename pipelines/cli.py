@@ -12,6 +12,7 @@ shows and the nightly schedule runs, in this process.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import shutil
 import sys
@@ -61,8 +62,15 @@ def execute(settings: Settings, job_name: str = "nightly"):
     from pipelines.definitions import build_definitions
 
     job = build_definitions(settings).resolve_job_def(job_name)
-    with _instance(settings) as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
+    logs = settings.workdir / "logs"
+    logs.mkdir(exist_ok=True)
+    log_path = logs / f"{job_name}-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
+    print(f"  log (dbt output and step details): {log_path}")
+    # dagster-dbt streams every dbt log line to stdout; keep them in the run's log file.
+    with _instance(settings) as instance, log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        # Dagster's DEBUG event stream is for the UI; the CLI prints its own summary.
+        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
 
 
 def report(result, settings: Settings) -> int:
@@ -76,9 +84,12 @@ def report(result, settings: Settings) -> int:
             if summary is not None:
                 print(f"  {mat.asset_key.to_user_string()}: {summary.value}")
     failed_checks = []
+    dbt_tests = [e for e in result.get_asset_check_evaluations() if not e.check_name.startswith("gx_")]
+    print(f"  dbt tests: {sum(e.passed for e in dbt_tests)} of {len(dbt_tests)} passed")
     for evaluation in result.get_asset_check_evaluations():
-        mark = "passed" if evaluation.passed else "FAILED"
-        print(f"  check {evaluation.check_name}: {mark} — {evaluation.description or ''}")
+        if evaluation.check_name.startswith("gx_") or not evaluation.passed:
+            mark = "passed" if evaluation.passed else "FAILED"
+            print(f"  check {evaluation.asset_key.to_user_string()} {evaluation.check_name}: {mark} — {evaluation.description or ''}")
         if not evaluation.passed:
             failed_checks.append(evaluation.check_name)
     for failure in result.get_step_failure_events():
@@ -91,7 +102,7 @@ def report(result, settings: Settings) -> int:
         if e.event_type_value == "ASSET_MATERIALIZATION"
     )
     if published:
-        print(f"site published: {settings.site.resolve()}/index.html")
+        print(f"site published: {settings.site / 'index.html'} (release {settings.site.resolve().name})")
         return 0
     if failed_checks:
         print("publishing BLOCKED by failed checks: " + ", ".join(failed_checks), file=sys.stderr)

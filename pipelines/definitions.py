@@ -3,6 +3,9 @@ shows exactly what `zhifa run` and the nightly schedule execute."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
@@ -49,7 +52,12 @@ def build_definitions(settings: Settings) -> Definitions:
         schedules=[nightly_schedule],
         resources={
             "paths": WarehousePaths.from_settings(settings),
-            "dbt": OfflineDbtCliResource(project_dir=str(DBT_DIR), profiles_dir=str(DBT_DIR)),
+            "dbt": OfflineDbtCliResource(
+                project_dir=str(DBT_DIR),
+                profiles_dir=str(DBT_DIR),
+                # the dbt of this interpreter's environment, whether or not its bin/ is on PATH
+                dbt_executable=str(Path(sys.executable).parent / "dbt"),
+            ),
         },
         # One DuckDB file has one writer: steps run one after another in the run's process.
         executor=in_process_executor,

@@ -86,9 +86,20 @@ def pseudonym(secret: bytes, kind: str, value: str | None) -> str | None:
 
 def pseudonymise(s: pl.Series, secret: bytes, kind: str) -> pl.Series:
     """Vectorised `pseudonym` (once per distinct value)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown PII kind {kind!r}")
     uniq = s.drop_nulls().unique()
-    values = pl.Series([pseudonym(secret, kind, v) for v in uniq.to_list()], dtype=pl.String)
-    return s.replace_strict(uniq, values, default=None, return_dtype=pl.String)
+    keyed = hmac.new(secret, digestmod=hashlib.sha256)  # key schedule once, copied per value
+    out = []
+    for v in uniq.to_list():
+        norm = normalise(kind, v)
+        if not norm:
+            out.append(None)
+            continue
+        h = keyed.copy()
+        h.update(f"{kind}:{norm}".encode())
+        out.append("p_" + h.hexdigest()[:16])
+    return s.replace_strict(uniq, pl.Series(out, dtype=pl.String), default=None, return_dtype=pl.String)
 
 
 # --- free text ---------------------------------------------------------------------

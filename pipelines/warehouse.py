@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dagster import AssetKey
+from filelock import FileLock
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 from packaging import version
 
@@ -68,15 +69,18 @@ def prepare_manifest(project: DbtProject = DBT_PROJECT) -> Path:
 
     Not DbtProject.prepare(): that goes through DbtCliResource and so `dbt --version`.
     """
-    if manifest_is_stale(project):
-        from dbt.cli.main import dbtRunner
+    target = project.project_dir / project.target_path
+    target.mkdir(parents=True, exist_ok=True)
+    # several processes (parallel tests, the UI and a CLI run) may find it stale at once
+    with FileLock(target / ".parse.lock"):
+        if manifest_is_stale(project):
+            from dbt.cli.main import dbtRunner
 
-        target = project.project_dir / project.target_path
-        result = dbtRunner().invoke(
-            ["parse", "--quiet", "--project-dir", str(project.project_dir), "--profiles-dir", str(project.project_dir),
-             "--target-path", str(target)]
-        )
-        if not result.success:
-            raise RuntimeError(f"dbt parse failed: {result.exception}")
+            result = dbtRunner().invoke(
+                ["parse", "--quiet", "--project-dir", str(project.project_dir),
+                 "--profiles-dir", str(project.project_dir), "--target-path", str(target)]
+            )
+            if not result.success:
+                raise RuntimeError(f"dbt parse failed: {result.exception}")
     json.loads(project.manifest_path.read_text(encoding="utf-8"))["metadata"]  # readable
     return project.manifest_path

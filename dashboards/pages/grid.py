@@ -71,10 +71,15 @@ def build(ctx: "SiteContext") -> str:
                            "rule": meta.get(colour, {}).get("rule", ""), "grids": members,
                            "open": colour in OPEN_BY_DEFAULT})
         window = (grids[0].get("window_start"), grids[0].get("window_end")) if grids else (None, None)
+        changed = [g for g in grids if g["changed"]]
+        sev = {c: i for i, c in enumerate(ORDER[:5])}  # red 0 … green 4; grey not ranked
+        worse = sum(1 for g in changed if g["color"] in sev and g["last"] in sev
+                    and sev[g["color"]] < sev[g["last"]])
         towns.append({
             "code": code, "name": names.get(code, code), "groups": groups, "n": len(grids),
             "window": window,
-            "changed": sorted((g for g in grids if g["changed"]),
+            "worse": worse, "better": len(changed) - worse,
+            "changed": sorted(changed,
                               key=lambda g: (ORDER.index(g["color"]) if g["color"] in ORDER else 99,
                                              g["grid_code"])),
         })

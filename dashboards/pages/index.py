@@ -110,20 +110,26 @@ def alarm_series(ctx: "SiteContext", town: "Town", subcategory: str = "all") -> 
         before = {w: float(p or 0) for w, _, p in rows}
         return {"weeks": [w.isoformat() for w in weeks],
                 "now": [now.get(w, 0.0) for w in weeks],
-                "before": [before.get(w, 0.0) for w in weeks]}
+                "before": [before.get(w, 0.0) if _covered(town, metrics.same_iso_week_last_year(w)[0])
+                           else None for w in weeks]}
     # Fallback: same ISO week a year earlier, from the daily facts.
     prev = [metrics.same_iso_week_last_year(w)[0] for w in weeks]
     bd = subcategory
     counts = _weekly_fct(ctx, "valid_alarms", bd, min(prev), weeks[-1] + dt.timedelta(days=6))
     return {"weeks": [w.isoformat() for w in weeks],
             "now": [counts.get((town.code, w), 0.0) for w in weeks],
-            "before": [counts.get((town.code, p), 0.0) for p in prev]}
+            "before": [counts.get((town.code, p), 0.0) if _covered(town, p) else None for p in prev]}
 
 
 # ---------------------------------------------------------------- view models
 
+def _covered(town: "Town", start: dt.date) -> bool:
+    """Do the facts reach back to ``start``? (Else a year-earlier comparison would be vs 0.)"""
+    return town.data_start is not None and start >= town.data_start
+
+
 def _change_class(c: metrics.Comparison, better: str | None) -> str:
-    if better is None or c.abs_change == 0:
+    if better is None or not c.abs_change:
         return "neutral"
     good = (c.abs_change > 0) == (better == "up")
     return "good" if good else "bad"
@@ -140,7 +146,8 @@ def kpi_cards(ctx: "SiteContext", town: "Town") -> list[dict[str, Any]]:
         rows = []
         for w in wins:
             now, before = sums[w.key]
-            c = metrics.Comparison(now[k.indicator], before[k.indicator])
+            c = metrics.Comparison(now[k.indicator],
+                                   before[k.indicator] if _covered(town, w.prev_start) else None)
             rows.append({
                 "window": w, "c": c, "cls": _change_class(c, k.better),
                 "share": metrics.fmt_share(now[k.indicator], now[k.share_of]) if k.share_of else None,
@@ -162,9 +169,10 @@ def alarm_headlines(ctx: "SiteContext") -> list[dict[str, Any]]:
         end_month = dt.date(year + (h.months[1] == 12), h.months[1] % 12 + 1, 1) - dt.timedelta(days=1)
         end = min(end_month, ctx.as_of)
         now = _sums(ctx, town.code, ["valid_alarms"], start, end, breakdown=h.subcategory)["valid_alarms"]
-        before = _sums(ctx, town.code, ["valid_alarms"], metrics.year_earlier(start),
-                       metrics.year_earlier(end), breakdown=h.subcategory)["valid_alarms"]
-        if now == 0 and before == 0:
+        before = (_sums(ctx, town.code, ["valid_alarms"], metrics.year_earlier(start),
+                        metrics.year_earlier(end), breakdown=h.subcategory)["valid_alarms"]
+                  if _covered(town, metrics.year_earlier(start)) else None)
+        if not now and not before:
             continue
         s = alarm_series(ctx, town, h.subcategory)
         colour = charts.TOWN_COLOURS[ctx.towns.index(town) % len(charts.TOWN_COLOURS)]
@@ -185,7 +193,7 @@ def campaigns(ctx: "SiteContext") -> list[dict[str, Any]]:
     by: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
         key = (r["township_code"], r["campaign"])
-        c = by.setdefault(key, {"town": names.get(r["township_code"], r["township_code"]),
+        c = by.setdefault(key, {"code": r["township_code"], "town": names.get(r["township_code"], r["township_code"]),
                                 "campaign": r["campaign"], "types": {}, "all": None})
         if r["target_type"] == "all":
             c["all"] = r
@@ -202,7 +210,7 @@ def campaigns(ctx: "SiteContext") -> list[dict[str, Any]]:
                         "hazards_accepted": sum(r["hazards_accepted"] or 0 for r in c["type_rows"]),
                         "banned": sum(r["banned"] or 0 for r in c["type_rows"])}
         out.append(c)
-    out.sort(key=lambda c: (c["town"], -(c["all"]["inspections"] or 0), c["campaign"]))
+    out.sort(key=lambda c: (c["code"], -(c["all"]["inspections"] or 0), c["campaign"]))
     return out
 
 
@@ -215,8 +223,10 @@ def build(ctx: "SiteContext") -> str:
         s = alarm_series(ctx, town)
         fig = charts.alarms_yoy(s["weeks"], s["now"], s["before"],
                                 charts.TOWN_COLOURS[i % len(charts.TOWN_COLOURS)])
-        tot_now, tot_before = sum(s["now"]), sum(s["before"])
-        alarm_charts.append({"town": town, "c": metrics.Comparison(tot_now, tot_before),
+        # Totals over the weeks that have a year-earlier counterpart only.
+        both = [(n, b) for n, b in zip(s["now"], s["before"]) if b is not None]
+        c = metrics.Comparison(sum(n for n, _ in both), sum(b for _, b in both)) if both else None
+        alarm_charts.append({"town": town, "c": c, "weeks_compared": len(both),
                              "chart": charts.to_div(fig, f"chart-alarm-{town.code}-all", 280)})
     weeks = _weeks(ctx.as_of)
     return ctx.render(

@@ -47,3 +47,8 @@
 {#- Nearest-rank-free continuous percentile as an aggregate (median, p90). -#}
 {% macro percentile_cont(expr, p) -%}{{ return(adapter.dispatch('percentile_cont')(expr, p)) }}{%- endmacro %}
 {% macro default__percentile_cont(expr, p) -%}percentile_cont({{ p }}) within group (order by {{ expr }}){%- endmacro %}
+
+{#- DOUBLE (fct values, rates); dbt.type_float() is a 4-byte FLOAT on DuckDB. -#}
+{% macro type_double() -%}{{ return(adapter.dispatch('type_double')()) }}{%- endmacro %}
+{% macro default__type_double() -%}double{%- endmacro %}
+{% macro postgres__type_double() -%}double precision{%- endmacro %}

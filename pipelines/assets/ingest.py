@@ -1,8 +1,6 @@
 """Ingest assets: the reference tables, then one asset per source, each landing its new or
 changed inbox files as Parquet in the lake (pipelines/ingest does the work)."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from pipelines.ingest import SOURCES, ingest_reference, ingest_source, load_reference

@@ -1,7 +1,5 @@
 """The static report site: built beside the live one, swapped in only after the gate."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from dashboards.site import build_site

@@ -1,7 +1,5 @@
 """Great Expectations suites as blocking asset checks: a failed suite stops the publish."""
 
-from __future__ import annotations
-
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
 from pipelines.quality import load_suite_spec, suite_names, validate_suite

@@ -1,7 +1,5 @@
 """The dbt project (staging → intermediate → marts) as Dagster assets."""
 
-from __future__ import annotations
-
 import json
 
 from dagster import AssetExecutionContext

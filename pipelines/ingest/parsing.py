@@ -43,7 +43,7 @@ def to_ascii(value: str) -> str:
 def clean_expr(col: pl.Expr) -> pl.Expr:
     """Vectorised `clean_text`."""
     v = col.str.strip_chars(TRIM_CHARS)
-    return pl.when(v.is_in(list(NULL_TOKENS))).then(None).otherwise(v)
+    return pl.when(v.is_in(list(NULL_TOKENS))).then(None).otherwise(v).alias(col.meta.output_name())
 
 
 def ascii_expr(col: pl.Expr) -> pl.Expr:
@@ -56,6 +56,25 @@ def map_unique(s: pl.Series, fn: Callable[[str], object], dtype: pl.DataType) ->
     uniq = s.drop_nulls().unique()
     values = pl.Series([fn(v) for v in uniq.to_list()], dtype=dtype)
     return s.replace_strict(uniq, values, default=None, return_dtype=dtype)
+
+
+def parse_series(s: pl.Series, kind: str, fn: Callable[[str], object], dtype: pl.DataType) -> pl.Series:
+    """`map_unique(s, fn)`, with a vectorised fast path for the canonical ISO date/time text
+    (what calamine renders for real date cells and most systems export). Values the fast
+    path does not take go through `fn`, so the result is the same as `map_unique`."""
+    if kind not in ("timestamp", "date"):
+        return map_unique(s, fn, dtype)
+    fast = s.to_frame("v").select(
+        pl.when(pl.col("v").str.contains(r"^\d{4}-\d{2}-\d{2}( ([01]\d|2[0-3]):[0-5]\d:[0-5]\d)?$"))
+        .then(pl.coalesce(pl.col("v").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
+                          pl.col("v").str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us"))))
+    )["v"]
+    if kind == "date":
+        fast = fast.dt.date()
+    if not (fast.is_null() & s.is_not_null()).any():
+        return fast
+    rest = pl.select(pl.when(fast.is_null()).then(s).alias("v"))["v"]
+    return fast.fill_null(map_unique(rest, fn, dtype))
 
 
 # --- dates and times -----------------------------------------------------------------

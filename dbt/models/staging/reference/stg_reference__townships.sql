@@ -13,7 +13,7 @@ final as (
         {{ dbt.cast('township_name', api.Column.translate_type('string')) }} as township_name,
         {{ dbt.cast('aliases', api.Column.translate_type('string')) }} as aliases,
         {{ dbt.cast('district', api.Column.translate_type('string')) }} as district,
-        {{ dbt.cast('area_km2', api.Column.translate_type('float')) }} as area_km2,
+        {{ dbt.cast('area_km2', type_double()) }} as area_km2,
         {{ dbt.cast('registered_population', api.Column.translate_type('bigint')) }} as registered_population,
         {{ dbt.cast('floating_population', api.Column.translate_type('bigint')) }} as floating_population,
         {{ dbt.cast('resident_population', api.Column.translate_type('bigint')) }} as resident_population,

@@ -1,0 +1,38 @@
+"""指标口径: generated from pipelines/contract.yaml (the glossary is data, not prose)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .. import exports
+from .grid import ORDER, colour_meta
+
+if TYPE_CHECKING:
+    from ..site import SiteContext
+
+FILE = "glossary.html"
+NAV = "指标口径"
+RULE_LABELS = {
+    "week": "周",
+    "windows": "比较区间",
+    "small_base": "小基数",
+    "poisson_z": "显著变化（泊松 z）",
+    "rates": "人口率",
+}
+WINDOW_ZH = {"week": "周", "28 days": "近28天", "month": "月", "year-to-date": "今年以来",
+             "reform-to-date": "改革以来"}
+
+
+def build(ctx: "SiteContext") -> str:
+    c = ctx.contract
+    rules = []
+    for key, value in (c.get("comparison_rules") or {}).items():
+        if isinstance(value, list):
+            value = "、".join(f"{WINDOW_ZH.get(v, v)}（{v}）" if v in WINDOW_ZH else str(v) for v in value)
+        rules.append({"key": key, "label": RULE_LABELS.get(key, key), "text": value})
+    fc = c.get("five_colour") or {}
+    meta = colour_meta(c)
+    downloads = [d for d in exports.DOWNLOADS if d.required or ctx.wh.has(d.mart)]
+    return ctx.render("glossary.html.j2", page_file=FILE, title="指标口径",
+                      indicators=c.get("indicators") or [], rules=rules, fc=fc, meta=meta,
+                      order=[o for o in ORDER if o in meta], downloads=downloads,
+                      version=c.get("version"))

@@ -1,0 +1,95 @@
+{#- Indicator totals per township, window and breakdown, now and a year earlier. Every
+    indicator's 'all' row is present for every window (zeros kept); breakdown values only
+    where they occur in either period. -#}
+with
+
+windows as (
+
+    select * from {{ ref('int_comparisons__windows') }}
+
+),
+
+daily as (
+
+    select * from {{ ref('fct_township_daily') }}
+
+),
+
+indicators as (
+
+    {% set names = ['events_reported', 'enforcement_leads', 'petitions_disputes', 'inspections',
+                    'one_visit_inspections', 'hazards_found', 'hazards_accepted', 'cases_filed',
+                    'cases_closed', 'fines_yuan', 'police_transfers', 'first_violation_notices',
+                    'service_in_lieu', 'alarms_received', 'valid_alarms'] %}
+    {% for n in names %}
+    select {{ dbt.string_literal(n) }} as indicator{% if not loop.last %} union all{% endif %}
+    {% endfor %}
+
+),
+
+current_totals as (
+
+    select windows.township_code, windows.window_name, daily.indicator, daily.breakdown,
+        sum(daily.value) as value_now
+    from windows
+    inner join daily
+        on windows.township_code = daily.township_code
+        and daily.date between windows.period_start and windows.period_end
+    group by windows.township_code, windows.window_name, daily.indicator, daily.breakdown
+
+),
+
+prior_totals as (
+
+    select windows.township_code, windows.window_name, daily.indicator, daily.breakdown,
+        sum(daily.value) as value_before
+    from windows
+    inner join daily
+        on windows.township_code = daily.township_code
+        and daily.date between windows.prior_start and windows.prior_end
+    group by windows.township_code, windows.window_name, daily.indicator, daily.breakdown
+
+),
+
+series as (
+
+    select windows.township_code, windows.window_name, indicators.indicator, 'all' as breakdown
+    from windows cross join indicators
+    union
+    select township_code, window_name, indicator, breakdown from current_totals
+    union
+    select township_code, window_name, indicator, breakdown from prior_totals
+
+),
+
+final as (
+
+    select
+        series.township_code,
+        series.window_name,
+        windows.period_start,
+        windows.period_end,
+        windows.prior_start,
+        windows.prior_end,
+        series.indicator,
+        series.breakdown,
+        {{ dbt.cast('coalesce(current_totals.value_now, 0)', type_double()) }} as value_now,
+        {{ dbt.cast('coalesce(prior_totals.value_before, 0)', type_double()) }} as value_before
+    from series
+    inner join windows
+        on series.township_code = windows.township_code
+        and series.window_name = windows.window_name
+    left join current_totals
+        on series.township_code = current_totals.township_code
+        and series.window_name = current_totals.window_name
+        and series.indicator = current_totals.indicator
+        and series.breakdown = current_totals.breakdown
+    left join prior_totals
+        on series.township_code = prior_totals.township_code
+        and series.window_name = prior_totals.window_name
+        and series.indicator = prior_totals.indicator
+        and series.breakdown = prior_totals.breakdown
+
+)
+
+select * from final

@@ -1,0 +1,16 @@
+"""cases — 行政执法办案系统 案件导出.
+
+Source rule: 当事人名称 / 当事人证件号码 are an organisation's (kept raw) only when
+当事人类型 = 单位; for 个人 and 个体工商户 (natural persons) they are pseudonymised, as are
+联系电话 and the staff columns 首接人 / 主办人 / 协办人 (contract PII classes). The GB 11643
+checksum is checked on natural persons' 18-character ID numbers only.
+"""
+import polars as pl
+
+from .readers import CSV_SUFFIXES, EXCEL_SUFFIXES
+from .transform import Rules
+
+UNIT_PARTY_TYPE = "单位"
+
+RULES = Rules(source="cases", suffixes=frozenset(CSV_SUFFIXES | EXCEL_SUFFIXES),
+              is_unit=lambda: pl.col("party_type") == UNIT_PARTY_TYPE)

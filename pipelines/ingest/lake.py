@@ -1,0 +1,96 @@
+"""Lake layout (ARCHITECTURE.md §1): schemas, file keys, hashing, manifest, deterministic parquet."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from pathlib import Path, PurePosixPath
+
+import polars as pl
+
+from .spec import LAKE_TYPES, Source
+
+_POLARS_TYPES = {"str": pl.String, "datetime": pl.Datetime("us"), "date": pl.Date,
+                 "int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean}
+
+LINEAGE_SCHEMA = {"_source_file": pl.String, "_sheet": pl.String, "_row_number": pl.Int64,
+                  "_flags": pl.String, "_extra": pl.String}
+
+QUARANTINE_SCHEMA = {"source": pl.String, "_source_file": pl.String, "_sheet": pl.String,
+                     "_row_number": pl.Int64, "record_key": pl.String, "reason": pl.String,
+                     "detail": pl.String}
+
+MANIFEST_SCHEMA = {"source": pl.String, "source_file": pl.String, "sha256": pl.String,
+                   "size_bytes": pl.Int64, "status": pl.String, "error": pl.String,
+                   "rows_read": pl.Int64, "rows_lake": pl.Int64, "rows_quarantined": pl.Int64,
+                   "sheet": pl.String, "header_row": pl.Int64, "encoding": pl.String,
+                   # Extension: hash of parser version, reference data and key fingerprint. A file
+                   # is re-read when it changes, so an incremental run equals a full rebuild.
+                   "ingest_context": pl.String}
+
+QUARANTINE_DIR = "_quarantine"
+MANIFEST_DIR = "_files"
+EMPTY = "_empty.parquet"
+
+
+def polars_type(contract_type: str) -> pl.DataType:
+    return _POLARS_TYPES[LAKE_TYPES[contract_type]]
+
+
+def row_schema(source: Source) -> dict[str, pl.DataType]:
+    """Typed columns of `<source>/*.parquet`, in contract order, then lineage."""
+    return {c.name: polars_type(c.type) for c in source.columns} | LINEAGE_SCHEMA
+
+
+def file_key(rel_to_source_dir: PurePosixPath | str) -> str:
+    return str(PurePosixPath(rel_to_source_dir)).replace("/", "__")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def parquet_bytes(df: pl.DataFrame) -> bytes:
+    # Deterministic: no timestamps in rows or metadata, fixed compression and row groups.
+    buf = io.BytesIO()
+    df.write_parquet(buf, compression="zstd", compression_level=3, statistics=True, row_group_size=250_000)
+    return buf.getvalue()
+
+
+def write_parquet(df: pl.DataFrame, path: Path) -> bool:
+    """Write atomically, and only when the bytes differ. Returns True if the file changed."""
+    data = parquet_bytes(df)
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return True
+
+
+def empty_frame(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+def manifest_path(lake: Path, source: str) -> Path:
+    return lake / MANIFEST_DIR / f"{source}.parquet"
+
+
+def read_manifest(lake: Path, source: str) -> pl.DataFrame:
+    path = manifest_path(lake, source)
+    if not path.exists():
+        return empty_frame(MANIFEST_SCHEMA)
+    df = pl.read_parquet(path)
+    missing = [c for c in MANIFEST_SCHEMA if c not in df.columns]
+    # An older manifest without a column means "re-read everything" (context unknown).
+    return df.with_columns(pl.lit(None, MANIFEST_SCHEMA[c]).alias(c) for c in missing).select(
+        [pl.col(c).cast(t) for c, t in MANIFEST_SCHEMA.items()])
+
+
+def part_paths(lake: Path, source: str, key: str) -> tuple[Path, Path]:
+    return lake / source / f"{key}.parquet", lake / QUARANTINE_DIR / source / f"{key}.parquet"

@@ -1,0 +1,357 @@
+"""Read one inbox file into an all-text table with contract column names.
+
+Nothing is parsed here: every cell arrives as a string (or null), so no reader coerces a
+value behind our back. What the readers do decide:
+
+- the encoding of text files (UTF-8, UTF-8 with BOM, else GB18030, all strict);
+- the sheet of a workbook (one named like the source, else the first);
+- the header row (the first row holding every required column of the source);
+- which id cells arrived as numbers (xlsx numeric cells, JSON numbers), so the
+  `id_precision_lost` check can see what the text alone does not show.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from .parsing import TRIM_CHARS
+from .spec import Source
+
+HEADER_SEARCH_ROWS = 30  # title rows above the header: the contract says 1-3
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+ROW = "_row_number"
+NUMERIC_PREFIX = "__num__"
+
+
+class UnreadableFile(Exception):
+    """The file as a whole cannot be read (manifest status `unreadable`)."""
+
+
+@dataclass
+class RawTable:
+    df: pl.DataFrame  # contract columns + extras (all String), ROW, NUMERIC_PREFIX+<id col> (Boolean)
+    extras: list[str] = field(default_factory=list)
+    sheet: str | None = None
+    header_row: int | None = None
+    encoding: str | None = None
+
+
+# --- headers ---------------------------------------------------------------------------
+
+def _norm_header(h: object) -> str:
+    s = "" if h is None else str(h)
+    s = s.strip(TRIM_CHARS).replace("*", "").replace("＊", "")
+    return re.sub(r"[\s\u3000\u00a0]+", "", s)
+
+
+def header_map(source: Source) -> dict[str, str]:
+    """Header spelling (Chinese, pinyin key, English name) -> contract column name."""
+    m: dict[str, str] = {}
+    for c in source.columns:
+        for h in c.header_names:
+            m.setdefault(_norm_header(h), c.name)
+            m.setdefault(_norm_header(h).lower(), c.name)
+    return m
+
+
+def _lookup(hmap: dict[str, str], header: object) -> str | None:
+    h = _norm_header(header)
+    return hmap.get(h) or hmap.get(h.lower())
+
+
+def find_header(rows: list[list[object]], source: Source) -> int:
+    """Index of the first row containing every required column; UnreadableFile otherwise."""
+    hmap = header_map(source)
+    required = {c.name for c in source.required}
+    best: tuple[int, int, set[str]] | None = None
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        found = {_lookup(hmap, v) for v in row} - {None}
+        missing = required - found
+        if not missing:
+            return i
+        if found and (best is None or len(found) > best[1]):
+            best = (i, len(found), missing)
+    if best is None:
+        raise UnreadableFile(
+            f"no header row: none of the first {HEADER_SEARCH_ROWS} rows names the columns of {source.name}")
+    zh = [source.column(n).zh for n in sorted(best[2], key=[c.name for c in source.columns].index)]
+    raise UnreadableFile(f"header (row {best[0] + 1}) lacks required column(s): {', '.join(zh)}")
+
+
+def _name_columns(header: list[object], source: Source) -> tuple[list[str | None], list[str]]:
+    """Output name per position (None = drop) and the extra column names."""
+    hmap = header_map(source)
+    taken: set[str] = set()
+    names: list[str | None] = []
+    extras: list[str] = []
+    for i, h in enumerate(header):
+        name = _lookup(hmap, h)
+        if name is not None and name not in taken:
+            taken.add(name)
+            names.append(name)
+            continue
+        label = _norm_header(h) or f"列{i + 1}"
+        while label in taken or label.startswith("_"):
+            label = f"{label}_{i + 1}"
+        taken.add(label)
+        names.append(label)
+        extras.append(label)
+    return names, extras
+
+
+def _finish(df: pl.DataFrame, names: list[str | None], extras: list[str], source: Source,
+            first_row_number: int, numeric: dict[str, pl.Series] | None = None) -> tuple[pl.DataFrame, list[str]]:
+    """Rename positional columns, add missing contract columns, row numbers and numeric masks."""
+    df = df.rename({old: new for old, new in zip(df.columns, names)})
+    # Extra columns with no header and no data are layout, not data.
+    empty_extras = [e for e in extras if e.startswith("列") and df[e].null_count() == df.height]
+    df = df.drop(empty_extras)
+    extras = [e for e in extras if e not in empty_extras]
+    cols = [pl.col(c.name) if c.name in df.columns else pl.lit(None, pl.String).alias(c.name) for c in source.columns]
+    num_cols = []
+    for c in source.columns:
+        if c.type == "id" or c.pii in ("id_number", "id_number_unless_unit"):
+            s = (numeric or {}).get(c.name)
+            num_cols.append(pl.lit(False).alias(NUMERIC_PREFIX + c.name) if s is None
+                            else pl.lit(s.fill_null(False)).alias(NUMERIC_PREFIX + c.name))
+    df = df.with_columns(pl.all().cast(pl.String)).select(
+        *cols, *[pl.col(e) for e in extras],
+        pl.int_range(first_row_number, first_row_number + pl.len(), dtype=pl.Int64).alias(ROW),
+        *num_cols,
+    )
+    return df, extras
+
+
+# --- text files ------------------------------------------------------------------------
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Strict UTF-8 (BOM noted), else strict GB18030; never a lossy guess."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as e:
+            raise UnreadableFile(f"starts with a UTF-8 BOM but is not valid UTF-8 ({e})") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as e:
+            raise UnreadableFile(f"UTF-16 BOM but not valid UTF-16 ({e})") from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as e:
+        raise UnreadableFile(f"neither UTF-8 nor GB18030 text (byte {e.start})") from None
+
+
+def read_csv(data: bytes, source: Source) -> RawTable:
+    text, encoding = decode(data)
+    head_lines = text.splitlines()[: HEADER_SEARCH_ROWS + 5]
+    head_text = "\n".join(head_lines)
+    error: UnreadableFile | None = None
+    for sep in (",", "\t", ";", "|"):
+        rows = list(csv.reader(io.StringIO(head_text), delimiter=sep))
+        try:
+            header_idx = find_header(rows, source)
+            break
+        except UnreadableFile as e:
+            error = error or e
+    else:
+        raise error  # type: ignore[misc]
+    header = rows[header_idx]
+    names, extras = _name_columns(header, source)
+    try:
+        df = pl.read_csv(
+            text.encode("utf-8"), has_header=False, skip_rows=header_idx + 1, infer_schema=False,
+            separator=sep, truncate_ragged_lines=True, new_columns=[f"c{i}" for i in range(len(header))],
+            raise_if_empty=False, quote_char='"', missing_columns="insert",
+        ) if text.strip() else None
+    except Exception as e:  # polars ComputeError etc.: a malformed body
+        raise UnreadableFile(f"csv body cannot be parsed: {str(e).splitlines()[0]}") from None
+    if df is None or df.width == 0:
+        df = pl.DataFrame({f"c{i}": pl.Series([], dtype=pl.String) for i in range(len(header))})
+    if df.width < len(header):
+        df = df.with_columns(pl.lit(None, pl.String).alias(f"c{i}") for i in range(df.width, len(header)))
+    df, extras = _finish(df.select(f"c{i}" for i in range(len(header))), names, extras, source, header_idx + 2)
+    return RawTable(df=df, extras=extras, sheet=None, header_row=header_idx + 1, encoding=encoding)
+
+
+class JsonNumber(str):
+    """The source text of a JSON number (so ids sent as numbers can be told apart)."""
+
+
+def _json_text(v: object) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return json.dumps(v, ensure_ascii=False)
+
+
+def read_jsonl(data: bytes, source: Source) -> RawTable:
+    text, encoding = decode(data)
+    hmap = header_map(source)
+    records: list[dict[str, object]] = []
+    line_numbers: list[int] = []
+    bad_lines: list[int] = []
+    keys_seen: dict[str, str | None] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip(TRIM_CHARS):
+            continue
+        try:
+            obj = json.loads(line, parse_int=JsonNumber, parse_float=JsonNumber)
+        except json.JSONDecodeError:
+            obj = None
+        if not isinstance(obj, dict):
+            bad_lines.append(n)
+            records.append({})
+            line_numbers.append(n)
+            continue
+        for k in obj:
+            if k not in keys_seen:
+                keys_seen[k] = _lookup(hmap, k)
+        records.append(obj)
+        line_numbers.append(n)
+    found = set(keys_seen.values()) - {None}
+    missing = [c.zh + (f" ({c.pinyin})" if c.pinyin else "") for c in source.required if c.name not in found]
+    if not records or (missing and not found):
+        raise UnreadableFile(f"no JSON object with the keys of {source.name}")
+    if missing:
+        raise UnreadableFile(f"JSON lines lack required key(s): {', '.join(missing)}")
+    taken: set[str] = set()
+    key_to_col: dict[str, str] = {}
+    extras: list[str] = []
+    for k, name in keys_seen.items():
+        if name is not None and name not in taken:
+            key_to_col[k] = name
+        else:
+            label = _norm_header(k) or "_"
+            while label in taken or label.startswith("_"):
+                label = f"x{label}"
+            key_to_col[k] = label
+            extras.append(label)
+        taken.add(key_to_col[k])
+    columns: dict[str, list[str | None]] = {c: [None] * len(records) for c in key_to_col.values()}
+    numeric: dict[str, list[bool]] = {c.name: [False] * len(records) for c in source.columns if c.type == "id"}
+    for i, obj in enumerate(records):
+        for k, v in obj.items():
+            col = key_to_col[k]
+            columns[col][i] = _json_text(v)
+            if col in numeric and isinstance(v, JsonNumber):
+                numeric[col][i] = True
+    df = pl.DataFrame({c: pl.Series(v, dtype=pl.String) for c, v in columns.items()})
+    names = list(df.columns)
+    df, extras = _finish(df, names, extras, source, 1,
+                         {c: pl.Series(v, dtype=pl.Boolean) for c, v in numeric.items()})
+    df = df.with_columns(pl.Series(ROW, line_numbers, dtype=pl.Int64))
+    if bad_lines:
+        df = df.with_columns(pl.col(ROW).is_in(bad_lines).alias("__bad_line__"))
+    return RawTable(df=df, extras=extras, sheet=None, header_row=None, encoding=encoding)
+
+
+# --- workbooks -------------------------------------------------------------------------
+
+def pick_sheet(sheet_names: list[str], source: Source) -> str:
+    """A sheet named like the source (key or Chinese name, e.g. `grid_events`, `一网统管事件`,
+    `事件`), else the first sheet."""
+    def norm(s: str) -> str:
+        return _norm_header(s).lower()
+    names = [norm(n) for n in sheet_names]
+    for target in (source.name.lower(), norm(source.zh)):
+        if target in names:
+            return sheet_names[names.index(target)]
+    zh = norm(source.zh)
+    for n, raw in zip(names, sheet_names):
+        if len(n) >= 2 and (zh in n or n in zh):
+            return raw
+    return sheet_names[0]
+
+
+_CELL_WITH_VALUE = re.compile(rb'<(?:\w+:)?c r="[A-Z]+(\d+)"[^>]*?(?<!/)>\s*<(?:\w+:)?(?:v|is|f)\b')
+
+
+def _first_used_row(path: Path, sheet_index: int) -> int:
+    """1-based sheet row of the first cell holding a value (calamine's range starts there).
+
+    Reads the start of the sheet XML of an xlsx; other formats are assumed to start at row 1.
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            wb = z.read("xl/workbook.xml")
+            rels = z.read("xl/_rels/workbook.xml.rels")
+            rids = re.findall(rb'<(?:\w+:)?sheet\b[^>]*?r:id="([^"]+)"', wb)
+            rid = rids[sheet_index].decode()
+            target = re.search(rb'<Relationship\b[^>]*Id="' + re.escape(rid.encode()) + rb'"[^>]*Target="([^"]+)"', rels) \
+                or re.search(rb'<Relationship\b[^>]*Target="([^"]+)"[^>]*Id="' + re.escape(rid.encode()) + rb'"', rels)
+            name = target.group(1).decode().lstrip("/")
+            name = name if name.startswith("xl/") else "xl/" + name
+            with z.open(name) as f:
+                buf = b""
+                while chunk := f.read(1 << 16):
+                    buf += chunk
+                    m = _CELL_WITH_VALUE.search(buf)
+                    if m:
+                        return int(m.group(1))
+                    buf = buf[-4096:]
+    except (zipfile.BadZipFile, KeyError, IndexError, AttributeError):
+        pass
+    return 1
+
+
+def read_excel(path: Path, source: Source) -> RawTable:
+    try:
+        reader = fastexcel.read_excel(path)
+        sheet = pick_sheet(reader.sheet_names, source)
+        sheet_index = reader.sheet_names.index(sheet)
+        grid = reader.load_sheet(sheet_index, header_row=None, dtypes="string").to_polars()
+    except Exception as e:  # calamine raises a family of errors for broken workbooks
+        raise UnreadableFile(f"not a readable workbook: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
+    head = grid.head(HEADER_SEARCH_ROWS).rows()
+    header_idx = find_header([list(r) for r in head], source)
+    header = list(head[header_idx])
+    names, extras = _name_columns(header, source)
+    body = grid.slice(header_idx + 1)
+    # Which id cells are numbers: a boolean read yields null for text cells only.
+    id_positions = {i: n for i, n in enumerate(names)
+                    if n is not None and n in {c.name for c in source.columns
+                                               if c.type == "id" or c.pii in ("id_number", "id_number_unless_unit")}}
+    numeric: dict[str, pl.Series] = {}
+    # Only when some id cell could be a number is the sheet read a second time (~1 s per 100k rows).
+    id_positions = {i: n for i, n in id_positions.items()
+                    if body[body.columns[i]].str.strip_chars().str.contains(r"^[+-]?[\d.]+([eE][+-]?\d+)?$").any()}
+    if id_positions and body.height:
+        cols = grid.columns
+        mask = reader.load_sheet(sheet_index, header_row=None, dtypes="boolean",
+                                 use_columns=[cols[i] for i in id_positions]).to_polars().slice(header_idx + 1)
+        for (i, n), col in zip(id_positions.items(), mask.columns):
+            numeric[n] = mask[col].is_not_null()
+    first = _first_used_row(path, sheet_index) if path.suffix.lower() in {".xlsx", ".xlsm"} else 1
+    df, extras = _finish(body, names, extras, source, first + header_idx + 1, numeric)
+    return RawTable(df=df, extras=extras, sheet=sheet, header_row=first + header_idx, encoding=None)
+
+
+def read_file(path: Path, source: Source, allowed: set[str]) -> RawTable:
+    suffix = path.suffix.lower()
+    if suffix not in allowed:
+        raise UnreadableFile(f"unsupported file type {suffix or '(none)'} for {source.name}; "
+                             f"expected {', '.join(sorted(allowed))}")
+    if suffix in EXCEL_SUFFIXES:
+        return read_excel(path, source)
+    data = path.read_bytes()
+    if suffix in JSONL_SUFFIXES:
+        return read_jsonl(data, source)
+    return read_csv(data, source)

@@ -1,0 +1,143 @@
+"""The calibrated sample inbox (contract §1–4, figures of §9) for 义桥镇 and 瓜沥镇.
+
+    from pipelines.sample import generate_inbox
+    summary = generate_inbox(Path("data/inbox"), seed=20220824)
+
+Deterministic: the same seed (and scale) writes byte-identical files. By default the exports
+carry the quirks real exports have (encodings, title rows, date spellings, overlapping
+exports, duplicates, defect rows bound for quarantine); `clean=True` writes one plain UTF-8
+file per source and town with the final state of every record and nothing to quarantine.
+Either way, counting by contract §7 gives the published figures of §9.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from . import cases, grid_events, inspections, notices, police_alarms, reference
+from .common import GUALI, YIQIAO, Ctx, columns
+from .exports import FilePlan, Window, windows, write_source
+
+__all__ = ["generate_inbox"]
+
+SOURCES = ("grid_events", "inspections", "cases", "notices", "police_alarms")
+
+
+def _plans(clean: bool) -> dict[tuple[str, str], list[FilePlan]]:
+    """Which files each (source, town) is exported to, and how they look.
+
+    Yiqiao's exports are mostly xlsx from the 一网统管 / 办案 web UI (title row, 序号 column);
+    its 2021 events came from the old platform as csv. Guali exports csv (Excel "save as":
+    GBK, or UTF-8 with/without BOM). Police alarms: Yiqiao's feed is JSON Lines with pinyin
+    keys, Guali's a csv with Chinese headers.
+    """
+    months = windows("month")
+    y = YIQIAO
+    g = GUALI
+    ev_title = "一网统管事件导出"
+    campaign_wins = [Window(dt.date(2022, 7, 15), dt.datetime(2022, 6, 15), dt.datetime(2022, 7, 15, 23, 59, 59)),
+                     Window(dt.date(2022, 8, 15), dt.datetime(2022, 6, 15), dt.datetime(2022, 8, 15, 23, 59, 59))]
+    alarm_style = {"date_form": ["iso", "iso", "compact"], "mix": 0.15, "mix_forms": ("iso", "compact"),
+                   "bool_form": ["10", "10", "zh"]}
+    plans = {
+        ("grid_events", y.code): [
+            FilePlan("grid_events", y, "yiqiao_grid_events", "csv", wins=[w for w in months if w.label.year == 2021],
+                     encodings=("gbk", "utf-8-sig"), title=ev_title, title_share=0.5, extras=(("处置部门", "dept"),),
+                     defects=False),
+            FilePlan("grid_events", y, "yiqiao_grid_events", "xlsx", wins=[w for w in months if w.label.year == 2022],
+                     title=ev_title, sheet="事件列表", serial_no=True, extras=(("处置部门", "dept"),)),
+        ],
+        ("grid_events", g.code): [
+            FilePlan("grid_events", g, "guali_grid_events", "csv", encodings=("utf-8-sig", "gbk", "utf-8"),
+                     title=ev_title, title_share=0.3, extras=(("处置部门", "dept"),)),
+        ],
+        ("inspections", y.code): [
+            FilePlan("inspections", y, "yiqiao_inspections", "xlsx", period="quarter", title="检查任务导出",
+                     sheet="检查任务", serial_no=True),
+        ],
+        ("inspections", g.code): [
+            FilePlan("inspections", g, "guali_inspections", "csv", period="quarter", encodings=("gbk", "utf-8-sig")),
+            FilePlan("inspections", g, "guali_chuxianbaoan", "csv", wins=campaign_wins, encodings=("utf-8-sig", "gbk"),
+                     title="“除险保安”专项行动检查记录"),
+        ],
+        ("cases", y.code): [
+            FilePlan("cases", y, "yiqiao_cases", "xlsx", period="quarter", title="行政执法案件导出", sheet="案件",
+                     serial_no=True, style={"bool_form": "mixed"}),
+        ],
+        ("cases", g.code): [
+            FilePlan("cases", g, "guali_cases", "csv", period="quarter", encodings=("utf-8", "gbk"),
+                     style={"bool_form": "mixed"}),
+        ],
+        ("notices", y.code): [
+            FilePlan("notices", y, "yiqiao_notices", "xlsx", period="quarter", overlap_days=31, title="柔性执法记录",
+                     sheet="柔性执法", serial_no=True),
+        ],
+        ("notices", g.code): [
+            FilePlan("notices", g, "guali_notices", "csv", period="quarter", overlap_days=31,
+                     encodings=("gbk", "utf-8-sig")),
+        ],
+        ("police_alarms", y.code): [
+            FilePlan("police_alarms", y, "yiqiao_jq", "jsonl", overlap_days=2, json_keys=True, style=alarm_style,
+                     sort_key="reported_at"),
+        ],
+        ("police_alarms", g.code): [
+            FilePlan("police_alarms", g, "guali_jq", "csv", overlap_days=2, encodings=("utf-8", "gbk"),
+                     style=alarm_style, sort_key="reported_at"),
+        ],
+    }
+    if clean:  # one file per source and town (Guali's campaign keeps its own file)
+        plans = {k: [p for p in v if p.defects] for k, v in plans.items()}
+    return plans
+
+
+def generate_inbox(out: Path, seed: int = 20220824, clean: bool = False, *, scale: float = 1.0,
+                   overwrite: bool = False) -> dict:
+    """Write a complete inbox into `out`; return a summary (files written, rows per source).
+
+    `scale` shrinks every volume, the calibrated counts included (tests use a small inbox);
+    only scale=1.0 reproduces the published figures. `out` must be empty or absent unless
+    `overwrite` (which replaces only the inbox's own folders).
+    """
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise FileExistsError(f"{out} is not empty (pass overwrite=True to replace the sample inbox)")
+        import shutil
+
+        for sub in ("reference", *SOURCES):
+            shutil.rmtree(out / sub, ignore_errors=True)
+    ctx = Ctx(seed=seed, clean=clean, scale=scale)
+    refs = reference.build(ctx)
+    written = {"reference": reference.write(out, refs)}
+    plans = _plans(clean)
+    per_source: dict[str, dict[str, int]] = {s: {} for s in SOURCES}
+    for town in (YIQIAO, GUALI):
+        ref = refs[town.code]
+        events, event_defects = grid_events.build(ctx, ref)
+        case_hist, case_defects = cases.build(ctx, ref, events)  # links leads to cases first
+        built = {
+            "grid_events": (grid_events.histories(events), event_defects),
+            "cases": (case_hist, case_defects),
+            "inspections": inspections.build(ctx, ref),
+            "notices": notices.build(ctx, ref),
+            "police_alarms": police_alarms.build(ctx, ref),
+        }
+        if town is GUALI:
+            built["campaign"] = inspections.build_campaign(ctx, ref)
+        for source in SOURCES:
+            cols = columns(source)
+            for plan in plans[(source, town.code)]:
+                hist, defects = built["campaign"] if plan.stem == "guali_chuxianbaoan" else built[source]
+                per_source[source].update(write_source(ctx, out, plan, cols, hist, defects if plan.defects else []))
+    written.update(per_source)
+    summary = {
+        "files_written": sum(len(v) for v in written.values()),
+        "rows_written": sum(sum(v.values()) for k, v in written.items() if k != "reference"),
+    }
+    for source in SOURCES:
+        summary[source] = f"{sum(per_source[source].values())} rows in {len(per_source[source])} files"
+    ref_rows = written["reference"]
+    summary["reference"] = (f"{ref_rows['reference/townships.csv']} townships, {ref_rows['reference/grids.csv']} grids, "
+                            f"{ref_rows['reference/matters.csv']} matters")
+    return summary

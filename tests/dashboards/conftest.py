@@ -1,0 +1,288 @@
+"""Fixtures for the site tests: a small synthetic warehouse with the mart schemas of
+docs/ARCHITECTURE.md §2, and a site built from it.
+
+`synthetic_site` is built here from the synthetic warehouse. The browser tests run over
+it and, when the session fixture `published_site` of tests/conftest.py exists (the site
+the demo pipeline published), over that one too. No fixture here shadows `published_site`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+
+AS_OF = dt.date(2022, 8, 24)
+START = dt.date(2021, 1, 1)
+TOWNS = (  # code, name, reform start, 常住人口, area
+    ("330109112", "义桥镇", dt.date(2022, 6, 1), 114000, 74.3),
+    ("330109119", "瓜沥镇", dt.date(2021, 7, 1), 300000, 126.9),
+)
+OPTIONAL_MARTS = ("mart_one_visit_weekly", "mart_alarm_trends_weekly", "dim_townships",
+                  "mart_quarantine")
+
+
+def _daily_rows(rng: np.random.Generator, as_of: dt.date) -> list[tuple]:
+    rows: list[tuple] = []
+    days = [START + dt.timedelta(d) for d in range((as_of - START).days + 1)]
+    for ti, (code, name, reform, _pop, _area) in enumerate(TOWNS):
+        scale = 1.0 if ti == 0 else 2.2
+        for day in days:
+            post = day >= reform
+            weekday = day.weekday() < 5
+
+            def add(ind: str, value: float, breakdown: str = "all") -> None:
+                if value:
+                    rows.append((code, name, day, ind, breakdown, float(value)))
+
+            def pois(lam: float) -> int:
+                return int(rng.poisson(lam * scale))
+
+            add("events_reported", pois(55))
+            add("enforcement_leads", pois(4))
+            add("petitions_disputes", pois(1.6))
+            insp = {t: pois(lam * (1.0 if weekday else 0.3)) for t, lam in
+                    (("企业", 3), ("沿街商铺", 6), ("出租房", 7), ("其他", 0.6))}
+            for t, v in insp.items():
+                add("inspections", v, t)
+            total = sum(insp.values())
+            add("inspections", total)
+            add("one_visit_inspections", int(rng.binomial(total, 0.7 if post else 0.06)))
+            add("hazards_found", pois(5))
+            add("hazards_accepted", pois(3.5))
+            fields = {f: pois(lam) for f, lam in
+                      (("市容环卫", 1.2), ("城乡规划", 0.3), ("生态环境", 0.25), ("市场监管", 0.4))}
+            for f, v in fields.items():
+                add("cases_filed", v, f)
+            add("cases_filed", sum(fields.values()))
+            closed = pois(1.9)
+            add("cases_closed", closed)
+            add("fines_yuan", closed * 500.0 + (pois(2) * 100.0 if closed else 0))
+            add("police_transfers", int(rng.poisson(0.03)))
+            if post:
+                fv = {"330109112-0101": pois(4.3), "330109112-0233": pois(0.4)}
+                for m, v in fv.items():
+                    add("first_violation_notices", v, m)
+                add("first_violation_notices", sum(fv.values()))
+                add("service_in_lieu", int(rng.poisson(0.3)))
+            add("alarms_received", pois(22))
+            may_june = day.month in (5, 6)
+            fishing = 0.02 if ti else (1.3 if (may_june and day.year == 2021) else
+                                       0.42 if may_june else 0.35)
+            sub = {"非法捕捞": int(rng.poisson(fishing)), "盗窃": pois(1.8), "噪音扰民": pois(2.4),
+                   "家庭纠纷": pois(1.5), "交通事故": pois(3.2)}
+            for s, v in sub.items():
+                add("valid_alarms", v, s)
+            add("valid_alarms", sum(sub.values()))
+    return rows
+
+
+def _percentiles(values: list[float]) -> list[float]:
+    n = len(values)
+    order = sorted(range(n), key=lambda i: values[i])
+    ranks = [0.0] * n
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        avg = (i + j) / 2 + 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = avg
+        i = j + 1
+    return [(r - 1) / (n - 1) if n > 1 else 0.0 for r in ranks]
+
+
+def _colour(h: float) -> str:
+    for limit, c in ((0.05, "red"), (0.15, "orange"), (0.35, "yellow"), (0.65, "blue")):
+        if h < limit:
+            return c
+    return "green"
+
+
+def _grid_rows(rng: np.random.Generator, as_of: dt.date, per_town: int) -> list[dict]:
+    out = []
+    start = as_of - dt.timedelta(days=55)
+    for code, name, *_ in TOWNS:
+        grids = []
+        for g in range(per_town):
+            pop = int(rng.choice([30, 45]) if g % 11 == 5 else rng.integers(120, 2600))
+            grids.append({
+                "grid_code": f"{code}{g + 1:04d}", "grid_name": f"{name[:2]}第{g + 1}微网格",
+                "township_code": code, "window_start": start, "window_end": as_of,
+                "population": pop, "penalties": int(rng.poisson(pop / 400)),
+                "petitions_disputes": int(rng.poisson(pop / 700)),
+                "valid_alarms": int(rng.poisson(pop / 250)),
+            })
+        ranked = [g for g in grids if g["population"] >= 50]
+        for cnt, rate, pct in (("penalties", "penalty_rate", "penalty_pct"),
+                               ("petitions_disputes", "petition_rate", "petition_pct"),
+                               ("valid_alarms", "alarm_rate", "alarm_pct")):
+            for g in grids:
+                g[rate] = g[cnt] / g["population"] * 1000 if g["population"] >= 50 else None
+            for g, p in zip(ranked, _percentiles([g[rate] for g in ranked])):
+                g[pct] = p
+        for g in grids:
+            if g["population"] < 50:
+                g.update(penalty_pct=None, petition_pct=None, alarm_pct=None, score=None, color="grey",
+                         last_week_color="grey")
+            else:
+                g["score"] = 100 * (g["penalty_pct"] + g["petition_pct"] + g["alarm_pct"]) / 3
+        for g in ranked:
+            h = sum(1 for o in ranked if o["score"] > g["score"]) / len(ranked)
+            g["color"] = _colour(h)
+            g["last_week_color"] = (g["color"] if rng.random() > 0.15 else
+                                    str(rng.choice(["red", "orange", "yellow", "blue", "green"])))
+        out += grids
+    return out
+
+
+def build_synthetic_warehouse(path: Path, *, as_of: dt.date = AS_OF, grids_per_town: int = 24,
+                              seed: int = 7, omit: tuple[str, ...] = ()) -> Path:
+    """A DuckDB file with the marts the site reads, filled with plausible synthetic rows."""
+    rng = np.random.default_rng(seed)
+    con = duckdb.connect(str(path))
+    daily = pl.DataFrame(_daily_rows(rng, as_of), orient="row", schema={
+        "township_code": pl.String, "township_name": pl.String, "date": pl.Date,
+        "indicator": pl.String, "breakdown": pl.String, "value": pl.Float64})
+    con.register("daily_df", daily.to_arrow())
+    con.execute("create table fct_township_daily as select * from daily_df")
+
+    if "mart_one_visit_weekly" not in omit:
+        con.execute("""
+            create table mart_one_visit_weekly as
+            with w as (
+              select township_code, cast(date_trunc('week', date) as date) as week_start,
+                     sum(value) filter (where indicator = 'inspections' and breakdown = 'all') as inspections,
+                     sum(value) filter (where indicator = 'one_visit_inspections') as one_visit_inspections
+              from fct_township_daily group by 1, 2)
+            select township_code, week_start, 'all' as target_type,
+                   cast(coalesce(inspections, 0) as bigint) as inspections,
+                   cast(coalesce(one_visit_inspections, 0) as bigint) as one_visit_inspections,
+                   coalesce(one_visit_inspections, 0) / nullif(inspections, 0) as one_visit_share
+            from w""")
+    if "mart_alarm_trends_weekly" not in omit:
+        con.execute("""
+            create table mart_alarm_trends_weekly as
+            with w as (
+              select township_code, breakdown as alarm_subcategory,
+                     isoyear(date) as iso_year, week(date) as iso_week,
+                     cast(date_trunc('week', date) as date) as week_start, sum(value) as valid_alarms
+              from fct_township_daily where indicator = 'valid_alarms' group by all)
+            select a.township_code, a.alarm_subcategory, a.iso_year, a.iso_week, a.week_start,
+                   cast(a.valid_alarms as bigint) as valid_alarms,
+                   cast(coalesce(b.valid_alarms, 0) as bigint) as valid_alarms_last_year,
+                   a.valid_alarms - coalesce(b.valid_alarms, 0) as abs_change,
+                   case when coalesce(b.valid_alarms, 0) >= 20
+                        then 100.0 * (a.valid_alarms - b.valid_alarms) / b.valid_alarms end as pct_change,
+                   coalesce(b.valid_alarms, 0) < 20 as is_small_base
+            from w a left join w b on a.township_code = b.township_code
+              and a.alarm_subcategory = b.alarm_subcategory
+              and b.iso_year = a.iso_year - 1 and b.iso_week = a.iso_week""")
+    if "dim_townships" not in omit:
+        con.execute("""create table dim_townships (township_code varchar, township_name varchar,
+            aliases varchar, district varchar, area_km2 double, registered_population bigint,
+            floating_population bigint, resident_population bigint, reform_start_date date)""")
+        con.executemany("insert into dim_townships values (?, ?, ?, '萧山区', ?, null, null, ?, ?)",
+                        [(c, n, n[:2], a, p, r) for c, n, r, p, a in TOWNS])
+
+    con.execute("""create table mart_campaigns (township_code varchar, campaign varchar,
+        target_type varchar, targets_checked bigint, inspections bigint, hazards_found bigint,
+        hazards_accepted bigint, banned bigint)""")
+    camp = [
+        (TOWNS[1][0], "除险保安", "企业", 296, 412, 180, 150, 9),
+        (TOWNS[1][0], "除险保安", "沿街商铺", 5295, 6020, 910, 860, 41),
+        (TOWNS[1][0], "除险保安", "出租房", 17232, 18800, 2400, 2210, 57),
+        (TOWNS[1][0], "除险保安", "all", 22823, 25232, 3490, 3220, 107),
+        (TOWNS[0][0], "迎亚运平安护航", "沿街商铺", 640, 702, 88, 80, 3),
+        (TOWNS[0][0], "迎亚运平安护航", "出租房", 1210, 1300, 150, 122, 0),
+        (TOWNS[0][0], "迎亚运平安护航", "all", 1850, 2002, 238, 202, 3),
+    ]
+    con.executemany("insert into mart_campaigns values (?, ?, ?, ?, ?, ?, ?, ?)", camp)
+
+    grid_cols = ["grid_code", "grid_name", "township_code", "window_start", "window_end",
+                 "population", "penalties", "petitions_disputes", "valid_alarms", "penalty_rate",
+                 "petition_rate", "alarm_rate", "penalty_pct", "petition_pct", "alarm_pct", "score",
+                 "color", "last_week_color"]
+    con.execute("""create table mart_grid_colors (grid_code varchar, grid_name varchar,
+        township_code varchar, window_start date, window_end date, population bigint,
+        penalties bigint, petitions_disputes bigint, valid_alarms bigint, penalty_rate double,
+        petition_rate double, alarm_rate double, penalty_pct double, petition_pct double,
+        alarm_pct double, score double, color varchar, last_week_color varchar)""")
+    con.executemany(f"insert into mart_grid_colors values ({', '.join('?' * len(grid_cols))})",
+                    [tuple(g[c] for c in grid_cols) for g in _grid_rows(rng, as_of, grids_per_town)])
+
+    con.execute("""create table mart_ingest_report (source varchar, file varchar, status varchar,
+        rows_read bigint, rows_loaded bigint, rows_quarantined bigint, rows_superseded bigint,
+        error varchar)""")
+    report = [
+        ("cases", "cases/cases_20220731.xlsx", "loaded", 5210, 5101, 3, 106, None),
+        ("cases", "cases/cases_20220824.xlsx", "loaded", 5480, 5470, 2, 8, None),
+        ("grid_events", "grid_events/事件导出_20220824.csv", "loaded", 61230, 60950, 4, 276, None),
+        ("inspections", "inspections/检查任务_20220824.xlsx", "loaded", 20410, 20400, 1, 9, None),
+        ("inspections", "inspections/broken_20220801.xlsx", "unreadable", 0, 0, 0, 0,
+         "不是有效的 xlsx 文件（zip 结构损坏）"),
+        ("notices", "notices/柔性执法_20220824.csv", "loaded", 1290, 1288, 2, 0, None),
+        ("police_alarms", "police_alarms/jq_20220824.jsonl", "loaded", 30011, 29990, 1, 20, None),
+    ]
+    con.executemany("insert into mart_ingest_report values (?, ?, ?, ?, ?, ?, ?, ?)", report)
+    if "mart_quarantine" not in omit:
+        con.execute("""create table mart_quarantine (source varchar, file varchar, sheet varchar,
+            row_number bigint, record_key varchar, reason varchar, detail varchar)""")
+        q = [
+            ("cases", "cases/cases_20220731.xlsx", "Sheet1", 18, None, "missing_key", "案件编号为空"),
+            ("cases", "cases/cases_20220731.xlsx", "Sheet1", 233, "XS2022-0412", "bad_required_date",
+             "立案日期 无法识别：'2022年13月1日'"),
+            ("cases", "cases/cases_20220731.xlsx", "Sheet1", 874, "XS2022-0977", "unknown_township",
+             "所属镇街 '新湾' 不在镇街表或别名中"),
+            ("cases", "cases/cases_20220824.xlsx", "Sheet1", 40, "XS2022-1102", "future_date",
+             "立案日期 2022-09-30 晚于截至日 2022-08-24 + 1 天"),
+            ("cases", "cases/cases_20220824.xlsx", "Sheet1", 41, None, "missing_key", "案件编号为空"),
+            ("grid_events", "grid_events/事件导出_20220824.csv", None, 5, None, "missing_key", "事件编号为空"),
+            ("grid_events", "grid_events/事件导出_20220824.csv", None, 77, "SJ202208110031",
+             "bad_required_date", "上报时间 无法识别：'明天上午'"),
+            ("grid_events", "grid_events/事件导出_20220824.csv", None, 901, "SJ202208120044",
+             "unknown_township", "所属镇街 '闻堰街道' 不在镇街表或别名中"),
+            ("grid_events", "grid_events/事件导出_20220824.csv", None, 1502, "SJ202208130002",
+             "unknown_township", "所属镇街 '宁围' 不在镇街表或别名中"),
+            ("inspections", "inspections/检查任务_20220824.xlsx", "检查任务", 9, "JC0000881",
+             "bad_required_date", "检查日期 无法识别：'0'"),
+            ("inspections", "inspections/broken_20220801.xlsx", None, None, None, "unreadable_file",
+             "不是有效的 xlsx 文件（zip 结构损坏）"),
+            ("notices", "notices/柔性执法_20220824.csv", None, 12, None, "missing_key", "记录编号为空"),
+            ("notices", "notices/柔性执法_20220824.csv", None, 13, "SW2022-0099", "future_date",
+             "日期 2022-12-01 晚于截至日 2022-08-24 + 1 天"),
+            ("police_alarms", "police_alarms/jq_20220824.jsonl", None, 3321, "3301090000000123456",
+             "bad_required_date", "报警时间 无法识别：''"),
+        ]
+        con.executemany("insert into mart_quarantine values (?, ?, ?, ?, ?, ?, ?)", q)
+    con.close()
+    return path
+
+
+build_synthetic_warehouse.optional_marts = OPTIONAL_MARTS  # type: ignore[attr-defined]
+build_synthetic_warehouse.as_of = AS_OF  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def warehouse_factory():
+    """``build_synthetic_warehouse(path, *, as_of, grids_per_town, seed, omit)``."""
+    return build_synthetic_warehouse
+
+
+@pytest.fixture(scope="session")
+def synthetic_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_synthetic_warehouse(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
+
+
+@pytest.fixture(scope="session")
+def synthetic_site(synthetic_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dashboards.site import build_site
+
+    out = tmp_path_factory.mktemp("site") / "site"
+    build_site(synthetic_warehouse, out, AS_OF, build_stamp="test")
+    return out

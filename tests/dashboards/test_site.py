@@ -1,0 +1,196 @@
+"""build_site over a synthetic warehouse with the mart schemas of ARCHITECTURE.md §2."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pytest
+
+from dashboards.site import build_site, load_contract, plotly_js
+
+AS_OF = dt.date(2022, 8, 24)  # as in conftest
+
+PAGES = ["index.html", "grid.html", "quality.html", "glossary.html"]
+# contract §6, in order
+CSV_COLUMNS = {
+    "data/township_daily.csv": ["township_code", "township_name", "date", "indicator", "breakdown", "value"],
+    "data/campaigns.csv": ["township_code", "campaign", "target_type", "targets_checked", "inspections",
+                           "hazards_found", "hazards_accepted", "banned"],
+    "data/grid_colors.csv": ["grid_code", "grid_name", "township_code", "window_start", "window_end",
+                             "population", "penalties", "petitions_disputes", "valid_alarms", "score", "color"],
+    "data/ingest_report.csv": ["source", "file", "rows_read", "rows_loaded", "rows_quarantined",
+                               "rows_superseded"],
+}
+
+
+def _html(site: Path, page: str) -> str:
+    return (site / page).read_text(encoding="utf-8")
+
+
+def test_expected_files(synthetic_site: Path):
+    for rel in PAGES + list(CSV_COLUMNS) + ["assets/plotly.min.js", "assets/site.css"]:
+        assert (synthetic_site / rel).is_file(), f"missing {rel}"
+
+
+@pytest.mark.parametrize("rel", sorted(CSV_COLUMNS))
+def test_csv_has_exactly_the_contract_columns(synthetic_site: Path, rel: str):
+    raw = (synthetic_site / rel).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM, for Excel on Chinese Windows"
+    assert pl.read_csv(synthetic_site / rel, infer_schema=False).columns == CSV_COLUMNS[rel]
+    assert list(pd.read_csv(synthetic_site / rel, dtype=str).columns) == CSV_COLUMNS[rel]
+    with open(synthetic_site / rel, encoding="utf-8-sig", newline="") as f:
+        assert next(csv.reader(f)) == CSV_COLUMNS[rel]
+
+
+def test_csv_rows_match_the_marts(synthetic_site: Path, synthetic_warehouse: Path):
+    con = duckdb.connect(str(synthetic_warehouse), read_only=True)
+    daily = pl.read_csv(synthetic_site / "data/township_daily.csv", try_parse_dates=True,
+                        schema_overrides={"township_code": pl.String, "breakdown": pl.String})
+    n, total = con.execute("select count(*), sum(value) from fct_township_daily").fetchone()
+    assert daily.height == n and daily["value"].sum() == pytest.approx(total)
+    assert daily["date"].dtype == pl.Date
+    grids = pl.read_csv(synthetic_site / "data/grid_colors.csv", schema_overrides={"grid_code": pl.String})
+    assert grids.height == con.execute("select count(*) from mart_grid_colors").fetchone()[0]
+    camp = pl.read_csv(synthetic_site / "data/campaigns.csv", schema_overrides={"township_code": pl.String})
+    guali = camp.filter((pl.col("campaign") == "除险保安") & (pl.col("target_type") == "all"))
+    assert guali["banned"].to_list() == [107]
+    con.close()
+
+
+def test_one_copy_of_plotly_referenced_relatively(synthetic_site: Path):
+    copies = [p for p in synthetic_site.rglob("*") if p.is_file() and "plotly" in p.name.lower()]
+    assert [p.relative_to(synthetic_site).as_posix() for p in copies] == ["assets/plotly.min.js"]
+    assert copies[0].read_bytes() == plotly_js().read_bytes()
+    for page in PAGES:
+        html = _html(synthetic_site, page)
+        assert len(html.encode()) < 1_500_000, f"{page} looks like it inlines plotly.js"
+        if "Plotly.newPlot" in html:
+            assert '<script src="assets/plotly.min.js"></script>' in html, page
+    assert _html(synthetic_site, "index.html").count("Plotly.newPlot") >= 3
+
+
+class _Refs(HTMLParser):
+    ATTRS = {"src", "href", "action", "formaction", "poster", "data", "srcset", "background"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k in self.ATTRS and v is not None:
+                self.refs.append(v)
+
+
+def test_no_external_urls(synthetic_site: Path):
+    for page in PAGES:
+        parser = _Refs()
+        parser.feed(_html(synthetic_site, page))
+        assert parser.refs, page
+        for ref in parser.refs:
+            assert not re.match(r"^([a-z][a-z0-9+.-]*:|//)", ref, re.I), f"{page}: non-relative {ref!r}"
+            if not ref.startswith("#"):
+                assert (synthetic_site / ref.split("#")[0]).exists(), f"{page}: broken link {ref!r}"
+    css = (synthetic_site / "assets/site.css").read_text(encoding="utf-8")
+    assert "url(" not in css and "@import" not in css
+
+
+def test_glossary_lists_every_indicator_of_the_contract(synthetic_site: Path):
+    html = _html(synthetic_site, "glossary.html")
+    contract = load_contract()
+    assert contract["indicators"]
+    for ind in contract["indicators"]:
+        assert f'data-indicator="{ind["name"]}"' in html, ind["name"]
+        assert ind["zh"] in html
+    for rule in contract["comparison_rules"]:
+        assert rule in html
+    for colour in contract["five_colour"]["colours"]:
+        assert f'c-{colour["color"]}' in html
+
+
+def test_index_shows_both_towns_and_the_small_base_rule(synthetic_site: Path):
+    html = _html(synthetic_site, "index.html")
+    for text in ["义桥镇", "瓜沥镇", "综合查一次", "有效警情", "立案数", "首违提醒", "以服代罚",
+                 "非法捕捞", "除险保安", "17,232", "5,295", "296", "107"]:
+        assert text in html, text
+    # 义桥's 首违提醒 started with the reform: the year-earlier count is 0, so no percent.
+    card = html.split('data-indicator="first_violation_notices"')[1].split('class="kpi"')[0]
+    assert "小基数" in card and "%" not in card
+
+
+def test_grid_page_has_every_grid_and_explains_grey(synthetic_site: Path, synthetic_warehouse: Path):
+    html = _html(synthetic_site, "grid.html")
+    con = duckdb.connect(str(synthetic_warehouse), read_only=True)
+    rows = con.execute("select grid_code, color from mart_grid_colors").fetchall()
+    con.close()
+    for code, colour in rows:
+        assert f'data-grid="{code}" data-color="{colour}"' in html
+    assert any(c == "grey" for _, c in rows)
+    assert "数据不足，不参与排名" in html
+    assert "上周" in html
+
+
+def test_quality_page_lists_files_and_quarantine(synthetic_site: Path):
+    html = _html(synthetic_site, "quality.html")
+    for text in ["cases/cases_20220731.xlsx", "inspections/broken_20220801.xlsx", "无法读取",
+                 "缺少主键", "统计日期晚于截至日", "镇街无法匹配", "✓"]:
+        assert text in html, text
+    assert (synthetic_site / "data/quarantine.csv").is_file()
+
+
+def test_deterministic(synthetic_warehouse: Path, tmp_path: Path):
+    def digest(site: Path) -> dict[str, str]:
+        return {p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(site.rglob("*")) if p.is_file()}
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    pages_a = build_site(synthetic_warehouse, a, AS_OF)
+    build_site(synthetic_warehouse, b, AS_OF)
+    assert digest(a) == digest(b)
+    assert sorted(p.relative_to(a).as_posix() for p in pages_a) == sorted(digest(a))
+
+
+def test_reads_the_warehouse_without_changing_it(synthetic_warehouse: Path, tmp_path: Path):
+    before = hashlib.sha256(synthetic_warehouse.read_bytes()).hexdigest()
+    build_site(synthetic_warehouse, tmp_path / "s", AS_OF)
+    assert hashlib.sha256(synthetic_warehouse.read_bytes()).hexdigest() == before
+
+
+def test_refuses_a_non_empty_out_dir(synthetic_warehouse: Path, tmp_path: Path):
+    (tmp_path / "old.html").write_text("x")
+    with pytest.raises(FileExistsError):
+        build_site(synthetic_warehouse, tmp_path, AS_OF)
+
+
+def test_optional_marts_degrade_gracefully(tmp_path: Path, warehouse_factory):
+    wh = warehouse_factory(tmp_path / "w.duckdb", omit=warehouse_factory.optional_marts, grids_per_town=8)
+    site = tmp_path / "site"
+    build_site(wh, site, AS_OF)
+    index = _html(site, "index.html")
+    assert index.count("Plotly.newPlot") >= 3          # charts fall back to fct_township_daily
+    assert "暂缺" in _html(site, "quality.html")        # no quarantine mart: a note, not a crash
+    assert not (site / "data/quarantine.csv").exists()
+
+
+def test_missing_required_mart_is_an_error(tmp_path: Path):
+    wh = tmp_path / "empty.duckdb"
+    duckdb.connect(str(wh)).close()
+    with pytest.raises(LookupError, match="fct_township_daily"):
+        build_site(wh, tmp_path / "site", AS_OF)
+
+
+def test_contract_argument_and_build_stamp(synthetic_warehouse: Path, tmp_path: Path):
+    contract = load_contract()
+    contract["indicators"] = contract["indicators"][:2]
+    build_site(synthetic_warehouse, tmp_path / "s", dt.date(2022, 8, 24), contract=contract,
+               build_stamp="run-42")
+    html = _html(tmp_path / "s", "glossary.html")
+    assert html.count('class="def" id="ind-') == 2
+    assert "run-42" in _html(tmp_path / "s", "index.html")

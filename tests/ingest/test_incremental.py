@@ -1,0 +1,113 @@
+"""Incremental ingest by content hash; results equal a from-scratch rebuild."""
+import shutil
+
+import polars as pl
+import pytest
+
+from pipelines.ingest import SOURCES, ReferenceDataError, ingest_reference, ingest_source
+from pipelines.pii import load_or_create_secret
+
+
+def run_all(inbox, lake, secret):
+    ref = ingest_reference(inbox, lake)
+    return {s: ingest_source(s, inbox, lake, secret, ref) for s in SOURCES}
+
+
+def snapshot(lake):
+    return {p.relative_to(lake).as_posix(): p.read_bytes() for p in sorted(lake.rglob("*.parquet"))}
+
+
+def test_rerun_unchanged_reads_nothing(inbox_copy, tmp_path):
+    secret = load_or_create_secret(tmp_path)
+    lake = tmp_path / "lake"
+    run_all(inbox_copy, lake, secret)
+    before = snapshot(lake)
+    mtimes = {p: p.stat().st_mtime_ns for p in lake.rglob("*.parquet")}
+    reports = run_all(inbox_copy, lake, secret)
+    assert all(r.files_read == [] and r.files_removed == [] for r in reports.values())
+    assert sum(len(r.files_unchanged) for r in reports.values()) == 18
+    assert snapshot(lake) == before
+    assert {p: p.stat().st_mtime_ns for p in lake.rglob("*.parquet")} == mtimes  # not even rewritten
+
+
+def test_add_and_remove_files(inbox_copy, tmp_path):
+    secret = load_or_create_secret(tmp_path)
+    lake = tmp_path / "lake"
+    run_all(inbox_copy, lake, secret)
+    new = inbox_copy / "cases" / "2022" / "cases_20220825.csv"
+    new.parent.mkdir()
+    shutil.copy(inbox_copy / "cases" / "money_forms.csv", new)
+    (inbox_copy / "notices" / "unknown_township.csv").unlink()
+    reports = run_all(inbox_copy, lake, secret)
+    assert reports["cases"].files_read == ["cases/2022/cases_20220825.csv"]
+    assert (lake / "cases" / "2022__cases_20220825.csv.parquet").exists()
+    assert reports["notices"].files_removed == ["notices/unknown_township.csv"]
+    assert not (lake / "notices" / "unknown_township.csv.parquet").exists()
+    assert not (lake / "_quarantine" / "notices" / "unknown_township.csv.parquet").exists()
+    assert pl.read_parquet(lake / "_files" / "notices.parquet").height == 0
+    assert all(r.files_read == [] for s, r in reports.items() if s != "cases")
+    # equals a from-scratch rebuild
+    fresh = tmp_path / "fresh"
+    run_all(inbox_copy, fresh, secret)
+    assert snapshot(fresh) == snapshot(lake)
+
+
+def test_changed_file_and_reference_change_reread(inbox_copy, tmp_path):
+    secret = load_or_create_secret(tmp_path)
+    lake = tmp_path / "lake"
+    run_all(inbox_copy, lake, secret)
+    f = inbox_copy / "notices" / "unknown_township.csv"
+    f.write_bytes(f.read_bytes() + "N-T-6,2022-06-06,义桥镇,YQ01-02,首违提醒,M002,x,周星星,,,文书\r\n".encode())
+    reports = run_all(inbox_copy, lake, secret)
+    assert reports["notices"].files_read == ["notices/unknown_township.csv"]
+    assert reports["notices"].files[0]["rows_read"] == 6
+    # a new alias makes 新街镇 known: every file is read again, the row leaves quarantine
+    t = inbox_copy / "reference" / "townships.csv"
+    t.write_text(t.read_text(encoding="utf-8").replace("义桥;萧山区义桥镇", "义桥;萧山区义桥镇;新街镇"), encoding="utf-8")
+    reports = run_all(inbox_copy, lake, secret)
+    assert len(reports["grid_events"].files_read) == 8
+    assert reports["notices"].files[0]["rows_quarantined"] == 1
+
+
+def test_reference_errors_name_file_row_problem(inbox_copy, tmp_path):
+    g = inbox_copy / "reference" / "grids.csv"
+    g.write_text(g.read_text(encoding="utf-8") + "GL02,瓜沥二,全科网格,,330109012,瓜沥,很多\n", encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match=r"reference/grids.csv row 7: 实有人口 '很多' is not a valid int"):
+        ingest_reference(inbox_copy, tmp_path / "lake")
+    (inbox_copy / "reference" / "matters.csv").unlink()
+    g.write_text("网格编码\nX\n", encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match=r"reference/grids.csv: header .* lacks required column"):
+        ingest_reference(inbox_copy, tmp_path / "lake")
+
+
+def test_reference_missing_file(inbox_copy, tmp_path):
+    (inbox_copy / "reference" / "matters.csv").unlink()
+    with pytest.raises(ReferenceDataError, match=r"reference/matters.csv: reference file missing"):
+        ingest_reference(inbox_copy, tmp_path / "lake")
+
+
+def test_reference_lake(ingested):
+    _, lake, _, _ = ingested
+    t = pl.read_parquet(lake / "reference" / "townships.parquet")
+    assert t.columns == ["township_code", "township_name", "aliases", "district", "area_km2",
+                         "registered_population", "floating_population", "resident_population", "reform_start_date"]
+    assert t.filter(pl.col("township_code") == "330109012")["area_km2"][0] == 126.9
+    g = pl.read_parquet(lake / "reference" / "grid_polygons.parquet")
+    assert g["grid_code"].to_list() == ["GL01-01", "YQ01-01", "YQ01-02"]
+    assert g["wkt"][0].startswith("MULTIPOLYGON (((") and g["wkt"][2].count("(") == 3
+
+
+def test_load_reference_from_lake_equals_ingested(ingested, tmp_path):
+    from pipelines.ingest import load_reference, read_reference
+    inbox, lake, secret, _ = ingested
+    from_lake, from_inbox = load_reference(lake), read_reference(inbox)
+    assert from_lake.fingerprint == from_inbox.fingerprint
+    assert from_lake.township_lookup == from_inbox.township_lookup
+    pts = ([120.205, 120.215, 120.2115, 120.425, 121.0], [30.055, 30.055, 30.051, 30.205, 31.0])
+    assert from_lake.polygons.locate(*map(__import__("numpy").array, pts)) == \
+        from_inbox.polygons.locate(*map(__import__("numpy").array, pts)) == \
+        ["YQ01-01", None, "YQ01-02", "GL01-01", None]
+    assert "2 townships" in from_lake.summary()
+    # the Dagster path: reference asset, then sources with load_reference(lake) -> nothing re-read
+    report = ingest_source("notices", inbox, lake, secret, from_lake)
+    assert report.files_read == []

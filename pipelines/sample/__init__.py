@@ -36,8 +36,9 @@ def _plans(clean: bool) -> dict[tuple[str, str], list[FilePlan]]:
     y = YIQIAO
     g = GUALI
     ev_title = "一网统管事件导出"
+    # the campaign module exports cumulatively: mid-campaign, then everything once acceptance is done
     campaign_wins = [Window(dt.date(2022, 7, 15), dt.datetime(2022, 6, 15), dt.datetime(2022, 7, 15, 23, 59, 59)),
-                     Window(dt.date(2022, 8, 15), dt.datetime(2022, 6, 15), dt.datetime(2022, 8, 15, 23, 59, 59))]
+                     Window(dt.date(2022, 8, 31), dt.datetime(2022, 6, 15), dt.datetime(2022, 8, 31, 23, 59, 59))]
     alarm_style = {"date_form": ["iso", "iso", "compact"], "mix": 0.15, "mix_forms": ("iso", "compact"),
                    "bool_form": ["10", "10", "zh"]}
     plans = {

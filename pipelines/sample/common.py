@@ -7,6 +7,7 @@ so the same seed writes byte-identical files (no clock, no hash randomisation).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from dataclasses import dataclass, field
 from functools import cache
@@ -114,8 +115,6 @@ def poisson(rng: random.Random, lam: float) -> int:
         return 0
     if lam > 30:
         return max(0, int(round(rng.gauss(lam, lam ** 0.5))))
-    import math
-
     limit, k, p = math.exp(-lam), 0, 1.0
     while True:
         p *= rng.random()

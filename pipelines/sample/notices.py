@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from .common import END, UNKNOWN_TOWNS, YIQIAO, Ctx, at, days, mobile, person_name, poisson, resident_id, spread
+from .common import UNKNOWN_TOWNS, YIQIAO, Ctx, at, days, mobile, person_name, poisson, resident_id, spread
 from .reference import GARBAGE, PARKING, Matter, TownRef
 from .writers import Raw
 

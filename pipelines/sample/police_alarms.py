@@ -181,14 +181,17 @@ def _id_as_number(a: Alarms, rng: random.Random, apply: bool) -> None:
     """A few alarms whose 接警单编号 the feed sent as a JSON number: two as floats (digits
     lost, e.g. 3.30109202206011e+18) and two as integers beyond 2^53. Each is its own
     single-call, non-fishing incident on its own day, so a lossy key can't merge two alarms."""
-    picked, used_days = [], set()
+    sizes: dict[str, int] = {}
     for row in a.rows:
-        d = row["reported_at"].date()
-        if (row["alarm_subcategory"] != FISHING and row["merge_id"] and d not in used_days
-                and row["merge_id"] == "HB" + row["alarm_id"] and len(picked) < 4 and rng.random() < 0.002):
-            if sum(1 for r in a.rows if r["merge_id"] == row["merge_id"]) == 1:
-                picked.append(row)
-                used_days.add(d)
+        if row["merge_id"]:
+            sizes[row["merge_id"]] = sizes.get(row["merge_id"], 0) + 1
+    eligible = [r for r in a.rows if r["alarm_subcategory"] != FISHING and r["merge_id"] == "HB" + r["alarm_id"]
+                and sizes[r["merge_id"]] == 1]
+    picked, used_days = [], set()
+    for row in rng.sample(eligible, min(len(eligible), 40)):
+        if row["reported_at"].date() not in used_days and len(picked) < 4:
+            picked.append(row)
+            used_days.add(row["reported_at"].date())
     for i, row in enumerate(picked if apply else ()):
         jjdbh = row["alarm_id"]
         row["alarm_id"] = JsonNumber(f"{float(jjdbh):.14e}" if i < 2 else jjdbh)

@@ -19,7 +19,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-pytestmark = pytest.mark.browser
+# one worker runs every test that needs the demo pipeline (it runs once per worker)
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("demo")]
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

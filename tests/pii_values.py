@@ -10,8 +10,23 @@ from pipelines import pii
 from pipelines.ingest.readers import decode
 from pipelines.ingest.spec import load_contract
 
-ID_RE = re.compile(pii.ID_PATTERN)
-PHONE_RE = re.compile(pii.PHONE_PATTERN)
+# A notice's party may be a company (杭州…有限公司) with its 统一社会信用代码: not personal data
+# of a natural person, and kept by ingest where the contract allows.
+ORGANISATION = re.compile(r"公司|有限|商行|店|厂|合作社|中心|超市|酒店|餐厅|饭店|市场|工作室|物流|仓储")
+
+
+def _natural_person(value: str, kind: str) -> bool:
+    if kind.startswith("name"):
+        return not ORGANISATION.search(value)
+    if kind.startswith("id_number"):
+        return bool(ID_RE.fullmatch(value.upper()))
+    return True
+
+
+# Not inside a longer code such as a case number `SJ121202101010051`: the 15 digits after
+# the letters are a document number, not a legacy ID.
+ID_RE = re.compile(r"(?<![0-9A-Za-z])(?:" + pii.ID_CORE + r")(?![0-9A-Za-z])")
+PHONE_RE = re.compile(r"(?<![0-9A-Za-z])(?:" + pii.PHONE_CORE + r")(?![0-9A-Za-z])")
 
 
 def inbox_personal_values(inbox) -> set[str]:
@@ -57,7 +72,8 @@ def inbox_personal_values(inbox) -> set[str]:
                     col = header[i] if header and i < len(header) else None
                     is_unit = header is not None and "当事人类型" in header and row[header.index("当事人类型")] == "单位"
                     if col in pii_headers and not (is_unit and pii_headers[col].endswith("unless_unit")):
-                        values.add(cell.strip())
+                        if _natural_person(cell.strip(), pii_headers[col]):
+                            values.add(cell.strip())
                     if col == "联系人":  # an extra column the ingest pseudonymises by its header
                         values.add(cell.strip())
     return {v for v in values if v and len(v) >= 2}

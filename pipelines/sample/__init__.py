@@ -79,7 +79,7 @@ def _plans(clean: bool) -> dict[tuple[str, str], list[FilePlan]]:
                      encodings=("gbk", "utf-8-sig")),
         ],
         ("police_alarms", y.code): [
-            FilePlan("police_alarms", y, "yiqiao_jq", "jsonl", overlap_days=2, json_keys=True, style=alarm_style,
+            FilePlan("police_alarms", y, "yiqiao_jq", "jsonl", overlap_days=2, style=alarm_style,
                      sort_key="reported_at"),
         ],
         ("police_alarms", g.code): [

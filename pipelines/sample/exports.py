@@ -1,11 +1,11 @@
 """Turn record histories into the overlapping export files a data clerk would drop in the inbox.
 
 Each record is a list of versions `(time, row)`, oldest first (the row carries the same time
-as 更新时间 where the source has one). An export covering the
-window [start, end] holds every record that changed inside the window (or inside
-`overlap_days` before it), in its state as of `end` — so a record reported late in May and
-closed in June shows up as 处置中 in the May export and as 已办结, with a later 更新时间, in
-the June one. The versioning rule (latest 更新时间 wins) recovers the final state.
+as 更新时间 where the source has one). An export covering the window [start, end] holds every
+record that changed inside the window (or inside `overlap_days` before it), in its state as
+of `end` — so a record reported late in May and closed in June shows up as 处置中 in the May
+export and as 已办结, with a later 更新时间, in the June one. The versioning rule (latest
+更新时间 wins) recovers the final state, which is exactly what the clean inbox holds.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class FilePlan:
     source: str
     town: Town
     stem: str  # file name stem, e.g. "yiqiao_grid_events"
-    fmt: str  # csv | xlsx | jsonl
+    fmt: str  # csv | xlsx | jsonl (jsonl uses the contract's pinyin keys)
     period: str = "month"
     overlap_days: int = 0
     title: str = ""  # title row text ("" = none); the export date is appended
@@ -88,7 +88,6 @@ class FilePlan:
     encodings: tuple[str, ...] = ("utf-8",)  # csv: rotated per file
     serial_no: bool = False  # a leading 序号 column (xlsx exports have one)
     extras: tuple[tuple[str, str], ...] = ()  # non-contract columns: (header, record key)
-    json_keys: bool = False  # jsonl with pinyin keys
     dup_rate: float = 0.003  # exact duplicate rows per file
     sort_key: str = ""
     style: dict = field(default_factory=dict)  # Style overrides (a list value: one choice per file)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from .common import END, UNKNOWN_TOWNS, YIQIAO, Ctx, days, mobile, person_name, poisson
+from .common import END, END_TS, UNKNOWN_TOWNS, YIQIAO, Ctx, days, mobile, person_name, poisson
 from .reference import Grid, TownRef
 from .writers import JsonNumber, Raw
 
@@ -57,6 +57,9 @@ class Alarms:
                  merge: bool | None = None) -> list[dict]:
         """calls: (警情细类, valid, 无效原因) in order; later calls come minutes apart."""
         rng, ref = self.rng, self.ref
+        if t + dt.timedelta(minutes=110) > END_TS:
+            # repeat calls must not spill past the data's last day (it would move the as-of date)
+            t -= dt.timedelta(minutes=110)
         g = grid or ref.pick(rng)[0]
         lon, lat = g.point(rng)
         rows, hbbh = [], None

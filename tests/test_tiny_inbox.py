@@ -1,0 +1,56 @@
+"""One full materialize over the small fixture inbox of tests/ingest (broken files included):
+the run publishes, broken files are reported rather than fatal, and the dbt unit tests that
+prove the counting rules ran and passed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.helpers import zhifa
+
+pytestmark = pytest.mark.slow
+
+FIXTURE_INBOX = Path(__file__).parent / "ingest" / "fixtures" / "inbox"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> tuple[Path, str]:
+    workdir = tmp_path_factory.mktemp("tiny")
+    proc = zhifa("run", "--inbox", str(FIXTURE_INBOX), "--workdir", str(workdir))
+    return workdir, proc.stdout
+
+
+def test_run_publishes_and_names_unreadable_files(tiny_run):
+    workdir, out = tiny_run
+    assert (workdir / "site" / "index.html").is_file()
+    assert "UNREADABLE: grid_events/missing_required_column.csv, grid_events/unreadable.xlsx" in out
+
+
+def test_broken_rows_and_files_are_quarantined_with_reasons(tiny_run):
+    workdir, _ = tiny_run
+    with duckdb.connect(str(workdir / "warehouse.duckdb"), read_only=True) as con:
+        reasons = dict(con.execute("select reason, count(*) from mart_quarantine group by 1").fetchall())
+        unreadable = con.execute(
+            "select file, rows_read from mart_ingest_report where status = 'unreadable' order by 1").fetchall()
+        gaps = con.execute(
+            "select count(*) from mart_ingest_report"
+            " where rows_read <> rows_loaded + rows_quarantined + rows_superseded").fetchone()[0]
+    assert reasons.get("unreadable_file") == 2
+    assert reasons.get("unknown_township", 0) >= 1
+    assert unreadable == [("grid_events/missing_required_column.csv", 0), ("grid_events/unreadable.xlsx", 0)]
+    assert gaps == 0
+
+
+def test_dbt_unit_tests_of_the_counting_rules_ran_and_passed(tiny_run):
+    workdir, _ = tiny_run
+    results = json.loads((workdir / "dbt-target" / "run_results.json").read_text(encoding="utf-8"))["results"]
+    unit = {r["unique_id"].split(".")[-1]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    assert set(unit.values()) == {"pass"}
+    for name in ("one_visit_weekly_share", "inspections_daily_indicators",
+                 "alarms_incidents_merge_repeat_calls", "alarms_daily_indicators",
+                 "grid_colors_scoring_ties_and_grey", "cases_withdrawn_filings_do_not_count"):
+        assert name in unit

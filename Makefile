@@ -2,7 +2,8 @@
 #   make demo   sample exports → pipeline → published site (data/site/index.html)
 #   make test   the whole test suite, incl. end-to-end and headless-Chromium tests
 SHELL := /bin/bash
-PYTHON ?= python3.11
+# Python 3.11: python3.11 if on PATH, else python3 (checked below)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -11,7 +12,7 @@ SEED ?= 20220824
 .PHONY: demo test test-fast install system-deps ui bench clean
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' || { echo "need Python 3.11 (set PYTHON=...)"; exit 1; }
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip
 	$(BIN)/pip install -q -e '.[test]'
@@ -34,10 +35,10 @@ demo: $(STAMP)
 	@echo "open data/site/index.html"
 
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "slow or browser or not (slow or browser)" --durations=15
+	$(BIN)/python -m pytest -n 2 -m "slow or browser or not (slow or browser)" --durations=15
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2
 
 ui: $(STAMP)
 	DAGSTER_HOME=$(CURDIR)/data/dagster ZHIFA_INBOX=$(CURDIR)/data/inbox ZHIFA_WORKDIR=$(CURDIR)/data \

@@ -33,7 +33,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from pipelines.sample import generate_inbox
 
     started = time.perf_counter()
-    summary = generate_inbox(Path(args.out), seed=args.seed, clean=args.clean)
+    try:
+        summary = generate_inbox(Path(args.out), seed=args.seed, clean=args.clean, overwrite=args.overwrite)
+    except FileExistsError:
+        print(f"error: {args.out} is not empty; use --overwrite to replace the sample's folders", file=sys.stderr)
+        return 2
     print(f"sample inbox written to {Path(args.out).resolve()} (seed {args.seed}{', clean' if args.clean else ''}) "
           f"in {time.perf_counter() - started:.1f} s")
     for key, value in summary.items():
@@ -141,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=20220824)
     p.add_argument("--clean", action="store_true", help="no format quirks or bad rows")
+    p.add_argument("--overwrite", action="store_true", help="replace reference/ and the source folders in --out")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("run", help="inbox → lake → marts → quality gate → site")

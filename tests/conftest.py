@@ -1,17 +1,20 @@
 """Shared fixtures: the demo, run once per test session on real parts.
 
 `demo_run` generates the calibrated sample inbox and runs `zhifa run` as a subprocess —
-the same command the README gives — into a temporary workdir. Tests that use it carry
-`@pytest.mark.xdist_group("demo")` so that under `-n 2 --dist loadgroup` one worker runs
-the demo once for all of them.
+the same command the README gives — into a temporary workdir. Under pytest-xdist the
+first worker to need it runs it and the others wait for it and reuse it (a file lock in
+the session's shared temp folder), so the demo runs once however tests are distributed.
+Tests must not change the demo workdir: copy it first.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from tests.helpers import zhifa
 
@@ -36,17 +39,17 @@ class DemoRun:
 
 
 @pytest.fixture(scope="session")
-def demo_inbox(tmp_path_factory) -> Path:
-    inbox = tmp_path_factory.mktemp("demo") / "inbox"
-    zhifa("sample", "--out", str(inbox))
-    return inbox
-
-
-@pytest.fixture(scope="session")
-def demo_run(demo_inbox, tmp_path_factory) -> DemoRun:
-    workdir = tmp_path_factory.mktemp("demo-work")
-    proc = zhifa("run", "--inbox", str(demo_inbox), "--workdir", str(workdir))
-    return DemoRun(inbox=demo_inbox, workdir=workdir, output=proc.stdout + proc.stderr)
+def demo_run(tmp_path_factory, worker_id) -> DemoRun:
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if worker_id != "master" else base) / "demo"
+    shared.mkdir(exist_ok=True)
+    inbox, workdir, done = shared / "inbox", shared / "work", shared / "done.json"
+    with FileLock(str(shared / ".lock")):
+        if not done.exists():
+            zhifa("sample", "--out", str(inbox))
+            proc = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir))
+            done.write_text(json.dumps({"output": proc.stdout + proc.stderr}), encoding="utf-8")
+    return DemoRun(inbox=inbox, workdir=workdir, output=json.loads(done.read_text(encoding="utf-8"))["output"])
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import pytest
 
 from pipelines.settings import DBT_DIR
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+pytestmark = pytest.mark.slow
 
 DBT = str(Path(sys.executable).parent / "dbt")
 

@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+pytestmark = pytest.mark.slow
 
 PARKING_MATTER = "对在人行道违法停放非机动车的行政处罚"
 

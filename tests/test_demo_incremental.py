@@ -11,7 +11,7 @@ import pytest
 from tests.helpers import zhifa
 from tests.warehouse_snapshot import mart_tables
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+pytestmark = pytest.mark.slow
 
 
 def _files_read(output: str) -> dict[str, int]:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.pii_values import inbox_personal_values
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 
 from tests.helpers import zhifa
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+pytestmark = pytest.mark.slow
 
 
 def _tools_or_skip():

@@ -10,7 +10,7 @@ import pytest
 
 from tests.helpers import zhifa
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+pytestmark = pytest.mark.slow
 
 
 def tree_digest(root) -> str:

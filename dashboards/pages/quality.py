@@ -57,6 +57,11 @@ def build(ctx: "SiteContext") -> str:
         quarantine = {"by_reason": by_reason, "total": total, "rows": listed,
                       "truncated": total > len(listed)}
 
+    flag_counts = []
+    if wh.has("mart_ingest_flags"):
+        flag_counts = wh.rows(f"select source, file, flag, count(*) as n from {wh.table('mart_ingest_flags')} "
+                              "group by 1, 2, 3 order by 1, 2, 3")
+
     return ctx.render("quality.html.j2", page_file=FILE, title="数据质量", sources=sources,
-                      files=files, quarantine=quarantine, reasons=REASONS, flags=FLAGS,
+                      files=files, quarantine=quarantine, reasons=REASONS, flags=FLAGS, flag_counts=flag_counts,
                       source_names=_source_names(ctx.contract), max_listed=MAX_LISTED)

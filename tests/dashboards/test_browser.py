@@ -19,8 +19,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-# one worker runs every test that needs the demo pipeline (it runs once per worker)
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("demo")]
+pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -36,7 +35,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module", params=[
     pytest.param("synthetic"),
-    pytest.param("demo", marks=[pytest.mark.slow, pytest.mark.xdist_group("demo")]),
+    pytest.param("demo", marks=pytest.mark.slow),
 ])
 def site_dir(request) -> tuple[str, Path]:
     if request.param == "synthetic":

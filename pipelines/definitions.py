@@ -20,6 +20,7 @@ from pipelines.assets.publish import site
 from pipelines.assets.quality import gx_checks
 from pipelines.assets.warehouse import warehouse_models
 from pipelines.resources import WarehousePaths
+from pipelines.sensors import build_inbox_sensor
 from pipelines.settings import DBT_DIR, Settings
 from pipelines.warehouse import OfflineDbtCliResource
 
@@ -50,6 +51,7 @@ def build_definitions(settings: Settings) -> Definitions:
         asset_checks=gx_checks,
         jobs=[nightly_job, publish_job],
         schedules=[nightly_schedule],
+        sensors=[build_inbox_sensor(nightly_job)],
         resources={
             "paths": WarehousePaths.from_settings(settings),
             "dbt": OfflineDbtCliResource(

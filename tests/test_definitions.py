@@ -43,3 +43,23 @@ def test_jobs_and_schedule():
     assert defs.resolve_job_def(PUBLISH_JOB)
     schedule = defs.resolve_schedule_def(NIGHTLY_JOB + "_schedule")
     assert schedule.execution_timezone == "Asia/Shanghai"
+
+
+def test_inbox_sensor_requests_a_run_only_when_the_inbox_changes(tmp_path):
+    from dagster import build_sensor_context
+
+    from pipelines.resources import WarehousePaths
+
+    inbox = tmp_path / "inbox"
+    (inbox / "cases").mkdir(parents=True)
+    (inbox / "cases" / "a.csv").write_text("x", encoding="utf-8")
+    sensor = defs.get_sensor_def("inbox_changed")
+    paths = WarehousePaths(inbox=str(inbox), workdir=str(tmp_path / "work"))
+
+    first = sensor(build_sensor_context(resources={"paths": paths}))
+    assert first.run_key
+    again = sensor(build_sensor_context(cursor=first.run_key, resources={"paths": paths}))
+    assert "unchanged" in again.skip_message
+    (inbox / "cases" / "b.csv").write_text("y", encoding="utf-8")
+    changed = sensor(build_sensor_context(cursor=first.run_key, resources={"paths": paths}))
+    assert changed.run_key and changed.run_key != first.run_key

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-CONTRACT_PATH = Path(__file__).resolve().parent.parent / "contract.yaml"
+from pipelines.settings import CONTRACT_PATH
 
 # Lake column type per contract type (ARCHITECTURE.md §1).
 LAKE_TYPES = {

@@ -11,21 +11,17 @@ import math
 import random
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
-import yaml
+from pipelines.settings import load_contract
 
 START = dt.date(2021, 1, 1)
 END = dt.date(2022, 8, 31)  # the last day real records fall on (the pipeline's as-of)
 END_TS = dt.datetime(2022, 8, 31, 23, 59, 59)
 EXPORT_CUTOFF = dt.date(2022, 8, 24)  # the mid-month export the article quotes ("截至8月24日")
 
-CONTRACT = Path(__file__).resolve().parents[1] / "contract.yaml"
-
-
 @cache
 def contract() -> dict:
-    return yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
+    return load_contract()
 
 
 @dataclass(frozen=True)

@@ -70,11 +70,23 @@ def execute(settings: Settings, job_name: str = "nightly"):
     logs.mkdir(exist_ok=True)
     log_path = logs / f"{job_name}-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
     print(f"  log (dbt output and step details): {log_path}")
-    # dagster-dbt streams every dbt log line to stdout; keep them in the run's log file.
-    with _instance(settings) as instance, log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        # Dagster's DEBUG event stream is for the UI; the CLI prints its own summary.
-        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+    # dagster-dbt streams every dbt log line to stdout and Dagster logs its events to stderr:
+    # both go to the run's log file; the terminal gets the summary `report` prints.
+    with (
+        _instance(settings) as instance,
+        log_path.open("w", encoding="utf-8") as log,
+        contextlib.redirect_stdout(log),
+        contextlib.redirect_stderr(log),
+    ):
+        run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+
+
+def _root_cause(error) -> str:
+    """The innermost error of Dagster's wrapped chain: the one that names file, row and problem."""
+    while error is not None and (error.cause or error.context) is not None:
+        error = error.cause or error.context
+    return error.message.strip() if error is not None else "unknown error"
 
 
 def report(result, settings: Settings) -> int:
@@ -89,7 +101,8 @@ def report(result, settings: Settings) -> int:
                 print(f"  {mat.asset_key.to_user_string()}: {summary.value}")
     failed_checks = []
     dbt_tests = [e for e in result.get_asset_check_evaluations() if not e.check_name.startswith("gx_")]
-    print(f"  dbt tests: {sum(e.passed for e in dbt_tests)} of {len(dbt_tests)} passed")
+    if dbt_tests:
+        print(f"  dbt tests: {sum(e.passed for e in dbt_tests)} of {len(dbt_tests)} passed")
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.check_name.startswith("gx_") or not evaluation.passed:
             mark = "passed" if evaluation.passed else "FAILED"
@@ -97,8 +110,7 @@ def report(result, settings: Settings) -> int:
         if not evaluation.passed:
             failed_checks.append(evaluation.check_name)
     for failure in result.get_step_failure_events():
-        err = failure.event_specific_data.error
-        print(f"  step {failure.step_key} failed: {err.message.strip() if err else ''}", file=sys.stderr)
+        print(f"  step {failure.step_key} failed: {_root_cause(failure.event_specific_data.error)}", file=sys.stderr)
 
     published = any(
         e.event_specific_data.materialization.asset_key == AssetKey(["site"])

@@ -1,20 +1,100 @@
-"""Comparison windows and the comparison rules of contract §7, as pure functions.
+"""Comparisons as the pages show them, week helpers for the charts, and number formatting.
 
-Rules (pipelines/contract.yaml `comparison_rules`): weeks run Monday–Sunday; each window
-is compared with the same period a year earlier; the absolute change is always shown; a
-percent change only when the earlier count is at least 20 (else 小基数); Poisson
-z = 2(√now − √before) marks |z| ≥ 2 as watch (关注) and ≥ 3 as alert (预警).
+The comparison rules of contract §7 (windows vs the same period a year earlier, absolute
+change, percent only when the earlier count is ≥ 20 else 小基数, Poisson z with watch /
+alert) are defined once, in dbt: `mart_indicator_comparisons` (dbt/models/marts/
+comparisons, proven by its unit tests). The KPI cards show its rows through `Shown`.
+
+`Comparison` remains only for the two figures on the index page whose periods are not
+windows of that mart (the 非法捕捞 headline for a fixed run of months, and the totals over
+the compared weeks of the alarm charts); it applies the same rules as the mart's macros
+(dbt/macros/comparisons.sql) and its tests check them against the same cases.
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import Any, Mapping
 
+
+@dataclass(frozen=True)
+class Shown:
+    """One comparison ready for the page: what the template's ``change`` macro reads.
+
+    ``before`` is None when the data do not reach back to the earlier period (then
+    ``abs_change``, ``pct_change``, ``level`` and ``z`` are None too): 去年同期无数据.
+    ``pct_change`` is None with a ``before`` under the small-base rule (小基数).
+    ``level`` is 'alert', 'watch' or None.
+    """
+    now: float
+    before: float | None
+    abs_change: float | None
+    pct_change: float | None
+    level: str | None
+    z: float | None
+
+    @classmethod
+    def from_mart(cls, row: Mapping[str, Any]) -> "Shown":
+        """A row of mart_indicator_comparisons."""
+        if not row.get("has_prior_data"):
+            return cls(float(row["value_now"] or 0), None, None, None, None, None)
+        signal = row.get("signal")
+        return cls(
+            now=float(row["value_now"] or 0),
+            before=float(row["value_before"] or 0),
+            abs_change=_float(row.get("abs_change")),
+            pct_change=_float(row.get("pct_change")),
+            level=signal if signal in ("alert", "watch") else None,
+            z=_float(row.get("poisson_z")),
+        )
+
+
+def _float(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+# The mart's rules (dbt/macros/comparisons.sql), for the figures that are not mart windows.
 SMALL_BASE = 20
 Z_WATCH = 2.0
 Z_ALERT = 3.0
 
+
+@dataclass(frozen=True)
+class Comparison:
+    """A count now against a year earlier, for periods that are not windows of
+    mart_indicator_comparisons. ``before`` None: the data do not reach back that far."""
+    now: float
+    before: float | None
+
+    @property
+    def abs_change(self) -> float | None:
+        return None if self.before is None else self.now - self.before
+
+    @property
+    def pct_change(self) -> float | None:
+        if self.before is None or self.before < SMALL_BASE:
+            return None
+        return 100.0 * (self.now - self.before) / self.before
+
+    @property
+    def z(self) -> float | None:
+        if self.before is None:
+            return None
+        return 2.0 * (math.sqrt(max(self.now, 0.0)) - math.sqrt(max(self.before, 0.0)))
+
+    @property
+    def level(self) -> str | None:
+        if self.z is None:
+            return None
+        if abs(self.z) >= Z_ALERT:
+            return "alert"
+        if abs(self.z) >= Z_WATCH:
+            return "watch"
+        return None
+
+
+# ---- weeks and dates for the charts ----
 
 def year_earlier(d: dt.date) -> dt.date:
     """The same calendar day a year earlier (29 Feb → 28 Feb)."""
@@ -22,24 +102,6 @@ def year_earlier(d: dt.date) -> dt.date:
         return d.replace(year=d.year - 1)
     except ValueError:
         return d.replace(year=d.year - 1, day=28)
-
-
-@dataclass(frozen=True)
-class Window:
-    key: str
-    label: str          # shown to users, e.g. 近28天
-    start: dt.date
-    end: dt.date        # inclusive
-    prev_start: dt.date
-    prev_end: dt.date
-
-    @property
-    def span(self) -> str:
-        return f"{self.start:%Y-%m-%d}至{self.end:%Y-%m-%d}"
-
-    @property
-    def prev_span(self) -> str:
-        return f"{self.prev_start:%Y-%m-%d}至{self.prev_end:%Y-%m-%d}"
 
 
 def last_full_week(as_of: dt.date) -> tuple[dt.date, dt.date]:
@@ -55,73 +117,6 @@ def same_iso_week_last_year(monday: dt.date) -> tuple[dt.date, dt.date]:
     except ValueError:  # week 53 has no counterpart: use last year's week 52
         start = dt.date.fromisocalendar(year - 1, 52, 1)
     return start, start + dt.timedelta(days=6)
-
-
-def windows(as_of: dt.date, reform_start: dt.date | None = None) -> list[Window]:
-    """上周 (last full ISO week), 近28天, 今年以来 and, when known, 改革以来."""
-    wk_start, wk_end = last_full_week(as_of)
-    pw_start, pw_end = same_iso_week_last_year(wk_start)
-    out = [Window("week", "上周", wk_start, wk_end, pw_start, pw_end)]
-    d28 = as_of - dt.timedelta(days=27)
-    out.append(Window("d28", "近28天", d28, as_of, year_earlier(d28), year_earlier(as_of)))
-    jan1 = as_of.replace(month=1, day=1)
-    out.append(Window("ytd", "今年以来", jan1, as_of, year_earlier(jan1), year_earlier(as_of)))
-    if reform_start is not None and reform_start <= as_of:
-        out.append(Window("reform", "改革以来", reform_start, as_of,
-                          year_earlier(reform_start), year_earlier(as_of)))
-    return out
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A count now against the same period a year earlier.
-
-    ``before`` is None when the data do not reach back to the earlier period (e.g. the
-    warehouse starts in 2021): no change is shown rather than a change against zero.
-    """
-    now: float
-    before: float | None
-
-    @property
-    def comparable(self) -> bool:
-        return self.before is not None
-
-    @property
-    def abs_change(self) -> float | None:
-        return None if self.before is None else self.now - self.before
-
-    @property
-    def small_base(self) -> bool:
-        return self.before is not None and self.before < SMALL_BASE
-
-    @property
-    def pct_change(self) -> float | None:
-        """Percent change, or None under the small-base rule (never a misleading %)."""
-        if self.before is None or self.small_base:
-            return None
-        return 100.0 * (self.now - self.before) / self.before
-
-    @property
-    def z(self) -> float | None:
-        if self.before is None:
-            return None
-        return 2.0 * (math.sqrt(max(self.now, 0.0)) - math.sqrt(max(self.before, 0.0)))
-
-    @property
-    def level(self) -> str | None:
-        """'alert' (|z| ≥ 3), 'watch' (|z| ≥ 2) or None.
-
-        Not marked when the earlier count is 0: a measure that did not exist a year ago
-        (首违提醒 before the reform) is not a significant change, just a new one.
-        """
-        if not self.before:
-            return None
-        z = abs(self.z)
-        if z >= Z_ALERT:
-            return "alert"
-        if z >= Z_WATCH:
-            return "watch"
-        return None
 
 
 # ---- formatting (Chinese conventions: thousands separators, full-width brackets) ----
@@ -145,13 +140,13 @@ def fmt_signed(v: float | None, digits: int = 0) -> str:
     return "±0"
 
 
-def fmt_pct_change(c: Comparison) -> str:
+def fmt_pct_change(c: Shown | Comparison) -> str:
+    """The percent change of a comparison, 小基数 where the rule withholds it, — without data."""
     if c.before is None:
         return "—"
-    p = c.pct_change
-    if p is None:
+    if c.pct_change is None:
         return "小基数"
-    return fmt_signed(p, 1) + "%"
+    return fmt_signed(c.pct_change, 1) + "%"
 
 
 def fmt_share(part: float, whole: float) -> str:

@@ -1,4 +1,8 @@
-"""首页: headline KPIs per township, one-visit and alarm-trend charts, campaigns."""
+"""首页: headline KPIs per township, one-visit and alarm-trend charts, campaigns.
+
+The KPI cards show rows of `mart_indicator_comparisons` (the comparison rules of contract
+§7 are defined there, in dbt, and nowhere else for these windows).
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -29,6 +33,22 @@ KPIS = (
     Kpi("first_violation_notices"),
     Kpi("service_in_lieu"),
 )
+
+
+@dataclass(frozen=True)
+class KpiWindow:
+    key: str            # window_name in mart_indicator_comparisons
+    label: str          # shown to users
+
+
+# The first is the card's big number; the others are the rows under it.
+KPI_WINDOWS = (
+    KpiWindow("28_days", "近28天"),
+    KpiWindow("last_week", "上周"),          # the last complete Monday–Sunday week
+    KpiWindow("year_to_date", "今年以来"),
+    KpiWindow("reform_to_date", "改革以来"),  # only once the township's reform has started
+)
+COMPARISONS_MART = "mart_indicator_comparisons"
 
 
 @dataclass(frozen=True)
@@ -128,33 +148,58 @@ def _covered(town: "Town", start: dt.date) -> bool:
     return town.data_start is not None and start >= town.data_start
 
 
-def _change_class(c: metrics.Comparison, better: str | None) -> str:
+def _change_class(c: metrics.Shown | metrics.Comparison, better: str | None) -> str:
     if better is None or not c.abs_change:
         return "neutral"
     good = (c.abs_change > 0) == (better == "up")
     return "good" if good else "bad"
 
 
+def _span(start: dt.date, end: dt.date) -> str:
+    return f"{start:%Y-%m-%d}至{end:%Y-%m-%d}"
+
+
+def _comparison_rows(ctx: "SiteContext", town: "Town", names: list[str]) -> dict[tuple[str, str], dict]:
+    """(window_name, indicator) → the township's mart_indicator_comparisons row (breakdown 'all')."""
+    keys = [w.key for w in KPI_WINDOWS]
+    rows = ctx.wh.rows(
+        f"select * from {ctx.wh.table(COMPARISONS_MART)} where township_code = ? and breakdown = 'all' "
+        f"and window_name in ({', '.join('?' for _ in keys)}) and indicator in ({', '.join('?' for _ in names)})",
+        [town.code, *keys, *names])
+    return {(r["window_name"], r["indicator"]): r for r in rows}
+
+
 def kpi_cards(ctx: "SiteContext", town: "Town") -> list[dict[str, Any]]:
+    """The KPI cards of one township, from mart_indicator_comparisons ([] without the mart)."""
+    if not ctx.wh.has(COMPARISONS_MART):
+        return []
     names = sorted({k.indicator for k in KPIS} | {k.share_of for k in KPIS if k.share_of})
-    wins = metrics.windows(ctx.as_of, town.reform_start)
-    sums = {w.key: (_sums(ctx, town.code, names, w.start, w.end),
-                    _sums(ctx, town.code, names, w.prev_start, w.prev_end)) for w in wins}
+    mart = _comparison_rows(ctx, town, names)
     cards = []
     for k in KPIS:
         ind = ctx.indicator(k.indicator)
         rows = []
-        for w in wins:
-            now, before = sums[w.key]
-            c = metrics.Comparison(now[k.indicator],
-                                   before[k.indicator] if _covered(town, w.prev_start) else None)
+        for w in KPI_WINDOWS:
+            r = mart.get((w.key, k.indicator))
+            if r is None:  # e.g. reform_to_date before the reform has started
+                continue
+            c = metrics.Shown.from_mart(r)
+            share = None
+            if k.share_of:
+                whole = mart.get((w.key, k.share_of))
+                share = metrics.fmt_share(c.now, float(whole["value_now"] or 0) if whole else 0.0)
             rows.append({
-                "window": w, "c": c, "cls": _change_class(c, k.better),
-                "share": metrics.fmt_share(now[k.indicator], now[k.share_of]) if k.share_of else None,
+                "window": {"key": w.key, "label": w.label,
+                           "span": _span(r["period_start"], r["period_end"]),
+                           "prev_span": _span(r["prior_start"], r["prior_end"])},
+                "c": c, "cls": _change_class(c, k.better), "share": share,
+                "headline": w is KPI_WINDOWS[0],
             })
+        if not rows or not rows[0]["headline"]:
+            continue
         share_label = ctx.indicator(k.share_of)["zh"] if k.share_of else None
         cards.append({"indicator": k.indicator, "zh": ind["zh"], "unit": ind.get("unit", ""),
-                      "headline": rows[1], "rows": rows, "share_label": share_label})
+                      "headline": rows[0], "rows": rows, "share_label": share_label})
     return cards
 
 
@@ -232,7 +277,7 @@ def build(ctx: "SiteContext") -> str:
     return ctx.render(
         "index.html.j2", page_file=FILE, title="大综合一体化 行政执法驾驶舱", uses_plotly=True,
         towns=[{"town": t, "cards": kpi_cards(ctx, t)} for t in ctx.towns],
-        windows=metrics.windows(ctx.as_of),
+        kpi_source=COMPARISONS_MART if ctx.wh.has(COMPARISONS_MART) else None,
         headlines=alarm_headlines(ctx),
         one_visit_counts=ov_counts, one_visit_share=ov_share, one_visit_source=ov_source,
         alarm_charts=alarm_charts,

@@ -23,7 +23,12 @@ TOWNS = (  # code, name, reform start, 常住人口, area
     ("330109119", "瓜沥镇", dt.date(2021, 7, 1), 300000, 126.9),
 )
 OPTIONAL_MARTS = ("mart_one_visit_weekly", "mart_alarm_trends_weekly", "dim_townships",
-                  "mart_quarantine")
+                  "mart_quarantine", "mart_indicator_comparisons")
+# Columns of dbt's mart_indicator_comparisons (dbt/models/marts/comparisons/_comparisons.yml).
+COMPARISON_COLUMNS = ("township_code", "window_name", "period_start", "period_end", "prior_start",
+                      "prior_end", "has_prior_data", "indicator", "breakdown", "value_now",
+                      "value_before", "abs_change", "pct_change", "is_small_base", "poisson_z",
+                      "signal", "rate_now_per_10k", "rate_before_per_10k")
 
 
 def _daily_rows(rng: np.random.Generator, as_of: dt.date) -> list[tuple]:
@@ -79,6 +84,73 @@ def _daily_rows(rng: np.random.Generator, as_of: dt.date) -> list[tuple]:
                 add("valid_alarms", v, s)
             add("valid_alarms", sum(sub.values()))
     return rows
+
+
+def _comparison_windows(as_of: dt.date) -> list[tuple]:
+    """The windows of dbt's int_comparisons__windows, for the synthetic towns: (township_code,
+    window_name, period_start, period_end, prior_start, prior_end, has_prior_data)."""
+    def year_earlier(d: dt.date) -> dt.date:
+        return d.replace(year=d.year - 1, day=28) if (d.month, d.day) == (2, 29) else d.replace(year=d.year - 1)
+
+    monday = as_of - dt.timedelta(days=as_of.weekday())
+    sunday = as_of - dt.timedelta(days=(as_of.weekday() + 1) % 7)
+    out = []
+    for code, _name, reform, _pop, _area in TOWNS:
+        periods = [("week", monday, as_of, 364), ("last_week", sunday - dt.timedelta(days=6), sunday, 364),
+                   ("28_days", as_of - dt.timedelta(days=27), as_of, None),
+                   ("month", as_of.replace(day=1), as_of, None),
+                   ("year_to_date", as_of.replace(month=1, day=1), as_of, None)]
+        if reform <= as_of:
+            periods.append(("reform_to_date", reform, as_of, None))
+        for name, start, end, days in periods:
+            ps, pe = ((start - dt.timedelta(days=days), end - dt.timedelta(days=days)) if days
+                      else (year_earlier(start), year_earlier(end)))
+            out.append((code, name, start, end, ps, pe, START <= ps))
+    return out
+
+
+def _create_comparisons(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+    """mart_indicator_comparisons from fct_township_daily, with the mart's columns and rules."""
+    con.execute("""create temp table cmp_windows (township_code varchar, window_name varchar,
+        period_start date, period_end date, prior_start date, prior_end date, has_prior_data boolean)""")
+    con.executemany("insert into cmp_windows values (?, ?, ?, ?, ?, ?, ?)", _comparison_windows(as_of))
+    con.execute("create temp table cmp_pop (township_code varchar, resident_population bigint)")
+    con.executemany("insert into cmp_pop values (?, ?)", [(c, p) for c, _n, _r, p, _a in TOWNS])
+    con.execute(f"""
+        create table mart_indicator_comparisons as
+        with series as (
+            select distinct w.township_code, w.window_name, d.indicator, d.breakdown
+            from cmp_windows w join fct_township_daily d on d.township_code = w.township_code
+              and (d.date between w.period_start and w.period_end
+                   or d.date between w.prior_start and w.prior_end)
+            union
+            select w.township_code, w.window_name, i.indicator, 'all'
+            from cmp_windows w cross join (select distinct indicator from fct_township_daily) i),
+        v as (
+            select w.*, s.indicator, s.breakdown,
+                coalesce((select sum(value) from fct_township_daily d where d.township_code = s.township_code
+                    and d.indicator = s.indicator and d.breakdown = s.breakdown
+                    and d.date between w.period_start and w.period_end), 0) as value_now,
+                case when w.has_prior_data then
+                coalesce((select sum(value) from fct_township_daily d where d.township_code = s.township_code
+                    and d.indicator = s.indicator and d.breakdown = s.breakdown
+                    and d.date between w.prior_start and w.prior_end), 0) end as value_before
+            from series s join cmp_windows w using (township_code, window_name)),
+        z as (
+            select v.*, case when indicator <> 'fines_yuan'
+                then 2 * (sqrt(value_now) - sqrt(value_before)) end as poisson_z, p.resident_population
+            from v join cmp_pop p using (township_code))
+        select {", ".join(COMPARISON_COLUMNS[:10])},
+            cast(value_before as double) as value_before,
+            cast(value_now - value_before as double) as abs_change,
+            case when value_before >= 20 then 100.0 * (value_now - value_before) / value_before end as pct_change,
+            case when has_prior_data then value_before < 20 end as is_small_base,
+            poisson_z,
+            case when abs(poisson_z) >= 3 then 'alert' when abs(poisson_z) >= 2 then 'watch'
+                 when poisson_z is not null then 'none' end as signal,
+            value_now * 10000.0 / resident_population as rate_now_per_10k,
+            value_before * 10000.0 / resident_population as rate_before_per_10k
+        from z""")
 
 
 def _percentiles(values: list[float]) -> list[float]:
@@ -183,6 +255,8 @@ def build_synthetic_warehouse(path: Path, *, as_of: dt.date = AS_OF, grids_per_t
             from w a left join w b on a.township_code = b.township_code
               and a.alarm_subcategory = b.alarm_subcategory
               and b.iso_year = a.iso_year - 1 and b.iso_week = a.iso_week""")
+    if "mart_indicator_comparisons" not in omit:
+        _create_comparisons(con, as_of)
     if "dim_townships" not in omit:
         con.execute("""create table dim_townships (township_code varchar, township_name varchar,
             aliases varchar, district varchar, area_km2 double, registered_population bigint,

@@ -1,41 +1,57 @@
-"""The comparison rules of contract §7 as used on the pages (pure functions)."""
+"""What the pages show of a comparison (mart rows), week helpers and formatting."""
 import datetime as dt
 
 import pytest
 
 from dashboards import metrics
-from dashboards.metrics import Comparison
+from dashboards.metrics import Comparison, Shown
 
 
-def test_small_base_shows_no_percent():
-    c = Comparison(now=30, before=19)
-    assert c.small_base and c.pct_change is None
+def _row(**kw):
+    row = {"has_prior_data": True, "value_now": 0.0, "value_before": 0.0, "abs_change": 0.0,
+           "pct_change": None, "is_small_base": True, "poisson_z": 0.0, "signal": "none"}
+    row.update(kw)
+    return row
+
+
+def test_mart_row_small_base_shows_no_percent():
+    c = Shown.from_mart(_row(value_now=30, value_before=19, abs_change=11, pct_change=None,
+                             is_small_base=True, poisson_z=2.24, signal="watch"))
+    assert (c.now, c.before, c.abs_change, c.pct_change, c.level) == (30, 19, 11, None, "watch")
     assert metrics.fmt_pct_change(c) == "小基数"
-    assert c.abs_change == 11
 
 
-def test_percent_from_a_base_of_twenty():
-    c = Comparison(now=10, before=20)
-    assert not c.small_base
-    assert c.pct_change == pytest.approx(-50.0)
-    assert metrics.fmt_pct_change(c) == "−50.0%"
+def test_mart_row_percent_and_signal():
+    c = Shown.from_mart(_row(value_now=24, value_before=76, abs_change=-52, pct_change=-68.42,
+                             is_small_base=False, poisson_z=-7.64, signal="alert"))
+    assert metrics.fmt_pct_change(c) == "−68.4%"
+    assert c.level == "alert" and c.z == pytest.approx(-7.64)
+    assert Shown.from_mart(_row(value_now=5, value_before=4, signal="none")).level is None
 
 
-def test_headline_reduction_rounds_to_one_decimal():
-    # 非法捕捞 May–June: 76 → 24 is −68.4 %; the formatter shows one decimal.
-    assert metrics.fmt_pct_change(Comparison(now=24, before=76)) == "−68.4%"
+def test_mart_row_without_prior_data_is_no_comparison():
+    c = Shown.from_mart(_row(has_prior_data=False, value_now=26042, value_before=None, abs_change=None,
+                             is_small_base=None, poisson_z=None, signal=None))
+    assert c.now == 26042
+    assert c.before is None and c.abs_change is None and c.pct_change is None and c.level is None
+    assert metrics.fmt_pct_change(c) == "—"
 
 
-@pytest.mark.parametrize("now,before,level", [
-    (100, 100, None), (12, 9, None), (16, 9, "watch"), (9, 16, "watch"), (16, 4, "alert"),
-    (25, 49, "alert"), (3, 0, None)])
-def test_poisson_z_levels(now, before, level):
-    assert Comparison(now, before).level == level
+# Comparison applies the rules of dbt/macros/comparisons.sql to the periods that are not mart
+# windows; these are the cases of the mart's unit test comparisons_small_base_and_poisson_signal.
+@pytest.mark.parametrize("now,before,pct,level", [
+    (4, 16, None, "alert"), (20, 25, -20.0, None), (45, 20, 125.0, "alert"), (16, 9, None, "watch"),
+    (36, 19, None, "alert"), (0, 0, None, None), (9, 0, None, "alert")])
+def test_comparison_follows_the_mart_rules(now, before, pct, level):
+    c = Comparison(now, before)
+    assert c.abs_change == now - before
+    assert c.pct_change == (pytest.approx(pct) if pct is not None else None)
+    assert c.level == level
 
 
 def test_no_comparison_without_earlier_data():
     c = Comparison(now=5, before=None)
-    assert c.abs_change is None and c.pct_change is None and c.level is None and not c.small_base
+    assert c.abs_change is None and c.pct_change is None and c.level is None
     assert metrics.fmt_pct_change(c) == "—"
 
 
@@ -55,11 +71,7 @@ def test_same_iso_week_last_year():
     assert metrics.same_iso_week_last_year(dt.date(2020, 12, 28))[0] == dt.date(2019, 12, 23)
 
 
-def test_windows():
-    ws = {w.key: w for w in metrics.windows(dt.date(2022, 8, 24), dt.date(2022, 6, 1))}
-    assert list(ws) == ["week", "d28", "ytd", "reform"]
-    assert (ws["d28"].start, ws["d28"].prev_start, ws["d28"].prev_end) == (
-        dt.date(2022, 7, 28), dt.date(2021, 7, 28), dt.date(2021, 8, 24))
-    assert (ws["ytd"].start, ws["ytd"].prev_end) == (dt.date(2022, 1, 1), dt.date(2021, 8, 24))
-    assert ws["reform"].start == dt.date(2022, 6, 1)
-    assert "reform" not in {w.key for w in metrics.windows(dt.date(2022, 5, 1), dt.date(2022, 6, 1))}
+def test_signed_and_share_formatting():
+    assert metrics.fmt_signed(1169) == "+1,169" and metrics.fmt_signed(-5) == "−5"
+    assert metrics.fmt_signed(0) == "±0"
+    assert metrics.fmt_share(335, 419) == "80.0%" and metrics.fmt_share(3, 0) == "—"

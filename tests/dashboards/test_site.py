@@ -125,6 +125,44 @@ def test_index_shows_both_towns_and_the_small_base_rule(synthetic_site: Path):
     assert "小基数" in card and "%" not in card
 
 
+def _kpi_card(html: str, town: str, indicator: str) -> str:
+    article = html.split(f'<article class="town" aria-label="{town}">')[1].split("</article>")[0]
+    return article.split(f'data-indicator="{indicator}"')[1].split('class="kpi"')[0]
+
+
+def test_kpi_cards_show_the_comparison_mart(synthetic_site: Path, synthetic_warehouse: Path):
+    """The big number is the mart's 28_days value_now; 上周 is its last complete week."""
+    con = duckdb.connect(str(synthetic_warehouse), read_only=True)
+    rows = {(w, ind): (now, before, pct, start, end) for w, ind, now, before, pct, start, end in con.execute(
+        "select window_name, indicator, value_now, value_before, pct_change, period_start, period_end "
+        "from mart_indicator_comparisons where township_code = '330109112' and breakdown = 'all'").fetchall()}
+    con.close()
+    html = _html(synthetic_site, "index.html")
+    card = _kpi_card(html, "义桥镇", "valid_alarms")
+    now, before, pct, *_ = rows[("28_days", "valid_alarms")]
+    head = card.split('class="kpi-more"')[0]
+    assert f"{round(now):,}" in head and f"去年同期 {round(before):,}" in head
+    assert f"{pct:+,.1f}%".replace("-", "−") in head
+    _, _, _, start, end = rows[("last_week", "valid_alarms")]
+    assert (start, end) == (dt.date(2022, 8, 15), dt.date(2022, 8, 21))   # complete Mon–Sun week
+    assert "2022-08-15至2022-08-21，对比 2021-08-16至2021-08-22" in card
+    for label in ("上周", "今年以来", "改革以来"):
+        assert f"<th>{label}</th>" in card, label
+
+
+def test_kpi_without_prior_data_says_so(synthetic_site: Path, synthetic_warehouse: Path):
+    """瓜沥's reform began 2021-07-01; the facts start 2021-01-01, so the year before the reform
+    is not covered: 去年同期无数据, not a change against zero."""
+    con = duckdb.connect(str(synthetic_warehouse), read_only=True)
+    has, before = con.execute(
+        "select has_prior_data, value_before from mart_indicator_comparisons where township_code = '330109119' "
+        "and window_name = 'reform_to_date' and indicator = 'cases_filed' and breakdown = 'all'").fetchone()
+    con.close()
+    assert has is False and before is None
+    reform_row = _kpi_card(_html(synthetic_site, "index.html"), "瓜沥镇", "cases_filed").split("<th>改革以来</th>")[1]
+    assert "去年同期无数据" in reform_row.split("</tr>")[0]
+
+
 def test_grid_page_has_every_grid_and_explains_grey(synthetic_site: Path, synthetic_warehouse: Path):
     html = _html(synthetic_site, "grid.html")
     con = duckdb.connect(str(synthetic_warehouse), read_only=True)
@@ -176,6 +214,7 @@ def test_optional_marts_degrade_gracefully(tmp_path: Path, warehouse_factory):
     index = _html(site, "index.html")
     assert index.count("Plotly.newPlot") >= 3          # charts fall back to fct_township_daily
     assert "暂缺" in _html(site, "quality.html")        # no quarantine mart: a note, not a crash
+    assert "核心指标暂缺" in index                       # no comparison mart: a note, no cards
     assert not (site / "data/quarantine.csv").exists()
 
 

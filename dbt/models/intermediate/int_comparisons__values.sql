@@ -1,6 +1,7 @@
 {#- Indicator totals per township, window and breakdown, now and a year earlier. Every
     indicator's 'all' row is present for every window (zeros kept); breakdown values only
-    where they occur in either period. -#}
+    where they occur in either period. has_prior_data (from int_comparisons__windows) says
+    whether value_before covers the whole earlier period. -#}
 with
 
 windows as (
@@ -71,6 +72,7 @@ final as (
         windows.period_end,
         windows.prior_start,
         windows.prior_end,
+        windows.has_prior_data,
         series.indicator,
         series.breakdown,
         {{ dbt.cast('coalesce(current_totals.value_now, 0)', type_double()) }} as value_now,

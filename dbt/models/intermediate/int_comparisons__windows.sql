@@ -1,7 +1,17 @@
-{#- Comparison windows ending on the as-of date, per township (reform-to-date depends on
-    it), each with the same period a year earlier. The week runs Monday–as_of and is
-    compared with the same ISO weekdays 52 weeks (364 days) earlier; the other windows
-    with the same calendar dates a year earlier. -#}
+{#- Comparison windows ending on (or, for last_week, before) the as-of date, per township
+    (reform-to-date depends on it), each with the same period a year earlier:
+      week           Monday of as_of's week – as_of (may be partial)
+      last_week      the last complete Monday–Sunday week ending on or before as_of
+      28_days        as_of − 27 days – as_of
+      month          first of as_of's month – as_of
+      year_to_date   1 January – as_of
+      reform_to_date the township's reform start – as_of (only once the reform has started)
+    The two weeks are compared with the same ISO weekdays 52 weeks (364 days) earlier; the
+    other windows with the same calendar dates a year earlier.
+    has_prior_data: the township's facts reach back to prior_start (its first date in
+    fct_township_daily is on or before it), so the whole earlier period is covered; when
+    false the earlier period lies (wholly or partly) before the data start and must not
+    be compared with. -#}
 with
 
 as_of as (
@@ -16,6 +26,14 @@ townships as (
 
 ),
 
+data_start as (
+
+    select township_code, min(date) as first_date
+    from {{ ref('fct_township_daily') }}
+    group by township_code
+
+),
+
 {% set d = api.Column.translate_type('date') %}
 
 current_periods as (
@@ -23,6 +41,12 @@ current_periods as (
     select townships.township_code, 'week' as window_name,
         {{ dbt.cast(dbt.date_trunc('week', 'as_of.as_of_date'), d) }} as period_start,
         as_of.as_of_date as period_end
+    from townships cross join as_of
+    union all
+    -- last complete week: it ends on the Sunday on or before as_of (the Monday of as_of + 1 day, minus a day)
+    select townships.township_code, 'last_week',
+        {{ dbt.cast(dbt.dateadd('day', -7, dbt.date_trunc('week', dbt.dateadd('day', 1, 'as_of.as_of_date'))), d) }},
+        {{ dbt.cast(dbt.dateadd('day', -1, dbt.date_trunc('week', dbt.dateadd('day', 1, 'as_of.as_of_date'))), d) }}
     from townships cross join as_of
     union all
     select townships.township_code, '28_days',
@@ -48,22 +72,38 @@ current_periods as (
 
 ),
 
-final as (
+with_prior as (
 
     select
         township_code,
         window_name,
         period_start,
         period_end,
-        case when window_name = 'week'
+        case when window_name in ('week', 'last_week')
             then {{ dbt.cast(dbt.dateadd('day', -364, 'period_start'), d) }}
             else {{ dbt.cast(dbt.dateadd('year', -1, 'period_start'), d) }}
         end as prior_start,
-        case when window_name = 'week'
+        case when window_name in ('week', 'last_week')
             then {{ dbt.cast(dbt.dateadd('day', -364, 'period_end'), d) }}
             else {{ dbt.cast(dbt.dateadd('year', -1, 'period_end'), d) }}
         end as prior_end
     from current_periods
+
+),
+
+final as (
+
+    select
+        with_prior.township_code,
+        with_prior.window_name,
+        with_prior.period_start,
+        with_prior.period_end,
+        with_prior.prior_start,
+        with_prior.prior_end,
+        coalesce(data_start.first_date <= with_prior.prior_start, false) as has_prior_data
+    from with_prior
+    left join data_start
+        on with_prior.township_code = data_start.township_code
 
 )
 

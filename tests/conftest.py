@@ -20,7 +20,7 @@ from tests.helpers import zhifa
 
 
 @dataclass(frozen=True)
-class DemoRun:
+class PipelineRun:
     inbox: Path
     workdir: Path
     output: str
@@ -38,18 +38,37 @@ class DemoRun:
         return self.workdir / "lake"
 
 
-@pytest.fixture(scope="session")
-def demo_run(tmp_path_factory, worker_id) -> DemoRun:
+FIXTURE_INBOX = Path(__file__).parent / "ingest" / "fixtures" / "inbox"
+
+
+def _shared_run(tmp_path_factory, worker_id, name: str, inbox: Path | None) -> PipelineRun:
+    """`zhifa run` once per test session, whichever xdist worker asks first.
+
+    With `inbox=None` the calibrated sample inbox is generated first (`zhifa sample`)."""
     base = tmp_path_factory.getbasetemp()
-    shared = (base.parent if worker_id != "master" else base) / "demo"
+    shared = (base.parent if worker_id != "master" else base) / name
     shared.mkdir(exist_ok=True)
-    inbox, workdir, done = shared / "inbox", shared / "work", shared / "done.json"
+    workdir, done = shared / "work", shared / "done.json"
+    inbox = inbox or shared / "inbox"
     with FileLock(str(shared / ".lock")):
         if not done.exists():
-            zhifa("sample", "--out", str(inbox))
+            if not inbox.exists():
+                zhifa("sample", "--out", str(inbox))
             proc = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir))
             done.write_text(json.dumps({"output": proc.stdout + proc.stderr}), encoding="utf-8")
-    return DemoRun(inbox=inbox, workdir=workdir, output=json.loads(done.read_text(encoding="utf-8"))["output"])
+    return PipelineRun(inbox=inbox, workdir=workdir, output=json.loads(done.read_text(encoding="utf-8"))["output"])
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory, worker_id) -> PipelineRun:
+    """The calibrated sample inbox through the whole pipeline."""
+    return _shared_run(tmp_path_factory, worker_id, "demo", None)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, worker_id) -> PipelineRun:
+    """The small fixture inbox of tests/ingest (broken files included) through the pipeline."""
+    return _shared_run(tmp_path_factory, worker_id, "tiny", FIXTURE_INBOX)
 
 
 @pytest.fixture(scope="session")

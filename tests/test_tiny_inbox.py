@@ -5,34 +5,20 @@ prove the counting rules ran and passed."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.helpers import zhifa
-
 pytestmark = pytest.mark.slow
-
-FIXTURE_INBOX = Path(__file__).parent / "ingest" / "fixtures" / "inbox"
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> tuple[Path, str]:
-    workdir = tmp_path_factory.mktemp("tiny")
-    proc = zhifa("run", "--inbox", str(FIXTURE_INBOX), "--workdir", str(workdir))
-    return workdir, proc.stdout
 
 
 def test_run_publishes_and_names_unreadable_files(tiny_run):
-    workdir, out = tiny_run
-    assert (workdir / "site" / "index.html").is_file()
-    assert "UNREADABLE: grid_events/missing_required_column.csv, grid_events/unreadable.xlsx" in out
+    assert (tiny_run.site / "index.html").is_file()
+    assert "UNREADABLE: grid_events/missing_required_column.csv, grid_events/unreadable.xlsx" in tiny_run.output
 
 
 def test_broken_rows_and_files_are_quarantined_with_reasons(tiny_run):
-    workdir, _ = tiny_run
-    with duckdb.connect(str(workdir / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(tiny_run.warehouse), read_only=True) as con:
         reasons = dict(con.execute("select reason, count(*) from mart_quarantine group by 1").fetchall())
         unreadable = con.execute(
             "select file, rows_read from mart_ingest_report where status = 'unreadable' order by 1").fetchall()
@@ -46,8 +32,7 @@ def test_broken_rows_and_files_are_quarantined_with_reasons(tiny_run):
 
 
 def test_dbt_unit_tests_of_the_counting_rules_ran_and_passed(tiny_run):
-    workdir, _ = tiny_run
-    results = json.loads((workdir / "dbt-target" / "run_results.json").read_text(encoding="utf-8"))["results"]
+    results = json.loads((tiny_run.workdir / "dbt-target" / "run_results.json").read_text(encoding="utf-8"))["results"]
     unit = {r["unique_id"].split(".")[-1]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
     assert set(unit.values()) == {"pass"}
     for name in ("one_visit_weekly_share", "inspections_daily_indicators",

@@ -75,3 +75,34 @@ def alarms_yoy(weeks: list, this_year: list, last_year: list, colour: str, unit:
                     marker={"size": 4}, line={"color": colour, "width": 2.5},
                     hovertemplate="%{y:,d} 起")
     return _layout(fig, y_title=unit)
+
+
+def months_since_reform(series: list[dict], *, y_title: str, unit: str) -> go.Figure:
+    """One indicator per 10,000 常住人口 by months since each township's reform start.
+
+    series: [{name, months: [int], rates: [float], counts: [float], labels: [str],
+    small: [bool]}] per township (complete months only). Points resting on fewer than
+    20 events are drawn hollow (小基数).
+    """
+    fig = go.Figure()
+    for i, s in enumerate(series):
+        colour = TOWN_COLOURS[i % len(TOWN_COLOURS)]
+        fig.add_scatter(
+            x=s["months"], y=s["rates"], name=s["name"], mode="lines+markers",
+            line={"color": colour, "width": 2.5}, connectgaps=False,
+            marker={"size": [9 if sm else 6 for sm in s["small"]], "color": colour,
+                    "symbol": ["circle-open" if sm else "circle" for sm in s["small"]],
+                    "line": {"width": 2, "color": colour}},
+            customdata=[[lab, c, "（小基数）" if sm else ""]
+                        for lab, c, sm in zip(s["labels"], s["counts"], s["small"])],
+            hovertemplate=("%{customdata[0]}：每万人 %{y:.2f}（%{customdata[1]:,.0f} "
+                           + unit + "）%{customdata[2]}<extra>" + s["name"] + "</extra>"))
+    fig = _layout(fig, y_title=y_title)
+    fig.update_layout(hovermode="closest")
+    fig.update_xaxes(tickformat="d", hoverformat="d", dtick=6, tickangle=0, showgrid=True, gridcolor="#eef1f5",
+                     zeroline=False, title={"text": "改革后第N月（0 = 改革起始当月）", "font": {"size": 12}})
+    fig.update_yaxes(tickformat=",.1f")
+    fig.add_vline(x=0, line={"color": "#b3261e", "width": 1, "dash": "dash"})
+    fig.add_annotation(x=0, y=1, yref="paper", text="改革起始", showarrow=False, xanchor="left",
+                       yanchor="top", font={"size": 11, "color": "#b3261e"}, xshift=3)
+    return fig

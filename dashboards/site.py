@@ -6,7 +6,7 @@
 Reads the DuckDB warehouse read-only and writes into ``out_dir`` (which must be empty or
 absent; the publish step swaps it in atomically):
 
-    index.html  grid.html  quality.html  glossary.html
+    index.html  grid.html  compare.html  quality.html  glossary.html
     data/township_daily.csv  data/campaigns.csv  data/grid_colors.csv
     data/ingest_report.csv   data/quarantine.csv (when mart_quarantine exists)
     assets/plotly.min.js  assets/site.css
@@ -26,12 +26,12 @@ import plotly
 import yaml
 
 from . import exports
-from .pages import glossary, grid, index, quality
+from .pages import compare, glossary, grid, index, quality
 from .render import environment
 from .warehouse import Warehouse
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (index, grid, quality, glossary)  # each: FILE, TITLE, build(ctx) -> html
+PAGES = (index, grid, compare, quality, glossary)  # each: FILE, TITLE, build(ctx) -> html
 NAV = [(p.FILE, p.NAV) for p in PAGES]
 # Marts the site cannot be built without (issue 2). Others degrade to a note.
 REQUIRED_MARTS = ("fct_township_daily", "mart_campaigns", "mart_grid_colors",

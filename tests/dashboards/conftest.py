@@ -22,8 +22,11 @@ TOWNS = (  # code, name, reform start, 常住人口, area
     ("330109112", "义桥镇", dt.date(2022, 6, 1), 114000, 74.3),
     ("330109119", "瓜沥镇", dt.date(2021, 7, 1), 300000, 126.9),
 )
+# The analysis marts of issue 4, read by compare.html (each section degrades to a note).
+ANALYSIS_MARTS = ("mart_township_comparison", "mart_case_lifecycle", "mart_empowered_matters",
+                  "mart_inspection_burden", "mart_lead_conversion")
 OPTIONAL_MARTS = ("mart_one_visit_weekly", "mart_alarm_trends_weekly", "dim_townships",
-                  "mart_quarantine", "mart_indicator_comparisons")
+                  "mart_quarantine", "mart_indicator_comparisons") + ANALYSIS_MARTS
 # Columns of dbt's mart_indicator_comparisons (dbt/models/marts/comparisons/_comparisons.yml).
 COMPARISON_COLUMNS = ("township_code", "window_name", "period_start", "period_end", "prior_start",
                       "prior_end", "has_prior_data", "indicator", "breakdown", "value_now",
@@ -153,6 +156,83 @@ def _create_comparisons(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
         from z""")
 
 
+def _create_analysis_marts(con: duckdb.DuckDBPyConnection, as_of: dt.date, omit: tuple[str, ...]) -> None:
+    """The issue-4 marts (columns of dbt/models/marts/*/_*.yml) with small plausible rows."""
+    con.execute("create temp table ana_towns (township_code varchar, reform date, pop bigint, area double)")
+    con.executemany("insert into ana_towns values (?, ?, ?, ?)", [(c, r, p, a) for c, _n, r, p, a in TOWNS])
+    if "mart_township_comparison" not in omit:
+        # Monthly totals of fct_township_daily (breakdown 'all'); the as_of month is partial.
+        con.execute(f"""
+            create table mart_township_comparison as
+            select d.township_code, min(d.township_name) as township_name, d.indicator,
+                   cast(date_trunc('month', d.date) as date) as month_start,
+                   cast(datediff('month', date_trunc('month', t.reform), date_trunc('month', d.date)) as integer)
+                       as months_since_reform,
+                   sum(d.value) as value, sum(d.value) * 10000.0 / t.pop as value_per_10k,
+                   sum(d.value) / t.area as value_per_km2,
+                   cast(date_trunc('month', d.date) as date) = date '{as_of.replace(day=1).isoformat()}'
+                       and date '{as_of.isoformat()}' < last_day(date '{as_of.isoformat()}') as is_partial_month
+            from fct_township_daily d join ana_towns t using (township_code)
+            where d.breakdown = 'all'
+            group by d.township_code, d.indicator, 4, 5, t.pop, t.area""")
+    yq, gl = TOWNS[0][0], TOWNS[1][0]
+    if "mart_case_lifecycle" not in omit:
+        con.execute("""create table mart_case_lifecycle (township_code varchar, period varchar,
+            cases_filed bigint, cases_closed bigint, median_days_to_close double, p90_days_to_close double,
+            share_closed_over_90_days double, legal_review_share double, co_handler_share double,
+            review_board_share double, police_transfers bigint, reconsiderations bigint, litigations bigint,
+            repeat_party_cases bigint, repeat_parties bigint)""")
+        con.executemany("insert into mart_case_lifecycle values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            (yq, "2021", 760, 752, 17.0, 43.6, 0.0093, 0.744, 0.455, 0.040, 10, 6, 1, 8, 6),
+            (yq, "2022", 560, 470, 12.0, 40.0, 0.0064, 0.614, 0.452, 0.032, 14, 5, 1, 29, 15),
+            (yq, "all", 1320, 1222, 15.0, 41.5, 0.0082, 0.689, 0.454, 0.036, 24, 11, 2, 37, 17),
+            (gl, "2021", 2261, 2261, 15.0, 45.0, 0.0071, 0.713, 0.463, 0.049, 79, 25, 7, 89, 58),
+            (gl, "2022", 1643, 1503, 13.0, 38.8, 0.0027, 0.659, 0.470, 0.044, 38, 13, 8, 108, 72),
+            (gl, "all", 3904, 3764, 14.0, 42.0, 0.0053, 0.690, 0.466, 0.047, 117, 38, 15, 197, 87),
+        ])
+    if "mart_empowered_matters" not in omit:
+        con.execute("""create table mart_empowered_matters (township_code varchar, enforcement_domain varchar,
+            matters_in_catalogue bigint, matters_used bigint, utilisation_share double, cases_filed bigint,
+            domains_in_catalogue bigint, domains_used bigint)""")
+        rows = [(yq, "all", 350, 146, 146 / 350, 322, 18, 18), (gl, "all", 882, 619, 619 / 882, 3463, 25, 25),
+                (yq, "市容环境卫生", 45, 32, 32 / 45, 92, 1, 1), (gl, "市容环境卫生", 70, 62, 62 / 70, 1121, 1, 1),
+                (yq, "生态环境", 26, 9, 9 / 26, 15, 1, 1), (gl, "生态环境", 56, 33, 33 / 56, 191, 1, 1),
+                (gl, "教育", 20, 13, 13 / 20, 29, 1, 1), (yq, "气象", 6, 0, 0.0, 0, 1, 0)]
+        con.executemany("insert into mart_empowered_matters values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if "mart_inspection_burden" not in omit:
+        con.execute("""create table mart_inspection_burden (township_code varchar, inspection_year integer,
+            target_type varchar, targets bigint, inspections bigint, one_visit_inspections bigint,
+            inspections_per_target double, one_visit_share double)""")
+        rows = []
+        for code, year, tt, targets, insp, ov in [
+                (yq, 2021, "all", 1091, 2370, 501), (yq, 2021, "企业", 363, 809, 186),
+                (yq, 2022, "all", 1787, 2545, 1503), (yq, 2022, "企业", 605, 869, 515),
+                (yq, 2022, "其他", 12, 19, 9),
+                (gl, 2021, "all", 2779, 6258, 3328), (gl, 2021, "企业", 1020, 2231, 1175),
+                (gl, 2022, "all", 25939, 29744, 22714), (gl, 2022, "企业", 1540, 1948, 1204),
+                (gl, 2022, "出租房", 17770, 19698, 15532)]:
+            rows.append((code, year, tt, targets, insp, ov, insp / targets, ov / insp))
+        con.executemany("insert into mart_inspection_burden values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if "mart_lead_conversion" not in omit:
+        con.execute("""create table mart_lead_conversion (township_code varchar, month_start date,
+            event_source varchar, enforcement_leads bigint, leads_with_case bigint, conversion_share double,
+            median_days_to_case double)""")
+        rows = []
+        month = dt.date(2021, 1, 1)
+        while month <= as_of:
+            for ti, (code, *_rest) in enumerate(TOWNS):
+                by_src = {"网格员巡查": 40 + 40 * ti, "微网格长上报": 25 + 30 * ti, "12345热线": 6 + 10 * ti}
+                tot_leads = tot_case = 0
+                for src, leads in by_src.items():
+                    cases = leads // (10 if ti == 0 else 5)
+                    rows.append((code, month, src, leads, cases, cases / leads, 4.0 + (month.month % 3)))
+                    tot_leads += leads
+                    tot_case += cases
+                rows.append((code, month, "all", tot_leads, tot_case, tot_case / tot_leads, 5.0 + (month.month % 2)))
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+        con.executemany("insert into mart_lead_conversion values (?, ?, ?, ?, ?, ?, ?)", rows)
+
+
 def _percentiles(values: list[float]) -> list[float]:
     n = len(values)
     order = sorted(range(n), key=lambda i: values[i])
@@ -257,6 +337,7 @@ def build_synthetic_warehouse(path: Path, *, as_of: dt.date = AS_OF, grids_per_t
               and b.iso_year = a.iso_year - 1 and b.iso_week = a.iso_week""")
     if "mart_indicator_comparisons" not in omit:
         _create_comparisons(con, as_of)
+    _create_analysis_marts(con, as_of, omit)
     if "dim_townships" not in omit:
         con.execute("""create table dim_townships (township_code varchar, township_name varchar,
             aliases varchar, district varchar, area_km2 double, registered_population bigint,
@@ -339,6 +420,7 @@ def build_synthetic_warehouse(path: Path, *, as_of: dt.date = AS_OF, grids_per_t
 
 
 build_synthetic_warehouse.optional_marts = OPTIONAL_MARTS  # type: ignore[attr-defined]
+build_synthetic_warehouse.analysis_marts = ANALYSIS_MARTS  # type: ignore[attr-defined]
 build_synthetic_warehouse.as_of = AS_OF  # type: ignore[attr-defined]
 
 

@@ -25,7 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
-PAGES = ["index.html", "grid.html", "quality.html", "glossary.html"]
+PAGES = ["index.html", "grid.html", "compare.html", "quality.html", "glossary.html"]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -142,10 +142,33 @@ def test_other_pages_load_cleanly(browser, site_url, shot_dir, vp, page_name):
         ctx.close()
 
 
+@pytest.mark.parametrize("vp", sorted(VIEWPORTS))
+def test_compare_renders_charts_offline(browser, site_url, shot_dir, vp):
+    ctx, page, problems, foreign = _open(browser, site_url, VIEWPORTS[vp], "compare.html")
+    try:
+        n_divs = page.locator(".plotly-graph-div").count()
+        assert n_divs >= 4, "one chart per compared indicator expected"
+        page.wait_for_function(
+            "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n_divs,
+            timeout=20_000)
+        assert page.locator(".js-plotly-plot").count() == n_divs, "every chart div was plotted"
+        first = page.locator(".js-plotly-plot").first
+        assert first.locator(".scatterlayer .trace").count() >= 2, "both towns on one chart"
+        for text in ("按改革后月份对比", "案件办理", "赋权事项使用", "检查负担"):
+            assert page.get_by_text(text, exact=False).first.is_visible(), text
+        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1] + 1, f"horizontal overflow at {vp}: {width}"
+        page.screenshot(path=str(shot_dir / f"compare-full-{vp}.png"), full_page=True)
+        assert not foreign, f"requests left the machine: {foreign}"
+        assert not problems, problems
+    finally:
+        ctx.close()
+
+
 def test_navigation_links_work(browser, site_url):
     ctx, page, problems, foreign = _open(browser, site_url, VIEWPORTS["phone"], "index.html")
     try:
-        for label, target in (("五色图", "grid.html"), ("数据质量", "quality.html"),
+        for label, target in (("五色图", "grid.html"), ("改革对比", "compare.html"), ("数据质量", "quality.html"),
                               ("指标口径", "glossary.html"), ("概览", "index.html")):
             page.locator("header nav").get_by_text(label, exact=True).click()
             page.wait_for_load_state("load")

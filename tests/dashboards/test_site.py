@@ -17,7 +17,7 @@ from dashboards.site import build_site, load_contract, plotly_js
 
 AS_OF = dt.date(2022, 8, 24)  # as in conftest
 
-PAGES = ["index.html", "grid.html", "quality.html", "glossary.html"]
+PAGES = ["index.html", "grid.html", "compare.html", "quality.html", "glossary.html"]
 # contract §6, in order
 CSV_COLUMNS = {
     "data/township_daily.csv": ["township_code", "township_name", "date", "indicator", "breakdown", "value"],
@@ -233,3 +233,99 @@ def test_contract_argument_and_build_stamp(synthetic_warehouse: Path, tmp_path: 
     html = _html(tmp_path / "s", "glossary.html")
     assert html.count('class="def" id="ind-') == 2
     assert "run-42" in _html(tmp_path / "s", "index.html")
+
+
+# ---------------------------------------------------------------- compare.html (改革对比)
+
+YIQIAO, GUALI = "330109112", "330109119"  # as in conftest TOWNS
+
+
+def _section(html: str, heading_id: str) -> str:
+    return html.split(f'id="{heading_id}"')[1].split("</section>")[0]
+
+
+def test_every_page_links_to_compare_in_its_nav(synthetic_site: Path):
+    for page in PAGES:
+        nav = _html(synthetic_site, page).split("<nav")[1].split("</nav>")[0]
+        assert '<a href="compare.html"' in nav and "改革对比" in nav, page
+        assert nav.count("<a ") == len(PAGES), page
+    assert 'href="compare.html" aria-current="page"' in _html(synthetic_site, "compare.html")
+
+
+def test_only_pages_with_charts_load_plotly(synthetic_site: Path):
+    for page in PAGES:
+        html = _html(synthetic_site, page)
+        loads = '<script src="assets/plotly.min.js"></script>' in html
+        assert loads == ("Plotly.newPlot" in html), page
+    assert '<script src="assets/plotly.min.js"></script>' in _html(synthetic_site, "compare.html")
+
+
+def test_compare_page_lists_both_towns_with_rates(synthetic_site: Path, synthetic_warehouse: Path):
+    html = _html(synthetic_site, "compare.html")
+    assert "<h1>改革对比</h1>" in html
+    for text in ("义桥镇", "瓜沥镇", "每万常住人口", "改革后第N月", "小基数", "案件办理", "赋权事项使用",
+                 "检查负担", "线索转案件"):
+        assert text in html, text
+    # one chart per chosen indicator, x = months since reform, both towns on each chart
+    from dashboards.pages.compare import CHART_INDICATORS
+    assert html.count("Plotly.newPlot") == len(CHART_INDICATORS)
+    for ind, _ in CHART_INDICATORS:
+        block = html.split(f'<article class="cmp" data-indicator="{ind}">')[1].split("</article>")[0]
+        assert '"name":"义桥镇"' in block and '"name":"瓜沥镇"' in block, ind
+    # the partial as_of month (2022-08) is left out of the charts and said so
+    assert "未完整的月份不画" in html and "2022-08" in html.split("未完整的月份不画")[1].split("</p>")[0]
+    con = duckdb.connect(str(synthetic_warehouse), read_only=True)
+    partial = con.execute("select count(*) from mart_township_comparison where is_partial_month").fetchone()[0]
+    # the mean post-reform monthly rate of 立案数 for 义桥 over complete months, as the table shows it
+    rate = con.execute("select avg(value_per_10k) from mart_township_comparison where township_code = ? "
+                       "and indicator = 'cases_filed' and not is_partial_month and months_since_reform >= 0",
+                       [YIQIAO]).fetchone()[0]
+    con.close()
+    assert partial > 0
+    cases = html.split('data-indicator="cases_filed"')[1].split("</article>")[0]
+    assert f"{rate:.2f}" in cases.split("<th>改革后</th>")[1].split("</tr>")[0]
+    # both towns have complete post-reform months 0..1 in the synthetic data (month 2 is partial)
+    assert "两镇在改革当月至改革后第1月都有数据" in cases
+
+
+def test_compare_page_side_by_side_tables(synthetic_site: Path):
+    html = _html(synthetic_site, "compare.html")
+    matters = _section(html, "em-h")
+    assert "350 项 / 18 类" in matters and "882 项 / 25 类" in matters
+    assert "41.7%" in matters and "146/350 项" in matters and "70.2%" in matters
+    lifecycle = _section(html, "lc-h")
+    first = lifecycle.split("</table>")[0]          # period 'all' leads
+    assert "全部年份" in lifecycle.split("<table")[0]
+    # 立案数 per 10,000 常住人口: 1320 / 114000 and 3904 / 300000
+    assert "115.79" in first and "130.13" in first
+    # 诉讼 rests on 2 events in 义桥: a rate, but marked 小基数
+    row = first.split("诉讼（每百件）")[1].split("</tr>")[0]
+    assert "0.15" in row and "小基数" in row
+    # legal review rests on hundreds of cases: no mark
+    row = first.split("法制审核覆盖率")[1].split("</tr>")[0]
+    assert "68.9%" in row and "小基数" not in row
+    burden = _section(html, "ib-h")
+    assert "2.17" in burden and "59.1%" in burden and "2022年（截至8月24日）" in burden
+    leads = _section(html, "ld-h")
+    assert "改革以来" in leads and "网格员巡查" in leads
+
+
+def test_compare_page_degrades_without_the_analysis_marts(tmp_path: Path, warehouse_factory):
+    analysis_marts = warehouse_factory.analysis_marts
+    wh = warehouse_factory(tmp_path / "w.duckdb", omit=analysis_marts, grids_per_town=4)
+    build_site(wh, tmp_path / "site", AS_OF)
+    html = _html(tmp_path / "site", "compare.html")
+    for mart in analysis_marts:
+        assert f"此节暂缺：仓库中没有 {mart} 表" in html, mart
+    assert "Plotly.newPlot" not in html and "plotly.min.js" not in html
+    assert "义桥镇" in html and "瓜沥镇" in html   # the town profile still shows
+
+
+@pytest.mark.parametrize("mart", ["mart_township_comparison", "mart_case_lifecycle", "mart_empowered_matters",
+                                  "mart_inspection_burden", "mart_lead_conversion"])
+def test_compare_page_degrades_one_section_at_a_time(tmp_path: Path, warehouse_factory, mart: str):
+    wh = warehouse_factory(tmp_path / "w.duckdb", omit=(mart,), grids_per_town=4)
+    build_site(wh, tmp_path / "site", AS_OF)
+    html = _html(tmp_path / "site", "compare.html")
+    assert html.count("此节暂缺") == 1 and mart in html
+    assert ("Plotly.newPlot" in html) == (mart != "mart_township_comparison")

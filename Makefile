@@ -41,6 +41,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2
 
 ui: $(STAMP)
+	@mkdir -p data/dagster && cp dagster.yaml data/dagster/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/data/dagster ZHIFA_INBOX=$(CURDIR)/data/inbox ZHIFA_WORKDIR=$(CURDIR)/data \
 	  $(BIN)/dagster dev -m pipelines.definitions
 

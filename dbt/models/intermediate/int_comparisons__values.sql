@@ -18,11 +18,7 @@ daily as (
 
 indicators as (
 
-    {% set names = ['events_reported', 'enforcement_leads', 'petitions_disputes', 'inspections',
-                    'one_visit_inspections', 'hazards_found', 'hazards_accepted', 'cases_filed',
-                    'cases_closed', 'fines_yuan', 'police_transfers', 'first_violation_notices',
-                    'service_in_lieu', 'alarms_received', 'valid_alarms'] %}
-    {% for n in names %}
+    {% for n in var('indicators') %}
     select {{ dbt.string_literal(n) }} as indicator{% if not loop.last %} union all{% endif %}
     {% endfor %}
 

@@ -41,3 +41,11 @@ def resolve_as_of(settings: Settings) -> dt.date:
     if latest is None:
         raise RuntimeError(f"no dated rows in the lake {settings.lake}: is the inbox {settings.inbox} empty?")
     return latest
+
+
+def warehouse_as_of(warehouse: Path) -> dt.date:
+    """The as-of date the warehouse was built for (dbt bakes it into stg_lake__as_of), so the
+    published site always describes the warehouse it was built from."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (as_of,) = con.execute("select as_of_date from staging.stg_lake__as_of").fetchone()
+    return as_of

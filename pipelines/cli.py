@@ -3,7 +3,7 @@
     zhifa sample  --out DIR [--seed N] [--clean]        write a calibrated demo inbox
     zhifa run     [--inbox DIR] [--workdir DIR] [--as-of YYYY-MM-DD]
                                                         inbox → lake → marts → gate → site
-    zhifa publish [--workdir DIR] [--as-of YYYY-MM-DD]  re-run the gate and publish only
+    zhifa publish [--workdir DIR]                       re-run the gate and publish only
 
 `run` materializes the same Dagster definitions that `dagster dev -m pipelines.definitions`
 shows and the nightly schedule runs, in this process.
@@ -142,7 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    settings = Settings(inbox=Path(args.workdir).resolve() / "inbox", workdir=Path(args.workdir).resolve(), as_of=args.as_of)
+    settings = Settings(inbox=Path(args.workdir).resolve() / "inbox", workdir=Path(args.workdir).resolve())
     if not settings.warehouse.exists():
         print(f"error: no warehouse at {settings.warehouse}; run `zhifa run` first", file=sys.stderr)
         return 2
@@ -168,7 +168,6 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("publish", help="re-run the quality gate and publish from the existing warehouse")
     p.add_argument("--workdir", default="data")
-    p.add_argument("--as-of", type=_date, default=None)
     p.set_defaults(func=cmd_publish)
 
     args = parser.parse_args(argv)

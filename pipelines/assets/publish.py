@@ -3,7 +3,7 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from dashboards.site import build_site
-from pipelines.asof import resolve_as_of
+from pipelines.asof import warehouse_as_of
 from pipelines.assets.quality import SITE_MARTS
 from pipelines.publish import new_release_dir, swap_in
 from pipelines.resources import WarehousePaths
@@ -20,7 +20,7 @@ SITE_KEY = AssetKey(["site"])
 def site(context: AssetExecutionContext, paths: WarehousePaths) -> MaterializeResult:
     s = paths.settings
     release = new_release_dir(s.site, context.run.run_id)
-    pages = build_site(s.warehouse, release, resolve_as_of(s))
+    pages = build_site(s.warehouse, release, warehouse_as_of(s.warehouse))
     swap_in(s.site, release)
     context.log.info(f"published {len(pages)} files to {s.site} → {release.name}")
     return MaterializeResult(metadata={"release": release.name, "files": MetadataValue.int(len(pages))})

@@ -31,6 +31,9 @@ class Download:
     required: bool = True
 
 
+QUALITY_COLUMNS = ("source", "file", "sheet", "row_number", "record_key", "reason_or_flag", "column",
+                   "raw_value", "explanation")
+
 # Column lists exactly as contract §6, in that order.
 DOWNLOADS: tuple[Download, ...] = (
     Download(
@@ -63,14 +66,18 @@ DOWNLOADS: tuple[Download, ...] = (
         "导入报告",
         "每个导出文件一行：读取行数 = 入库 + 隔离 + 被新版本替代。",
     ),
-    # Extension (contract §6 allows them): the full quarantine list the quality page samples.
+    # Contract §6 v1.1: every quarantined and every flagged row, where staff correct data.
     Download(
-        "data/quarantine.csv", "mart_quarantine",
-        ("source", "file", "sheet", "row_number", "record_key", "reason", "detail"),
-        ("source", "file", "row_number", "record_key"),
+        "data/quarantine.csv", "mart_quarantine", QUALITY_COLUMNS,
+        ("source", "file", "row_number", "record_key", "reason_or_flag", "column"),
         "隔离记录",
-        "未入库的行及原因（个人信息已脱敏）。",
-        required=False,
+        "未入库的每一行：来源、文件、工作表、行号、记录编号、原因、字段、原值（个人信息已遮盖）及中文说明。",
+    ),
+    Download(
+        "data/flags.csv", "mart_flags", QUALITY_COLUMNS,
+        ("source", "file", "row_number", "record_key", "reason_or_flag", "column"),
+        "标记记录",
+        "已入库但有问题的每一行（如日期无法识别或晚于截至日、编号精度丢失、网格未知），每个问题一行，附原值与中文说明。",
     ),
 )
 

@@ -35,7 +35,10 @@ PAGES = (index, grid, compare, quality, glossary)  # each: FILE, TITLE, build(ct
 NAV = [(p.FILE, p.NAV) for p in PAGES]
 # Marts the site cannot be built without (issue 2). Others degrade to a note.
 REQUIRED_MARTS = ("fct_township_daily", "mart_campaigns", "mart_grid_colors",
-                  "mart_ingest_report")
+                  "mart_ingest_report", "mart_source_status")
+
+# How each source status reads on the pages (contract v1.1: missing data must be visible).
+STATUS_LABELS = {"missing": "缺失", "incomplete": "不完整", "stale": "数据滞后"}
 
 
 def contract_path() -> Path:
@@ -69,7 +72,14 @@ class SiteContext:
     contract: dict[str, Any]
     towns: list[Town]
     build_stamp: str | None = None
+    # Sources that are missing, incomplete or stale (mart_source_status rows, status != 'ok').
+    source_alerts: list[dict[str, Any]] = field(default_factory=list)
     env: Any = field(default_factory=environment)
+
+    def source_alert(self, indicator: str) -> dict[str, Any] | None:
+        """The alert of the source an indicator is counted from, or None when it is complete."""
+        source = self.indicator(indicator).get("source")
+        return next((a for a in self.source_alerts if a["source"] == source), None)
 
     def indicator(self, name: str) -> dict[str, Any]:
         for ind in self.contract.get("indicators", []):
@@ -80,7 +90,20 @@ class SiteContext:
     def render(self, template: str, *, page_file: str, title: str, **kw: Any) -> str:
         return self.env.get_template(template).render(
             nav=NAV, page_file=page_file, title=title, as_of=self.as_of,
-            build_stamp=self.build_stamp, **kw)
+            build_stamp=self.build_stamp, source_alerts=self.source_alerts, **kw)
+
+
+def source_alerts(wh: Warehouse, contract: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sources a reader must be warned about, with the indicators they affect (in Chinese)."""
+    indicators = {i["name"]: i for i in contract.get("indicators", [])}
+    rows = wh.rows(f"select * from {wh.table('mart_source_status')} where status <> 'ok' order by source")
+    for r in rows:
+        r["label"] = STATUS_LABELS.get(r["status"], r["status"])
+        r["source_zh"] = contract["sources"].get(r["source"], {}).get("zh", r["source"])
+        names = [n for n in (r.get("indicators") or "").split(",") if n]
+        r["indicators_zh"] = [indicators[n]["zh"] if n in indicators else n for n in names]
+        r["files_list"] = [f for f in (r.get("unreadable_files") or "").split(",") if f]
+    return rows
 
 
 def _towns(wh: Warehouse) -> list[Town]:
@@ -121,7 +144,7 @@ def build_site(warehouse: Path, out_dir: Path, as_of: dt.date, *,
         missing = [m for m in REQUIRED_MARTS if not wh.has(m)]
         if missing:
             raise LookupError(f"warehouse {warehouse} lacks required marts: {', '.join(missing)}")
-        ctx = SiteContext(wh, as_of, contract, _towns(wh), build_stamp)
+        ctx = SiteContext(wh, as_of, contract, _towns(wh), build_stamp, source_alerts(wh, contract))
         out_dir.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
 

@@ -14,33 +14,50 @@ import duckdb
 from pipelines.settings import Settings, load_contract
 
 
-def latest_counting_date(lake: Path, today: dt.date | None = None) -> dt.date | None:
+class AsOfOutOfRange(ValueError):
+    """An --as-of date outside the data: before its first record, or after its newest."""
+
+    PREFIX = "as-of out of range: "
+
+
+def counting_date_span(lake: Path, today: dt.date | None = None) -> tuple[dt.date | None, dt.date | None]:
+    """(earliest, latest) primary counting date (lake column `_counting_date`) not after today."""
     today = today or dt.date.today()
-    contract = load_contract()
     parts = []
-    for source, spec in contract["sources"].items():
+    for source in load_contract()["sources"]:
         if not any((lake / source).glob("*.parquet")):
             continue
         glob = str(lake / source / "*.parquet").replace("'", "''")
-        col = spec["counting_date"]
         parts.append(
-            f"select max(cast({col} as date)) as d from read_parquet('{glob}', union_by_name=true)"
-            f" where cast({col} as date) <= date '{today.isoformat()}'"
+            f"select min(_counting_date) as lo, max(_counting_date) as hi from read_parquet('{glob}', union_by_name=true)"
+            f" where _counting_date <= date '{today.isoformat()}'"
         )
     if not parts:
-        return None
+        return None, None
     with duckdb.connect() as con:
-        (latest,) = con.execute(f"select max(d) from ({' union all '.join(parts)})").fetchone()
-    return latest
+        lo, hi = con.execute(f"select min(lo), max(hi) from ({' union all '.join(parts)})").fetchone()
+    return lo, hi
+
+
+def latest_counting_date(lake: Path, today: dt.date | None = None) -> dt.date | None:
+    return counting_date_span(lake, today)[1]
 
 
 def resolve_as_of(settings: Settings) -> dt.date:
-    if settings.as_of:
-        return settings.as_of
-    latest = latest_counting_date(settings.lake)
+    """The given --as-of (checked against the data), else the latest counting date not after today."""
+    first, latest = counting_date_span(settings.lake)
     if latest is None:
         raise RuntimeError(f"no dated rows in the lake {settings.lake}: is the inbox {settings.inbox} empty?")
-    return latest
+    if not settings.as_of:
+        return latest
+    if settings.as_of < first:
+        raise AsOfOutOfRange(f"{AsOfOutOfRange.PREFIX}--as-of {settings.as_of} is before the first record "
+                             f"({first}); there is nothing to report")
+    if settings.as_of > latest and not settings.as_of_beyond_data:
+        raise AsOfOutOfRange(f"{AsOfOutOfRange.PREFIX}--as-of {settings.as_of} is after the newest record "
+                             f"({latest}); every recent figure would read 0. Pass --as-of-beyond-data to "
+                             "publish it anyway")
+    return settings.as_of
 
 
 def warehouse_as_of(warehouse: Path) -> dt.date:

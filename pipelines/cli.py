@@ -4,6 +4,8 @@
     zhifa run     [--inbox DIR] [--workdir DIR] [--as-of YYYY-MM-DD]
                                                         inbox → lake → marts → gate → site
     zhifa publish [--workdir DIR]                       re-run the gate and publish only
+    zhifa status  [--workdir DIR]                       last runs, what is published, freshness
+    zhifa rollback [--workdir DIR]                      put the previously published site back
 
 `run` materializes the same Dagster definitions that `dagster dev -m pipelines.definitions`
 shows and the nightly schedule runs, in this process.
@@ -14,12 +16,24 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import os
 import shutil
 import sys
 import time
 from pathlib import Path
 
+from pipelines import runs
+from pipelines.asof import AsOfOutOfRange
+from pipelines.runlock import WorkdirBusy, lock_holder, workdir_lock
 from pipelines.settings import REPO_ROOT, Settings
+
+
+# Exit codes of `zhifa run` / `zhifa publish` (README "Exit codes").
+EXIT_PUBLISHED = 0    # the site was published and every source is complete
+EXIT_BLOCKED = 1      # nothing published: a step failed or a blocking check failed
+EXIT_USAGE = 2        # bad arguments or missing folders; nothing was run
+EXIT_INCOMPLETE = 3   # published, but a source is missing, incomplete or stale (banner on every page)
+EXIT_BUSY = 4         # another run holds the workdir; nothing was changed
 
 
 def _date(text: str) -> dt.date:
@@ -58,7 +72,7 @@ def _instance(settings: Settings):
 
 
 def execute(settings: Settings, job_name: str = "nightly"):
-    """Execute a job of the project's definitions in this process; returns the result."""
+    """Execute a job of the project's definitions in this process; returns (result, log path)."""
     from pipelines.warehouse import prepare_manifest
 
     settings.workdir.mkdir(parents=True, exist_ok=True)
@@ -68,6 +82,7 @@ def execute(settings: Settings, job_name: str = "nightly"):
     job = build_definitions(settings).resolve_job_def(job_name)
     logs = settings.workdir / "logs"
     logs.mkdir(exist_ok=True)
+    runs.prune_logs(logs)
     log_path = logs / f"{job_name}-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
     print(f"  log (dbt output and step details): {log_path}")
     # dagster-dbt streams every dbt log line to stdout and Dagster logs its events to stderr:
@@ -78,8 +93,44 @@ def execute(settings: Settings, job_name: str = "nightly"):
         contextlib.redirect_stdout(log),
         contextlib.redirect_stderr(log),
     ):
+        fail_orphaned_runs(instance)
         run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
+                                        tags={CLI_PID_TAG: str(os.getpid())})
+    return result, log_path
+
+
+CLI_PID_TAG = "zhifa/cli_pid"
+
+
+def fail_orphaned_runs(instance) -> list[str]:
+    """Mark FAILED the CLI runs still STARTED whose process is gone (killed mid-run).
+
+    Called under the workdir lock, so no other CLI run is alive in this workdir; without
+    this a killed run would show as STARTED in the Dagster UI forever."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    orphans = []
+    active = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.CANCELING]
+    for run in instance.get_runs(filters=RunsFilter(statuses=active)):
+        pid = run.tags.get(CLI_PID_TAG)
+        if pid is None or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"the zhifa process (PID {pid}) ended without finishing this run")
+        orphans.append(run.run_id)
+    return orphans
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _root_cause(error) -> str:
@@ -89,8 +140,9 @@ def _root_cause(error) -> str:
     return error.message.strip() if error is not None else "unknown error"
 
 
-def report(result, settings: Settings) -> int:
-    """Print what the run did; exit code 0 only when the site was published."""
+def report(result, settings: Settings) -> tuple[int, str, list[str]]:
+    """Print what the run did; return (exit code, outcome, reasons): published (0), published
+    but incomplete (3) or blocked (1)."""
     from dagster import AssetKey
 
     for event in result.all_events:
@@ -99,18 +151,31 @@ def report(result, settings: Settings) -> int:
             summary = mat.metadata.get("summary")
             if summary is not None:
                 print(f"  {mat.asset_key.to_user_string()}: {summary.value}")
-    failed_checks = []
-    dbt_tests = [e for e in result.get_asset_check_evaluations() if not e.check_name.startswith("gx_")]
+    failed_checks, reasons = [], []
+    dbt_tests = [e for e in result.get_asset_check_evaluations()
+                 if not e.check_name.startswith("gx_") and e.check_name != "freshness"]
     if dbt_tests:
         print(f"  dbt tests: {sum(e.passed for e in dbt_tests)} of {len(dbt_tests)} passed")
+    late = [e for e in result.get_asset_check_evaluations() if e.check_name == "freshness" and not e.passed]
+    if late:  # a warning, not a gate: the pages carry the 数据滞后 banner when it matters for the as-of date
+        print("  freshness warning (newest record vs today): "
+              + "; ".join(f"{e.asset_key.path[-1]} {e.description}" for e in late))
     for evaluation in result.get_asset_check_evaluations():
+        if evaluation.check_name == "freshness":
+            continue
         if evaluation.check_name.startswith("gx_") or not evaluation.passed:
             mark = "passed" if evaluation.passed else "FAILED"
             print(f"  check {evaluation.asset_key.to_user_string()} {evaluation.check_name}: {mark} — {evaluation.description or ''}")
         if not evaluation.passed:
             failed_checks.append(evaluation.check_name)
+            reasons.append(f"check {evaluation.check_name} failed: {evaluation.description or ''}"[:300])
     for failure in result.get_step_failure_events():
-        print(f"  step {failure.step_key} failed: {_root_cause(failure.event_specific_data.error)}", file=sys.stderr)
+        cause = _root_cause(failure.event_specific_data.error)
+        if cause.startswith(AsOfOutOfRange.PREFIX):  # a bad argument: one line, nothing changed
+            print(f"error: {cause.removeprefix(AsOfOutOfRange.PREFIX)}", file=sys.stderr)
+            return EXIT_USAGE, "usage", [cause]
+        print(f"  step {failure.step_key} failed: {cause}", file=sys.stderr)
+        reasons.append(f"step {failure.step_key} failed: {cause}"[:300])
 
     published = any(
         e.event_specific_data.materialization.asset_key == AssetKey(["site"])
@@ -119,34 +184,143 @@ def report(result, settings: Settings) -> int:
     )
     if published:
         print(f"site published: {settings.site / 'index.html'} (release {settings.site.resolve().name})")
-        return 0
+        alerts = source_alerts(settings)
+        if not alerts:
+            return EXIT_PUBLISHED, "published", []
+        print("published, but INCOMPLETE — every page shows this warning:", file=sys.stderr)
+        for line in alerts:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_INCOMPLETE, "incomplete", alerts
     if failed_checks:
         print("publishing BLOCKED by failed checks: " + ", ".join(failed_checks), file=sys.stderr)
+        outcome = "blocked"
     else:
         print("publishing BLOCKED: the run failed before the quality gate (see step failures above)", file=sys.stderr)
+        outcome = "failed"
     print(f"the previous site (if any) is unchanged: {settings.site}", file=sys.stderr)
-    return 1
+    return EXIT_BLOCKED, outcome, reasons
+
+
+def source_alerts(settings: Settings) -> list[str]:
+    """One line per source that is missing, incomplete or stale (mart_source_status)."""
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select source, status, unreadable_files, newest_record_date, lag_days, stale_after_days, indicators "
+            "from mart_source_status where status <> 'ok' order by source").fetchall()
+    lines = []
+    for source, status, files, newest, lag, limit, indicators in rows:
+        why = {"missing": "no export in the inbox folder",
+               "incomplete": f"unreadable file(s): {files}",
+               "stale": f"newest record {newest} is {lag} days before the as-of date (limit {limit})"}[status]
+        lines.append(f"{source}: {status} — {why}; indicators affected: {indicators}")
+    return lines
+
+
+def _locked_run(settings: Settings, job_name: str, command: str) -> int:
+    """Run a job under the workdir lock; record it in runs.jsonl and alert when it was not clean."""
+    started_at, started = runs.now(), time.perf_counter()
+    try:
+        with workdir_lock(settings.workdir, command=command):
+            result, log_path = execute(settings, job_name)
+            code, outcome, reasons = report(result, settings)
+    except WorkdirBusy as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BUSY
+    record = runs.RunRecord(
+        command=command, started=started_at, seconds=round(time.perf_counter() - started, 1), outcome=outcome,
+        exit_code=code, as_of=_live_as_of(settings), log=str(log_path), reasons=reasons,
+        release=settings.site.resolve().name if settings.site.exists() else None)
+    runs.record_run(settings.workdir, record)
+    if outcome in ("blocked", "failed", "incomplete"):
+        path, error = runs.alert(settings.workdir, record, runs.webhook_url())
+        print(f"alert written: {path}" + (f" (webhook failed: {error})" if error else ""), file=sys.stderr)
+    print(f"{command} finished in {record.seconds:.1f} s; warehouse {settings.warehouse}")
+    return code
+
+
+def _live_as_of(settings: Settings) -> str | None:
+    from pipelines.asof import warehouse_as_of
+
+    try:
+        return warehouse_as_of(settings.warehouse).isoformat() if settings.warehouse.exists() else None
+    except Exception:  # an unreadable warehouse is reported by `zhifa status`, not here
+        return None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = Settings(inbox=Path(args.inbox).resolve(), workdir=Path(args.workdir).resolve(), as_of=args.as_of)
+    settings = Settings(inbox=Path(args.inbox).resolve(), workdir=Path(args.workdir).resolve(), as_of=args.as_of,
+                        as_of_beyond_data=args.as_of_beyond_data)
     if not settings.inbox.is_dir():
         print(f"error: inbox folder not found: {settings.inbox}", file=sys.stderr)
-        return 2
-    started = time.perf_counter()
+        return EXIT_USAGE
     print(f"run: inbox {settings.inbox} → workdir {settings.workdir}")
-    result = execute(settings)
-    code = report(result, settings)
-    print(f"run finished in {time.perf_counter() - started:.1f} s; warehouse {settings.warehouse}")
-    return code
+    return _locked_run(settings, "nightly", "zhifa run")
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
     settings = Settings(inbox=Path(args.workdir).resolve() / "inbox", workdir=Path(args.workdir).resolve())
-    if not settings.warehouse.exists():
+    if not settings.newest_warehouse().exists():
         print(f"error: no warehouse at {settings.warehouse}; run `zhifa run` first", file=sys.stderr)
-        return 2
-    return report(execute(settings, "publish"), settings)
+        return EXIT_USAGE
+    return _locked_run(settings, "publish", "zhifa publish")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """The last runs, what is published and as of when, and each source's freshness."""
+    workdir = Path(args.workdir).resolve()
+    settings = Settings(inbox=workdir / "inbox", workdir=workdir)
+    history = runs.read_runs(workdir, last=args.last)
+    print(f"workdir {workdir}")
+    holder = lock_holder(workdir)
+    if holder:
+        print(f"running now: {holder}")
+    print("last runs:" if history else "last runs: none recorded")
+    for r in history:
+        print(f"  {r.started}  {r.seconds:7.1f} s  {r.outcome:<10} exit {r.exit_code}  as of {r.as_of or '—'}  {r.command}")
+        for reason in r.reasons[:3]:
+            print(f"      {reason}")
+    if not settings.site.exists() or not settings.warehouse.exists():
+        print("published: nothing yet")
+        return EXIT_BLOCKED
+    release = settings.site.resolve()
+    published_at = dt.datetime.fromtimestamp(release.stat().st_mtime).isoformat(sep=" ", timespec="seconds")
+    print(f"published: {settings.site / 'index.html'} (release {release.name}, {published_at}), "
+          f"data as of {_live_as_of(settings)}")
+    if settings.warehouse_build_done.exists():
+        print(f"not published: a newer warehouse build ({settings.warehouse_build}) did not pass the gate")
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        rows = con.execute("select source, status, files, files_unreadable, newest_record_date, lag_days, "
+                           "stale_after_days from mart_source_status order by source").fetchall()
+    print("sources (newest record vs the as-of date):")
+    for source, status, files, bad, newest, lag, limit in rows:
+        print(f"  {source:<14} {status:<10} files {files:>3} (unreadable {bad})  newest {newest or '—'}  "
+              f"lag {lag if lag is not None else '—'} d (stale after {limit} d)")
+    last = history[-1].exit_code if history else EXIT_PUBLISHED
+    return last if last in (EXIT_PUBLISHED, EXIT_INCOMPLETE) else EXIT_BLOCKED
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    """Restore the previously published site (the releases are kept; nothing is deleted)."""
+    from pipelines.publish import roll_back
+
+    workdir = Path(args.workdir).resolve()
+    site = workdir / "site"
+    if not site.is_symlink():
+        print(f"error: no published site at {site}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with workdir_lock(workdir, command="zhifa rollback"):
+            live = site.resolve().name
+            target = roll_back(site)
+    except (WorkdirBusy, LookupError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BUSY if isinstance(e, WorkdirBusy) else EXIT_USAGE
+    print(f"site rolled back: {live} → {target.name} ({site / 'index.html'})")
+    return EXIT_PUBLISHED
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,11 +338,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--inbox", default="data/inbox")
     p.add_argument("--workdir", default="data")
     p.add_argument("--as-of", type=_date, default=None)
+    p.add_argument("--as-of-beyond-data", action="store_true",
+                   help="allow an --as-of after the newest record (recent figures then read 0)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("publish", help="re-run the quality gate and publish from the existing warehouse")
     p.add_argument("--workdir", default="data")
     p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("status", help="last runs, what is published, freshness per source")
+    p.add_argument("--workdir", default="data")
+    p.add_argument("--inbox", default=None, help="accepted for symmetry with run; not read")
+    p.add_argument("--last", type=int, default=10, help="how many past runs to show")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("rollback", help="put the previously published site back")
+    p.add_argument("--workdir", default="data")
+    p.set_defaults(func=cmd_rollback)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -3,9 +3,6 @@ shows exactly what `zhifa run` and the nightly schedule execute."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
@@ -15,13 +12,14 @@ from dagster import (
     in_process_executor,
 )
 
-from pipelines.assets.ingest import ingest_assets
+from pipelines.assets.ingest import freshness_checks, ingest_assets
 from pipelines.assets.publish import site
 from pipelines.assets.quality import gx_checks
 from pipelines.assets.warehouse import warehouse_models
 from pipelines.resources import WarehousePaths
 from pipelines.sensors import build_inbox_sensor
 from pipelines.settings import DBT_DIR, Settings
+from pipelines.dbt_child import dbt_launcher
 from pipelines.warehouse import OfflineDbtCliResource
 
 NIGHTLY_JOB = "nightly"
@@ -48,7 +46,7 @@ def build_definitions(settings: Settings) -> Definitions:
     settings.export_env()
     return Definitions(
         assets=[*ingest_assets, warehouse_models, site],
-        asset_checks=gx_checks,
+        asset_checks=[*gx_checks, *freshness_checks],
         jobs=[nightly_job, publish_job],
         schedules=[nightly_schedule],
         sensors=[build_inbox_sensor(nightly_job)],
@@ -57,8 +55,8 @@ def build_definitions(settings: Settings) -> Definitions:
             "dbt": OfflineDbtCliResource(
                 project_dir=str(DBT_DIR),
                 profiles_dir=str(DBT_DIR),
-                # the dbt of this interpreter's environment, whether or not its bin/ is on PATH
-                dbt_executable=str(Path(sys.executable).parent / "dbt"),
+                # this environment's dbt, through a launcher that dies with the run (dbt_child.py)
+                dbt_executable=str(dbt_launcher(settings.workdir)),
             ),
         },
         # One DuckDB file has one writer: steps run one after another in the run's process.

@@ -8,6 +8,11 @@ owner-only permissions, never in the repo or the published site.
 
 Free text is scrubbed of resident ID and phone patterns and of personal values the
 caller names (the record's reporter/party, or every name of the file).
+
+Where staff must see which value was wrong (quarantine and flag listings, contract §6
+v1.1), a personal value is *masked*: its first 3 and last 2 characters kept, `*` between
+(`330109199001011237` -> `330*************37`); a value of 5 characters or fewer keeps
+only its first character (`孙大圣` -> `孙**`), so a short name is never shown whole.
 """
 from __future__ import annotations
 
@@ -147,15 +152,49 @@ def scrub_expr(col: pl.Expr) -> pl.Expr:
     return c
 
 
-def scrub_values_expr(col: pl.Expr, names: Iterable[str], phones: Iterable[str] = (),
-                      id_numbers: Iterable[str] = ()) -> pl.Expr:
-    """Mask every occurrence of the given raw personal values (one Aho-Corasick pass)."""
+def value_patterns(names: Iterable[str], phones: Iterable[str] = (),
+                   id_numbers: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+    """(values, masks) for `scrub_values_expr`, longest first; values shorter than 2 are skipped."""
     patterns: dict[str, str] = {}
     for kind, values in (("name", names), ("phone", phones), ("id_number", id_numbers)):
         for v in values:
             if v and len(v) >= 2:
                 patterns.setdefault(v, MASKS[kind])
-    if not patterns:
-        return col
     keys = sorted(patterns, key=len, reverse=True)
-    return col.str.replace_many(keys, [patterns[k] for k in keys], leftmost=True)
+    return keys, [patterns[k] for k in keys]
+
+
+def scrub_values_expr(col: pl.Expr, names: Iterable[str] = (), phones: Iterable[str] = (),
+                      id_numbers: Iterable[str] = (), *,
+                      patterns: tuple[list[str], list[str]] | None = None) -> pl.Expr:
+    """Mask every occurrence of the given raw personal values (one Aho-Corasick pass).
+    Pass `patterns` (from `value_patterns`) to reuse them across columns."""
+    keys, masks = patterns if patterns is not None else value_patterns(names, phones, id_numbers)
+    if not keys:
+        return col
+    return col.str.replace_many(keys, masks, leftmost=True)
+
+
+# --- masking (values shown to staff in quarantine / flag listings) -------------------
+
+MASK_KEEP_HEAD, MASK_KEEP_TAIL = 3, 2
+
+
+def mask(value: str | None) -> str | None:
+    """First 3 and last 2 characters kept, `*` between; short values keep the first only."""
+    if value is None:
+        return None
+    n = len(value)
+    if n > MASK_KEEP_HEAD + MASK_KEEP_TAIL:
+        return value[:MASK_KEEP_HEAD] + "*" * (n - MASK_KEEP_HEAD - MASK_KEEP_TAIL) + value[-MASK_KEEP_TAIL:]
+    return value[:1] + "*" * (n - 1)
+
+
+def mask_expr(col: pl.Expr) -> pl.Expr:
+    """Vectorised `mask`."""
+    n = col.str.len_chars()
+    stars = pl.lit("*" * 256)
+    long = col.str.slice(0, MASK_KEEP_HEAD) + stars.str.slice(0, n - MASK_KEEP_HEAD - MASK_KEEP_TAIL) \
+        + col.str.slice(-MASK_KEEP_TAIL)
+    short = col.str.slice(0, 1) + stars.str.slice(0, n - 1)
+    return pl.when(n > MASK_KEEP_HEAD + MASK_KEEP_TAIL).then(long).when(n > 0).then(short).otherwise(col)

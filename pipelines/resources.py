@@ -14,6 +14,7 @@ class WarehousePaths(ConfigurableResource):
     inbox: str
     workdir: str
     as_of: str = ""  # YYYY-MM-DD; empty: the latest counting date in the data not after today
+    as_of_beyond_data: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "WarehousePaths":
@@ -21,6 +22,7 @@ class WarehousePaths(ConfigurableResource):
             inbox=str(settings.inbox),
             workdir=str(settings.workdir),
             as_of=settings.as_of.isoformat() if settings.as_of else "",
+            as_of_beyond_data=settings.as_of_beyond_data,
         )
 
     @property
@@ -29,4 +31,5 @@ class WarehousePaths(ConfigurableResource):
             inbox=Path(self.inbox),
             workdir=Path(self.workdir),
             as_of=dt.date.fromisoformat(self.as_of) if self.as_of else None,
+            as_of_beyond_data=self.as_of_beyond_data,
         )

@@ -1,37 +1,65 @@
 """Start a run when data staff drop new or changed exports in the inbox, instead of
 waiting for the night. Off by default (the nightly schedule is the routine); turn it on in
-the Dagster UI where staff want same-day reports."""
+the Dagster UI where staff want same-day reports.
+
+Debounced: a file still being copied changes size or time between two looks, so a run is
+requested only when the inbox looks the same at two evaluations in a row and its newest
+file is at least SETTLE_SECONDS old. Partial-copy names (`.part`, `.tmp`, `~$…`, dot files)
+are never looked at.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import time
 from pathlib import Path
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
 from pipelines.resources import WarehousePaths
 
+SETTLE_SECONDS = 120
+IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial")
 
-def inbox_fingerprint(inbox: Path) -> str:
-    """Names, sizes and modification times of every file: cheap, no file is read."""
+
+def _inbox_files(inbox: Path) -> list[Path]:
+    return sorted(p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith((".", "~$"))
+                  and not p.name.lower().endswith(IN_PROGRESS_SUFFIXES))
+
+
+def inbox_fingerprint(inbox: Path) -> tuple[str, float]:
+    """(hash of names, sizes and modification times, newest mtime): cheap, no file is read."""
     h = hashlib.sha256()
-    for path in sorted(p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith((".", "~$"))):
+    newest = 0.0
+    for path in _inbox_files(inbox):
         stat = path.stat()
+        newest = max(newest, stat.st_mtime)
         h.update(f"{path.relative_to(inbox)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return h.hexdigest()
+    return h.hexdigest(), newest
+
+
+def decide(cursor: str | None, fingerprint: str, newest_mtime: float, now: float) -> tuple[bool, str, str]:
+    """(run?, new cursor, reason). The cursor remembers the last look and the last run."""
+    state = json.loads(cursor) if cursor and cursor.startswith("{") else {"seen": None, "ran": cursor}
+    if fingerprint == state.get("ran"):
+        return False, json.dumps({"seen": fingerprint, "ran": state.get("ran")}), "inbox unchanged since the last run"
+    if fingerprint != state.get("seen") or now - newest_mtime < SETTLE_SECONDS:
+        return (False, json.dumps({"seen": fingerprint, "ran": state.get("ran")}),
+                "inbox changed; waiting for the copy to settle before running")
+    return True, json.dumps({"seen": fingerprint, "ran": fingerprint}), "inbox changed and settled"
 
 
 def build_inbox_sensor(job):
     @sensor(job=job, minimum_interval_seconds=300, default_status=DefaultSensorStatus.STOPPED,
-            description="Runs the nightly job when the inbox changes (checked every 5 minutes).")
+            description="Runs the nightly job when the inbox changed and has settled (checked every 5 minutes).")
     def inbox_changed(context: SensorEvaluationContext, paths: WarehousePaths):
         inbox = Path(paths.inbox)
         if not inbox.is_dir():
             return SkipReason(f"inbox {inbox} does not exist")
-        fingerprint = inbox_fingerprint(inbox)
-        if fingerprint == context.cursor:
-            return SkipReason("inbox unchanged")
-        context.update_cursor(fingerprint)
-        return RunRequest(run_key=fingerprint)
+        fingerprint, newest = inbox_fingerprint(inbox)
+        run, cursor, reason = decide(context.cursor, fingerprint, newest, time.time())
+        context.update_cursor(cursor)
+        return RunRequest(run_key=fingerprint) if run else SkipReason(reason)
 
     return inbox_changed

@@ -25,6 +25,7 @@ class Settings:
     inbox: Path
     workdir: Path
     as_of: dt.date | None = None  # None: the latest counting date in the data, not after today
+    as_of_beyond_data: bool = False  # allow an --as-of after the newest record (figures near it read 0)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -41,7 +42,24 @@ class Settings:
 
     @property
     def warehouse(self) -> Path:
+        """The live warehouse: complete, the one the published site was built from."""
         return self.workdir / "warehouse.duckdb"
+
+    @property
+    def warehouse_build(self) -> Path:
+        """Where dbt builds tonight's warehouse, beside the live one; it replaces the live one
+        only when the quality gate passes (pipelines/assets/publish.py)."""
+        return self.workdir / ".build" / "warehouse.duckdb"
+
+    @property
+    def warehouse_build_done(self) -> Path:
+        """Written after `dbt build` succeeded: the build beside is complete."""
+        return self.warehouse_build.with_name("build-complete")
+
+    def newest_warehouse(self) -> Path:
+        """The warehouse the gate and the site read: tonight's complete build, else the live one
+        (a build that was killed or failed half-way is never read)."""
+        return self.warehouse_build if self.warehouse_build_done.exists() else self.warehouse
 
     @property
     def site(self) -> Path:
@@ -58,7 +76,7 @@ class Settings:
         os.environ["ZHIFA_INBOX"] = str(self.inbox)
         os.environ["ZHIFA_WORKDIR"] = str(self.workdir)
         os.environ["ZHIFA_LAKE"] = str(self.lake)
-        os.environ["ZHIFA_WAREHOUSE"] = str(self.warehouse)
+        os.environ["ZHIFA_WAREHOUSE"] = str(self.warehouse_build)
         if self.as_of:
             os.environ["ZHIFA_AS_OF"] = self.as_of.isoformat()
         else:

@@ -43,8 +43,9 @@ class PipelineRun:
 FIXTURE_INBOX = Path(__file__).parent / "ingest" / "fixtures" / "inbox"
 
 
-def _shared_run(tmp_path_factory, worker_id, name: str, inbox: Path | None) -> PipelineRun:
-    """`zhifa run` once per test session, whichever xdist worker asks first.
+def _shared_run(tmp_path_factory, worker_id, name: str, inbox: Path | None, exit_code: int = 0) -> PipelineRun:
+    """`zhifa run` once per test session, whichever xdist worker asks first; it must exit
+    with `exit_code` (0 published, 3 published but incomplete).
 
     With `inbox=None` the calibrated sample inbox is generated first (`zhifa sample`)."""
     base = tmp_path_factory.getbasetemp()
@@ -56,7 +57,8 @@ def _shared_run(tmp_path_factory, worker_id, name: str, inbox: Path | None) -> P
         if not done.exists():
             if not inbox.exists():
                 zhifa("sample", "--out", str(inbox))
-            proc = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir))
+            proc = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir), check=False)
+            assert proc.returncode == exit_code, f"zhifa run exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
             done.write_text(json.dumps({"output": proc.stdout + proc.stderr}), encoding="utf-8")
     return PipelineRun(inbox=inbox, workdir=workdir, output=json.loads(done.read_text(encoding="utf-8"))["output"])
 
@@ -69,8 +71,9 @@ def demo_run(tmp_path_factory, worker_id) -> PipelineRun:
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, worker_id) -> PipelineRun:
-    """The small fixture inbox of tests/ingest (broken files included) through the pipeline."""
-    return _shared_run(tmp_path_factory, worker_id, "tiny", FIXTURE_INBOX)
+    """The small fixture inbox of tests/ingest (broken files included) through the pipeline:
+    published, but incomplete (exit 3) because of its unreadable files."""
+    return _shared_run(tmp_path_factory, worker_id, "tiny", FIXTURE_INBOX, exit_code=3)
 
 
 @pytest.fixture(scope="session")

@@ -45,21 +45,43 @@ def test_jobs_and_schedule():
     assert schedule.execution_timezone == "Asia/Shanghai"
 
 
-def test_inbox_sensor_requests_a_run_only_when_the_inbox_changes(tmp_path):
+def test_inbox_sensor_waits_for_a_copy_to_settle_then_runs_once(tmp_path):
+    import os
+    import time
+
     from dagster import build_sensor_context
 
     from pipelines.resources import WarehousePaths
+    from pipelines.sensors import SETTLE_SECONDS
 
     inbox = tmp_path / "inbox"
     (inbox / "cases").mkdir(parents=True)
-    (inbox / "cases" / "a.csv").write_text("x", encoding="utf-8")
+    old = time.time() - SETTLE_SECONDS - 10
+    export = inbox / "cases" / "a.csv"
+    export.write_text("x", encoding="utf-8")
+    os.utime(export, (old, old))
     sensor = defs.get_sensor_def("inbox_changed")
     paths = WarehousePaths(inbox=str(inbox), workdir=str(tmp_path / "work"))
 
-    first = sensor(build_sensor_context(resources={"paths": paths}))
-    assert first.run_key
-    again = sensor(build_sensor_context(cursor=first.run_key, resources={"paths": paths}))
-    assert "unchanged" in again.skip_message
-    (inbox / "cases" / "b.csv").write_text("y", encoding="utf-8")
-    changed = sensor(build_sensor_context(cursor=first.run_key, resources={"paths": paths}))
-    assert changed.run_key and changed.run_key != first.run_key
+    def tick(cursor):
+        context = build_sensor_context(cursor=cursor, resources={"paths": paths})
+        return sensor(context), context.cursor
+
+    first, cursor = tick(None)                  # first look: remember it, wait for the next tick
+    assert "settle" in first.skip_message
+    second, cursor = tick(cursor)               # unchanged and old enough: run
+    assert second.run_key
+    third, cursor = tick(cursor)
+    assert "unchanged" in third.skip_message
+    (inbox / "cases" / "b.csv.part").write_text("half", encoding="utf-8")   # a copy in progress: ignored
+    assert "unchanged" in tick(cursor)[0].skip_message
+    growing = inbox / "cases" / "b.csv"
+    growing.write_text("y", encoding="utf-8")   # new, but just written: wait
+    fourth, cursor = tick(cursor)
+    assert "settle" in fourth.skip_message
+    assert "settle" in tick(cursor)[0].skip_message   # still too fresh
+    os.utime(growing, (old, old))
+    fifth, cursor = tick(cursor)                # changed since the last look (mtime): wait once more
+    assert "settle" in fifth.skip_message
+    sixth, cursor = tick(cursor)
+    assert sixth.run_key and sixth.run_key != second.run_key

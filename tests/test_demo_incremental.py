@@ -39,7 +39,9 @@ def test_one_more_day_of_exports_equals_a_full_rebuild(demo_run, tmp_path):
     inbox = tmp_path / "inbox"
     shutil.copytree(demo_run.inbox, inbox, ignore=shutil.ignore_patterns(f"*{last_day}*"))
     workdir = tmp_path / "work"
-    zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir))
+    first = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir), check=False)
+    # Without the last day's exports a daily feed may lag the as-of date: published, maybe incomplete.
+    assert first.returncode in (0, 3), first.stdout + first.stderr
     for path in new_files:
         shutil.copy2(path, inbox / path.parent.name / path.name)
 

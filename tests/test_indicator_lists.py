@@ -43,3 +43,31 @@ def test_gx_suite_matches_the_contract():
     sets = [e["kwargs"]["value_set"] for e in suite["expectations"]
             if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == "indicator"]
     assert sets and sorted(sets[0]) == sorted(CONTRACT_INDICATORS)
+
+
+def _project_vars() -> dict:
+    return yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+
+
+def test_dbt_var_maps_each_indicator_to_its_contract_source():
+    """Clause 5 (has_prior_data per indicator source) and mart_source_status read this var."""
+    expected = {i["name"]: i["source"] for i in load_contract()["indicators"]}
+    assert list(_project_vars()["indicator_sources"].items()) == list(expected.items())
+
+
+def test_dbt_var_lists_the_contract_sources_with_their_stale_limits():
+    expected = {name: {"zh": s["zh"], "stale_after_days": s["stale_after_days"]}
+                for name, s in load_contract()["sources"].items()}
+    assert _project_vars()["lake_sources"] == expected
+
+
+def test_dbt_var_lists_every_secondary_date_with_its_horizon():
+    """Every date/timestamp column but the primary counting date may not lie after as_of + 1 day
+    (deadlines: + 366 days); dbt sets later values to NULL and flags them future_date."""
+    expected = {}
+    for name, s in load_contract()["sources"].items():
+        counting = s["counting_date"]
+        primary = counting[0] if isinstance(counting, list) else counting
+        expected[name] = {c["name"]: 366 if c.get("deadline") else 1 for c in s["columns"]
+                          if c["type"] in ("date", "timestamp") and c["name"] != primary}
+    assert _project_vars()["secondary_dates"] == expected

@@ -35,4 +35,5 @@ def build(ctx: "SiteContext") -> str:
     return ctx.render("glossary.html.j2", page_file=FILE, title="指标口径",
                       indicators=c.get("indicators") or [], rules=rules, fc=fc, meta=meta,
                       order=[o for o in ORDER if o in meta], downloads=downloads,
+                      load_rules=c.get("load_rules") or [],
                       version=c.get("version"))

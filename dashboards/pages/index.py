@@ -198,8 +198,12 @@ def kpi_cards(ctx: "SiteContext", town: "Town") -> list[dict[str, Any]]:
         if not rows or not rows[0]["headline"]:
             continue
         share_label = ctx.indicator(k.share_of)["zh"] if k.share_of else None
+        alert = ctx.source_alert(k.indicator)
+        if alert is not None:  # not presented as if complete: no good/bad colouring of the change
+            for r in rows:
+                r["cls"] = "neutral"
         cards.append({"indicator": k.indicator, "zh": ind["zh"], "unit": ind.get("unit", ""),
-                      "headline": rows[0], "rows": rows, "share_label": share_label})
+                      "headline": rows[0], "rows": rows, "share_label": share_label, "alert": alert})
     return cards
 
 

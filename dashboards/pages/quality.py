@@ -1,4 +1,5 @@
-"""数据质量: every inbox file accounted for, and the rows held back with their reasons."""
+"""数据质量: the state of each source, every inbox file accounted for, and every row held
+back (quarantine) or kept with a problem (flags), listed row by row with Chinese reasons."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -8,36 +9,21 @@ if TYPE_CHECKING:
 
 FILE = "quality.html"
 NAV = "数据质量"
-MAX_LISTED = 500  # per page; the full list is data/quarantine.csv
-
-REASONS = {
-    "missing_key": "缺少主键",
-    "bad_required_date": "必填日期无法识别",
-    "unknown_township": "镇街无法匹配",
-    "future_date": "统计日期晚于截至日",
-    "unreadable_file": "文件无法读取",
-}
-FLAGS = {  # soft problems (row kept), for reference on the page
-    "id_precision_lost": "编号精度丢失（科学计数法或小数）",
-    "id_checksum_failed": "证件号码校验失败",
-    "unknown_grid": "网格编码未知",
-    "grid_from_location": "按经纬度定位网格",
-    "bad_value": "字段值无法识别",
-}
+MAX_LISTED = 300  # rows listed per section; the full lists are data/quarantine.csv and data/flags.csv
+STATUS_ZH = {"ok": "正常", "missing": "缺失", "incomplete": "不完整", "stale": "数据滞后"}
 
 
 def _source_names(contract: dict[str, Any]) -> dict[str, str]:
     return {k: v.get("zh", k) for k, v in contract.get("sources", {}).items()}
 
 
-def build(ctx: "SiteContext") -> str:
+def _files(ctx: "SiteContext") -> tuple[list[dict], list[dict]]:
+    """Per-file and per-source accounting from mart_ingest_report."""
     wh = ctx.wh
     files = wh.rows(f"select * from {wh.table('mart_ingest_report')} order by source, file")
     for f in files:
         parts = [f.get(k) or 0 for k in ("rows_loaded", "rows_quarantined", "rows_superseded")]
         f["balanced"] = (f.get("rows_read") or 0) == sum(parts)
-        f.setdefault("status", None)
-        f.setdefault("error", None)
     sources = []
     for s in sorted({f["source"] for f in files}):
         fs = [f for f in files if f["source"] == s]
@@ -46,22 +32,25 @@ def build(ctx: "SiteContext") -> str:
                            ("rows_read", "rows_loaded", "rows_quarantined", "rows_superseded")},
                         "balanced": all(f["balanced"] for f in fs),
                         "unreadable": sum(1 for f in fs if (f["status"] or "") == "unreadable")})
+    return files, sources
 
-    quarantine = None
-    if wh.has("mart_quarantine"):
-        q = wh.table("mart_quarantine")
-        by_reason = wh.rows(f"select source, reason, count(*) as n from {q} group by 1, 2 order by 1, 2")
-        total = sum(r["n"] for r in by_reason)
-        listed = wh.rows(f"select source, file, sheet, row_number, record_key, reason, detail from {q} "
-                         f"order by source, file, row_number nulls first, record_key limit {MAX_LISTED}")
-        quarantine = {"by_reason": by_reason, "total": total, "rows": listed,
-                      "truncated": total > len(listed)}
 
-    flag_counts = []
-    if wh.has("mart_ingest_flags"):
-        flag_counts = wh.rows(f"select source, file, flag, count(*) as n from {wh.table('mart_ingest_flags')} "
-                              "group by 1, 2, 3 order by 1, 2, 3")
+def _listing(ctx: "SiteContext", mart: str) -> dict[str, Any]:
+    """Counts by (source, reason_or_flag) and the first MAX_LISTED rows of a quality mart."""
+    t = ctx.wh.table(mart)
+    by_code = ctx.wh.rows(f"select source, reason_or_flag, count(*) as n from {t} group by 1, 2 order by 1, 2")
+    total = sum(r["n"] for r in by_code)
+    rows = ctx.wh.rows(
+        f"select source, file, sheet, row_number, record_key, reason_or_flag, \"column\", raw_value, explanation "
+        f"from {t} order by source, file, row_number nulls first, record_key, reason_or_flag, \"column\" "
+        f"limit {MAX_LISTED}")
+    return {"by_code": by_code, "total": total, "rows": rows, "truncated": total > len(rows)}
 
-    return ctx.render("quality.html.j2", page_file=FILE, title="数据质量", sources=sources,
-                      files=files, quarantine=quarantine, reasons=REASONS, flags=FLAGS, flag_counts=flag_counts,
+
+def build(ctx: "SiteContext") -> str:
+    files, sources = _files(ctx)
+    status = ctx.wh.rows(f"select * from {ctx.wh.table('mart_source_status')} order by source")
+    return ctx.render("quality.html.j2", page_file=FILE, title="数据质量", sources=sources, files=files,
+                      status=status, status_zh=STATUS_ZH,
+                      quarantine=_listing(ctx, "mart_quarantine"), flagged=_listing(ctx, "mart_flags"),
                       source_names=_source_names(ctx.contract), max_listed=MAX_LISTED)

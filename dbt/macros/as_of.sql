@@ -2,7 +2,7 @@
   The run's as-of date, in one place.
 
   resolve_as_of(): the SQL that decides it — var('as_of') when given, else the latest
-  counting date (contract.yaml `counting_date`) in the lake that is not after today.
+  primary counting date (lake column `_counting_date`) that is not after today.
   Only stg_lake__as_of calls it (it reads the sources); every other model uses as_of(),
   a scalar subquery over that one-row view, so unit tests can pin the date with a
   `given` row for ref('stg_lake__as_of').
@@ -14,12 +14,10 @@
     {%- else -%}
         (
             select max(counting_date) from (
-                {%- for src, col in [('grid_events', 'reported_at'), ('inspections', 'inspected_on'),
-                                     ('cases', 'filed_on'), ('notices', 'notice_date'),
-                                     ('police_alarms', 'reported_at')] %}
-                select max({{ dbt.cast(col, api.Column.translate_type('date')) }}) as counting_date
+                {%- for src in ['grid_events', 'inspections', 'cases', 'notices', 'police_alarms'] %}
+                select max({{ dbt.cast('_counting_date', api.Column.translate_type('date')) }}) as counting_date
                 from {{ source(src, 'records') }}
-                where {{ dbt.cast(col, api.Column.translate_type('date')) }} <= current_date
+                where {{ dbt.cast('_counting_date', api.Column.translate_type('date')) }} <= current_date
                 {% if not loop.last %}union all{% endif %}
                 {%- endfor %}
             ) as counting_dates
@@ -31,11 +29,12 @@
     (select as_of_date from {{ ref('stg_lake__as_of') }})
 {%- endmacro %}
 
-{#- Versioning order (ARCHITECTURE §2): latest updated_at (NULLs lowest), then the file
-    whose name sorts last, then the highest physical row number. -#}
-{% macro version_order(has_updated_at=true) -%}
-    {%- if has_updated_at %}updated_at desc nulls last, {% endif -%}
-    _source_file desc, _row_number desc
+{#- Versioning order (contract §2 v1.1): the latest effective time (updated_at, else the
+    file name's export date; NULLs lowest — see macros/versioning.sql), then the file whose
+    name sorts last (the base name, not its folder), then its path, then the highest
+    physical row number. -#}
+{% macro version_order() -%}
+    version_effective_at desc nulls last, _file_name desc, _source_file desc, _row_number desc
 {%- endmacro %}
 
 {#- ISO calendar parts; dbt has no cross-database macro for these. -#}

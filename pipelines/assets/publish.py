@@ -5,7 +5,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from dashboards.site import build_site
 from pipelines.asof import warehouse_as_of
 from pipelines.assets.quality import SITE_MARTS
-from pipelines.publish import new_release_dir, swap_in
+from pipelines.publish import new_release_dir, promote_warehouse, swap_in
 from pipelines.resources import WarehousePaths
 
 SITE_KEY = AssetKey(["site"])
@@ -19,8 +19,11 @@ SITE_KEY = AssetKey(["site"])
 )
 def site(context: AssetExecutionContext, paths: WarehousePaths) -> MaterializeResult:
     s = paths.settings
+    warehouse = s.newest_warehouse()
     release = new_release_dir(s.site, context.run.run_id)
-    pages = build_site(s.warehouse, release, warehouse_as_of(s.warehouse))
+    pages = build_site(warehouse, release, warehouse_as_of(warehouse))
+    if warehouse != s.warehouse:  # tonight's build passed the gate: it becomes the live warehouse
+        promote_warehouse(s)
     swap_in(s.site, release)
     context.log.info(f"published {len(pages)} files to {s.site} → {release.name}")
     return MaterializeResult(metadata={"release": release.name, "files": MetadataValue.int(len(pages))})

@@ -16,7 +16,7 @@ def _gx_check(mart: str):
         description=load_suite_spec(mart)["meta"]["description"],
     )
     def _check(paths: WarehousePaths) -> AssetCheckResult:
-        result = validate_suite(paths.settings.warehouse, mart)
+        result = validate_suite(paths.settings.newest_warehouse(), mart)
         return AssetCheckResult(
             passed=result.success,
             severity=AssetCheckSeverity.ERROR,

@@ -18,8 +18,15 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
     s.export_env()
     as_of = resolve_as_of(s)
     context.log.info(f"as-of date {as_of}")
+    # Build a fresh warehouse beside the live one: a run that is killed or blocked leaves the
+    # live warehouse (and the site built from it) exactly as they were.
+    s.warehouse_build_done.unlink(missing_ok=True)
+    s.warehouse_build.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in (s.warehouse_build, s.warehouse_build.with_name(s.warehouse_build.name + ".wal")):
+        leftover.unlink(missing_ok=True)
     yield from dbt.cli(
         ["build", "--vars", json.dumps({"as_of": as_of.isoformat()})],
         context=context,
         target_path=s.dbt_target,
     ).stream()
+    s.warehouse_build_done.write_text(as_of.isoformat(), encoding="utf-8")

@@ -5,7 +5,9 @@
     print(report.summary())
 
 One module per source holds its specific rules (`RULES`); readers, parsing, reference
-lookups, the generic transform and the lake layout are shared.
+lookups, the generic transform and the lake layout are shared. The lake's columns
+(lineage `_file_name`, `_file_date`, `_counting_date`, `_record_key`, `_flag_details`) and
+quarantine reasons are described in lake.py; the transform stages in transform.py.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ __all__ = ["SOURCES", "RULES", "Reference", "ReferenceDataError", "SourceReport"
            "ingest_source", "load_reference", "read_reference", "PARSER_VERSION"]
 
 # Bump when parsing or transform rules change: every file is then read again.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: contract v1.1 (lineage columns, bad_date, codes, optional police keys)
 
 RULES: dict[str, Rules] = {m.RULES.source: m.RULES for m in (grid_events, inspections, cases, notices, police_alarms)}
 SOURCES: tuple[str, ...] = tuple(load_contract().sources)
@@ -119,7 +121,8 @@ def ingest_source(source: str, inbox: Path, lake: Path, secret: bytes, ref: Refe
             rows = lk.empty_frame(lk.row_schema(spec))
             quarantined = pl.DataFrame(
                 [{"source": source, "_source_file": rel, "_sheet": None, "_row_number": None,
-                  "record_key": None, "reason": "unreadable_file", "detail": error}],
+                  "record_key": None, "column": None, "raw_value": None, "reason": "unreadable_file",
+                  "detail": error}],
                 schema=lk.QUARANTINE_SCHEMA)
             row.update(status="unreadable", error=error)
         row.update(rows_read=rows.height + (quarantined.height if row["status"] == "loaded" else 0),

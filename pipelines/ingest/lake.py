@@ -1,9 +1,30 @@
-"""Lake layout (ARCHITECTURE.md §1): schemas, file keys, hashing, manifest, deterministic parquet."""
+"""Lake layout (ARCHITECTURE.md §1): schemas, file keys, hashing, manifest, deterministic parquet.
+
+`<source>/*.parquet` (one part per inbox file): the contract columns, typed, then lineage:
+
+- `_source_file` inbox path (`cases/archive/cases_20220825.csv`), `_sheet`, `_row_number`;
+- `_flags` `;`-joined soft-problem codes (id_precision_lost, id_checksum_failed,
+  unknown_grid, grid_from_location, bad_date, bad_value), `_extra` non-contract columns as JSON;
+- `_file_name` the file's base name (`cases_20220825.csv`; "name sorts last" compares this);
+- `_file_date` end of the export date in the file name: the last group of exactly 8 digits
+  that is a valid YYYYMMDD, at 23:59:59 (`ev_20220820.csv` -> 2022-08-20 23:59:59); NULL if none;
+- `_counting_date` the row's primary counting date (contract §2 v1.1; first non-empty
+  column of contract.yaml `counting_date`);
+- `_record_key` the record identity for versioning: the key, or `<key>|<counting time>` when
+  the key lost precision (`3.30109E+18|2022-06-01 08:30:00`), so damaged ids never merge records;
+- `_flag_details` JSON array, one `{"flag", "column", "raw_value"}` per flagged column
+  (personal values masked, free text scrubbed); `[]` when none.
+
+`_quarantine/<source>/*.parquet`: rows refused, with `column` and `raw_value` (masked) and a
+reason: missing_key, missing_date, bad_date, unknown_township, unreadable_file.
+"""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
+import re
 from pathlib import Path, PurePosixPath
 
 import polars as pl
@@ -14,11 +35,14 @@ _POLARS_TYPES = {"str": pl.String, "datetime": pl.Datetime("us"), "date": pl.Dat
                  "int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean}
 
 LINEAGE_SCHEMA = {"_source_file": pl.String, "_sheet": pl.String, "_row_number": pl.Int64,
-                  "_flags": pl.String, "_extra": pl.String}
+                  "_flags": pl.String, "_extra": pl.String,
+                  "_file_name": pl.String, "_file_date": pl.Datetime("us"), "_counting_date": pl.Date,
+                  "_record_key": pl.String, "_flag_details": pl.String}
 
+QUARANTINE_REASONS = ("missing_key", "missing_date", "bad_date", "unknown_township", "unreadable_file")
 QUARANTINE_SCHEMA = {"source": pl.String, "_source_file": pl.String, "_sheet": pl.String,
-                     "_row_number": pl.Int64, "record_key": pl.String, "reason": pl.String,
-                     "detail": pl.String}
+                     "_row_number": pl.Int64, "record_key": pl.String, "column": pl.String,
+                     "raw_value": pl.String, "reason": pl.String, "detail": pl.String}
 
 MANIFEST_SCHEMA = {"source": pl.String, "source_file": pl.String, "sha256": pl.String,
                    "size_bytes": pl.Int64, "status": pl.String, "error": pl.String,
@@ -40,6 +64,26 @@ def polars_type(contract_type: str) -> pl.DataType:
 def row_schema(source: Source) -> dict[str, pl.DataType]:
     """Typed columns of `<source>/*.parquet`, in contract order, then lineage."""
     return {c.name: polars_type(c.type) for c in source.columns} | LINEAGE_SCHEMA
+
+
+_EIGHT_DIGITS = re.compile(r"(?<!\d)\d{8}(?!\d)")
+
+
+def file_name(source_file: str) -> str:
+    """The base name of an inbox path (`cases/archive/cases_20220825.csv` -> `cases_20220825.csv`)."""
+    return PurePosixPath(source_file).name
+
+
+def file_date(name: str) -> dt.datetime | None:
+    """End of the export date in a file name: the last group of exactly 8 digits (not part of
+    a longer digit run) that is a valid YYYYMMDD, at 23:59:59; None when there is none."""
+    for digits in reversed(_EIGHT_DIGITS.findall(file_name(name))):
+        try:
+            day = dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+        except ValueError:
+            continue
+        return dt.datetime.combine(day, dt.time(23, 59, 59))
+    return None
 
 
 def file_key(rel_to_source_dir: PurePosixPath | str) -> str:

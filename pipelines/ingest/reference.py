@@ -20,13 +20,16 @@ import numpy as np
 import polars as pl
 
 from . import lake as lk
-from .parsing import clean_text, parse_bool, parse_date, parse_float, parse_int, to_ascii
+from .parsing import clean_text, normalise_id, parse_bool, parse_date, parse_float, parse_int, to_ascii
 from .readers import UnreadableFile, decode, find_header, _lookup, header_map
 from .spec import Column, Source, load_contract
 
 POLYGONS_FILE = "reference/grids.geojson"
 REFERENCE_TABLES = ("townships", "grids", "matters", "grid_polygons")
-_PARSERS = {"text": lambda v: v, "float": parse_float, "int": parse_int, "date": parse_date, "bool": parse_bool}
+# `code` columns (镇街编码, 网格编码, 上级网格编码, 事项编码) are mapped from full width to
+# ASCII, spaces removed, like the sources' ids and codes (contract §2 v1.1: Ｍ００２ is M002).
+_PARSERS = {"text": lambda v: v, "code": normalise_id, "float": parse_float, "int": parse_int,
+            "date": parse_date, "bool": parse_bool}
 
 
 class ReferenceDataError(ValueError):
@@ -37,7 +40,7 @@ def _ref_source(name: str) -> tuple[Source, str]:
     spec = load_contract().reference[name]
     cols = tuple(Column(name=c["name"], zh=c["zh"], type=c["type"], required=True) for c in spec["columns"])
     key = spec["key"] if isinstance(spec["key"], str) else spec["key"][0]
-    return Source(name=name, zh=name, key=key, counting_date="", columns=cols), spec["file"]
+    return Source(name=name, zh=name, key=key, counting_dates=(), columns=cols), spec["file"]
 
 
 def _read_reference_csv(inbox: Path, name: str, not_null: tuple[str, ...]) -> pl.DataFrame:
@@ -72,11 +75,12 @@ def _read_reference_csv(inbox: Path, name: str, not_null: tuple[str, ...]) -> pl
                     raise ReferenceDataError(f"{rel} row {r_idx + 1}: {c.zh} is empty")
                 out[c.name].append(None)
                 continue
-            value = _PARSERS[c.type](to_ascii(raw) if c.type != "text" else raw)
+            value = _PARSERS[c.type](to_ascii(raw) if c.type not in ("text", "code") else raw)
             if value is None:
                 raise ReferenceDataError(f"{rel} row {r_idx + 1}: {c.zh} {raw!r} is not a valid {c.type}")
             out[c.name].append(value)
-    types = {"text": pl.String, "float": pl.Float64, "int": pl.Int64, "date": pl.Date, "bool": pl.Boolean}
+    types = {"text": pl.String, "code": pl.String, "float": pl.Float64, "int": pl.Int64, "date": pl.Date,
+             "bool": pl.Boolean}
     df = pl.DataFrame({c.name: pl.Series(out[c.name], dtype=types[c.type]) for c in source.columns})
     key = load_contract().reference[name]["key"]
     key = [key] if isinstance(key, str) else key

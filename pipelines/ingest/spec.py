@@ -11,7 +11,7 @@ from pipelines.settings import CONTRACT_PATH
 
 # Lake column type per contract type (ARCHITECTURE.md §1).
 LAKE_TYPES = {
-    "id": "str", "text": "str", "township": "str", "grid": "str",
+    "id": "str", "code": "str", "text": "str", "township": "str", "grid": "str",
     "timestamp": "datetime", "date": "date", "int": "int", "money": "float",
     "bool": "bool", "float": "float",
 }
@@ -25,6 +25,8 @@ class Column:
     required: bool
     pii: str | None = None
     pinyin: str | None = None
+    # A due date (处置期限, 整改期限): dbt allows it up to as_of + 366 days, not as_of + 1.
+    deadline: bool = False
 
     @property
     def header_names(self) -> tuple[str, ...]:
@@ -37,8 +39,15 @@ class Source:
     name: str
     zh: str
     key: str
-    counting_date: str
+    # contract.yaml `counting_date`: one column, or a list where the first non-empty one counts
+    # (cases: 立案日期, else 结案日期 for 简易程序 cases).
+    counting_dates: tuple[str, ...]
     columns: tuple[Column, ...]
+
+    @property
+    def counting_date(self) -> str:
+        """The first (usual) counting date column."""
+        return self.counting_dates[0] if self.counting_dates else ""
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -69,8 +78,10 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
     for name, s in raw["sources"].items():
         cols = tuple(
             Column(name=c["name"], zh=c["zh"], type=c["type"], required=bool(c.get("required", False)),
-                   pii=c.get("pii"), pinyin=c.get("pinyin"))
+                   pii=c.get("pii"), pinyin=c.get("pinyin"), deadline=bool(c.get("deadline", False)))
             for c in s["columns"]
         )
-        sources[name] = Source(name=name, zh=s["zh"], key=s["key"], counting_date=s["counting_date"], columns=cols)
+        counting = s["counting_date"]
+        counting = tuple(counting) if isinstance(counting, list) else (counting,)
+        sources[name] = Source(name=name, zh=s["zh"], key=s["key"], counting_dates=counting, columns=cols)
     return Contract(null_tokens=tuple(raw["null_tokens"]), sources=sources, reference=raw["reference"])

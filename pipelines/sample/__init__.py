@@ -8,6 +8,13 @@ carry the quirks real exports have (encodings, title rows, date spellings, overl
 exports, duplicates, defect rows bound for quarantine); `clean=True` writes one plain UTF-8
 file per source and town with the final state of every record and nothing to quarantine.
 Either way, counting by contract §7 gives the published figures of §9.
+
+The default inbox also carries the quirks contract v1.1 clarifies (quirks.py): ids damaged
+into colliding numbers (`3.30109E+18` in csv, numeric xlsx cells), unusable secondary dates
+(结案日期 / 验收日期 `2202-08-20`, `2022-08-32`), versions in exports with and without
+更新时间, police push files that leave out empty keys, full-width 事项编码, a subfolder
+(`cases/archive/`), 简易程序 cases without 立案日期 — each placed where no §9 figure sees it.
+Rental rooms are named after their landlord (a person) in both modes.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from . import cases, grid_events, inspections, notices, police_alarms, reference
+from . import cases, grid_events, inspections, notices, police_alarms, quirks, reference
 from .common import GUALI, YIQIAO, Ctx, columns
 from .exports import FilePlan, Window, windows, write_source
 
@@ -28,7 +35,8 @@ def _plans(clean: bool) -> dict[tuple[str, str], list[FilePlan]]:
     """Which files each (source, town) is exported to, and how they look.
 
     Yiqiao's exports are mostly xlsx from the 一网统管 / 办案 web UI (title row, 序号 column);
-    its 2021 events came from the old platform as csv. Guali exports csv (Excel "save as":
+    its 2021 events came from the old platform as csv, without the optional 更新时间 column (the
+    v1.1 rule dates those versions from the file name). Guali exports csv (Excel "save as":
     GBK, or UTF-8 with/without BOM). Police alarms: Yiqiao's feed is JSON Lines with pinyin
     keys, Guali's a csv with Chinese headers.
     """
@@ -45,7 +53,7 @@ def _plans(clean: bool) -> dict[tuple[str, str], list[FilePlan]]:
         ("grid_events", y.code): [
             FilePlan("grid_events", y, "yiqiao_grid_events", "csv", wins=[w for w in months if w.label.year == 2021],
                      encodings=("gbk", "utf-8-sig"), title=ev_title, title_share=0.5, extras=(("处置部门", "dept"),),
-                     defects=False),
+                     defects=False, drop=("updated_at",)),
             FilePlan("grid_events", y, "yiqiao_grid_events", "xlsx", wins=[w for w in months if w.label.year == 2022],
                      title=ev_title, sheet="事件列表", serial_no=True, extras=(("处置部门", "dept"),)),
         ],
@@ -113,6 +121,7 @@ def generate_inbox(out: Path, seed: int = 20220824, clean: bool = False, *, scal
     written = {"reference": reference.write(out, refs)}
     plans = _plans(clean)
     per_source: dict[str, dict[str, int]] = {s: {} for s in SOURCES}
+    quirk_counts: dict[str, int] = {}
     for town in (YIQIAO, GUALI):
         ref = refs[town.code]
         events, event_defects = grid_events.build(ctx, ref)
@@ -126,11 +135,18 @@ def generate_inbox(out: Path, seed: int = 20220824, clean: bool = False, *, scal
         }
         if town is GUALI:
             built["campaign"] = inspections.build_campaign(ctx, ref)
+        extra: list = []
+        if not clean:
+            extra, counts = quirks.apply(ctx, ref, built, {s: plans[(s, town.code)] for s in SOURCES})
+            for k, v in counts.items():
+                quirk_counts[k] = quirk_counts.get(k, 0) + v
         for source in SOURCES:
             cols = columns(source)
             for plan in plans[(source, town.code)]:
                 hist, defects = built["campaign"] if plan.stem == "guali_chuxianbaoan" else built[source]
                 per_source[source].update(write_source(ctx, out, plan, cols, hist, defects if plan.defects else []))
+        for plan, records in extra:
+            per_source[plan.source].update(write_source(ctx, out, plan, columns(plan.source), records, []))
     written.update(per_source)
     summary = {
         "files_written": sum(len(v) for v in written.values()),
@@ -141,4 +157,6 @@ def generate_inbox(out: Path, seed: int = 20220824, clean: bool = False, *, scal
     ref_rows = written["reference"]
     summary["reference"] = (f"{ref_rows['reference/townships.csv']} townships, {ref_rows['reference/grids.csv']} grids, "
                             f"{ref_rows['reference/matters.csv']} matters")
+    if quirk_counts:
+        summary["v1.1 quirks"] = ", ".join(f"{v} {k}" for k, v in quirk_counts.items())
     return summary

@@ -93,6 +93,8 @@ class FilePlan:
     style: dict = field(default_factory=dict)  # Style overrides (a list value: one choice per file)
     wins: list | None = None  # explicit export windows instead of `period`
     defects: bool = True  # carries the source's quarantine-bound rows (one plan per source and town)
+    drop: tuple[str, ...] = ()  # contract columns the export does not have (e.g. the optional 更新时间)
+    omit_empty: bool = False  # jsonl: leave out keys whose value is empty (a push feed, contract §4 v1.1)
 
 
 def _file_style(ctx: Ctx, rng: random.Random, plan: FilePlan, key: str, gbk: bool, xlsx: bool) -> Style:
@@ -114,6 +116,7 @@ def write_source(ctx: Ctx, out: Path, plan: FilePlan, cols: list[Column], record
                  defects: list[dict]) -> dict[str, int]:
     """Write all export files of one source for one town. Returns {relative path: data rows}."""
     rng = ctx.rng(f"files:{plan.stem}")
+    cols = [c for c in cols if c.name not in plan.drop]
     key = cols[0].name
     sort_key = plan.sort_key or cols[1].name
     if ctx.clean:
@@ -142,7 +145,7 @@ def write_source(ctx: Ctx, out: Path, plan: FilePlan, cols: list[Column], record
             if rng.random() < 0.4:
                 titles += (f"导出时间：{w.label:%Y-%m-%d} 18:00　共{len(rows)}条",)
         if ext == "jsonl":
-            lines = [_json_row(cols, r, style) for r in rows]
+            lines = [_json_row(cols, r, style, plan.omit_empty) for r in rows]
             lines = _with_duplicates(ctx, rng, lines, plan.dup_rate)
             write_jsonl(out / rel, lines)
             written[rel] = len(lines)
@@ -181,11 +184,14 @@ def _with_duplicates(ctx: Ctx, rng: random.Random, rows: list, rate: float) -> l
     return out
 
 
-def _json_row(cols: list[Column], r: dict, style: Style) -> dict:
-    """One police-feed object with pinyin keys: numbers stay numbers, empties are "" or null."""
+def _json_row(cols: list[Column], r: dict, style: Style, omit_empty: bool = False) -> dict:
+    """One police-feed object with pinyin keys: numbers stay numbers, empties are "" or null
+    (or, with `omit_empty`, left out altogether)."""
     obj = {}
     for c in cols:
         v = r.get(c.name)
+        if v is None and omit_empty:
+            continue
         if isinstance(v, (Raw, JsonNumber)):
             obj[c.pinyin] = v if isinstance(v, JsonNumber) else v.text
         elif v is None:

@@ -1,5 +1,6 @@
 """一网统管 inspection tasks: 综合查一次 vs 单部门检查, targets identified by 统一社会信用代码
-(enterprises) or house numbers (shops, rental rooms), and the special campaigns.
+(enterprises) or house numbers (shops, rental rooms), and the special campaigns. A rental
+room's 检查对象名称 is its landlord's name (personal data, contract §5 v1.1), its code the room.
 
 Calibrated here (contract §9), counted after versioning:
 - 义桥镇: exactly 1029 综合查一次 inspections dated 2022-06-01 … 2022-08-24;
@@ -14,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from .common import (END, GUALI, UNKNOWN_TOWNS, YIQIAO, Ctx, Town, at, company_name, days, poisson, shop_name, spread,
-                     uscc)
+from .common import (END, GUALI, UNKNOWN_TOWNS, YIQIAO, Ctx, Town, at, company_name, days, person_name, poisson,
+                     shop_name, spread, uscc)
 from .reference import ROADS, ZHAODONG, Grid, TownRef
 from .writers import Raw
 
@@ -39,8 +40,8 @@ RATES = {YIQIAO.code: ((1.4, 2.5, 12.1), (5.0, 3.0)), GUALI.code: ((9.0, 11.0, 1
 class Targets:
     """A town's inspectable targets, created on first use so codes are unique per type."""
 
-    def __init__(self, rng: random.Random, ref: TownRef):
-        self.rng, self.ref, self.town = rng, ref, ref.town
+    def __init__(self, rng: random.Random, ref: TownRef, seed: int = 0):
+        self.rng, self.ref, self.town, self.seed = rng, ref, ref.town, seed
         self.used: set[str] = set()
         self.pools: dict[str, list] = {t: [] for t in TYPES}
 
@@ -58,13 +59,18 @@ class Targets:
             elif kind == "出租房":
                 house = f"{town.name}{g.village}{rng.randint(1, 16)}组{rng.randint(1, 80)}号"
                 room = f"{rng.randint(1, 4)}{rng.randint(1, 12):02d}室"
-                code, name = house + room, f"{house}出租房{room}"
+                code, name = house + room, self.landlord(house)
             else:
                 code = f"{town.code}-QT-{rng.randint(1, 9999):04d}"
                 name = rng.choice(("建筑工地", "农贸市场", "物流园区", "加油站", "学校周边", "农家乐")) + f"{code[-4:]}"
             if code not in self.used:
                 self.used.add(code)
                 return code, name, g
+
+    def landlord(self, house: str) -> str:
+        """A rental room is named after its landlord, a natural person (contract §5 v1.1):
+        one name per house, drawn from its own stream so the other draws stay as they were."""
+        return person_name(random.Random(f"{self.seed}:landlord:{self.town.code}:{house}"))
 
     def pick(self, kind: str) -> tuple[str, str, Grid]:
         """An existing target (re-inspected) or a new one."""
@@ -131,7 +137,7 @@ def build(ctx: Ctx, ref: TownRef) -> tuple[list[list[tuple]], list[dict]]:
     """Regular inspections (both towns), Yiqiao's 1029 calibrated ones included."""
     town = ref.town
     rng = ctx.rng(f"inspections:{town.code}")
-    targets = Targets(rng, ref)
+    targets = Targets(rng, ref, ctx.seed)
     (ov21, ov22, ov_after), (single_before, single_after) = RATES[town.code]
     plan: list[tuple[dt.date, str]] = []
     win_days = [d for d in days(*YIQIAO_WINDOW)]
@@ -161,7 +167,7 @@ def build_campaign(ctx: Ctx, ref: TownRef) -> tuple[list[list[tuple]], list[dict
     """Guali's 除险保安 campaign: every target once, some twice; 107 targets banned."""
     town = ref.town
     rng = ctx.rng(f"campaign:{town.code}")
-    targets = Targets(rng, ref)
+    targets = Targets(rng, ref, ctx.seed)
     camp_days = list(days(*CAMPAIGN_WINDOW))
     # ramp-up in the first week, lighter weekends
     weights = [(0.5 if i < 7 else 1.0) * (1.0 if d.weekday() < 5 else 0.6) for i, d in enumerate(camp_days)]

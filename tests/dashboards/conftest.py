@@ -26,7 +26,9 @@ TOWNS = (  # code, name, reform start, 常住人口, area
 ANALYSIS_MARTS = ("mart_township_comparison", "mart_case_lifecycle", "mart_empowered_matters",
                   "mart_inspection_burden", "mart_lead_conversion")
 OPTIONAL_MARTS = ("mart_one_visit_weekly", "mart_alarm_trends_weekly", "dim_townships",
-                  "mart_quarantine", "mart_indicator_comparisons") + ANALYSIS_MARTS
+                  "mart_indicator_comparisons") + ANALYSIS_MARTS
+QUALITY_COLUMNS = ("source varchar, file varchar, sheet varchar, row_number bigint, record_key varchar, "
+                   "reason_or_flag varchar, \"column\" varchar, raw_value varchar, explanation varchar")
 # Columns of dbt's mart_indicator_comparisons (dbt/models/marts/comparisons/_comparisons.yml).
 COMPARISON_COLUMNS = ("township_code", "window_name", "period_start", "period_end", "prior_start",
                       "prior_end", "has_prior_data", "indicator", "breakdown", "value_now",
@@ -293,8 +295,21 @@ def _grid_rows(rng: np.random.Generator, as_of: dt.date, per_town: int) -> list[
     return out
 
 
+# mart_source_status of the synthetic warehouse: source, status, unreadable files, lag, limit, indicators.
+SOURCE_STATUS = (
+    ("grid_events", "ok", 0, None, 0, 3, "events_reported,enforcement_leads,petitions_disputes"),
+    ("inspections", "incomplete", 1, "inspections/broken_20220801.xlsx", 0, 7,
+     "inspections,one_visit_inspections,hazards_found,hazards_accepted"),
+    ("cases", "ok", 0, None, 1, 14, "cases_filed,cases_closed,fines_yuan,police_transfers"),
+    ("notices", "ok", 0, None, 0, 14, "first_violation_notices,service_in_lieu"),
+    ("police_alarms", "ok", 0, None, 0, 3, "alarms_received,valid_alarms"),
+)
+ALL_SOURCES_OK = tuple((s, "ok", 0, None, 0, limit, inds) for s, _, _, _, _, limit, inds in SOURCE_STATUS)
+
+
 def build_synthetic_warehouse(path: Path, *, as_of: dt.date = AS_OF, grids_per_town: int = 24,
-                              seed: int = 7, omit: tuple[str, ...] = ()) -> Path:
+                              seed: int = 7, omit: tuple[str, ...] = (),
+                              source_status: tuple = SOURCE_STATUS) -> Path:
     """A DuckDB file with the marts the site reads, filled with plausible synthetic rows."""
     rng = np.random.default_rng(seed)
     con = duckdb.connect(str(path))
@@ -385,36 +400,38 @@ def build_synthetic_warehouse(path: Path, *, as_of: dt.date = AS_OF, grids_per_t
         ("police_alarms", "police_alarms/jq_20220824.jsonl", "loaded", 30011, 29990, 1, 20, None),
     ]
     con.executemany("insert into mart_ingest_report values (?, ?, ?, ?, ?, ?, ?, ?)", report)
-    if "mart_quarantine" not in omit:
-        con.execute("""create table mart_quarantine (source varchar, file varchar, sheet varchar,
-            row_number bigint, record_key varchar, reason varchar, detail varchar)""")
-        q = [
-            ("cases", "cases/cases_20220731.xlsx", "Sheet1", 18, None, "missing_key", "案件编号为空"),
-            ("cases", "cases/cases_20220731.xlsx", "Sheet1", 233, "XS2022-0412", "bad_required_date",
-             "立案日期 无法识别：'2022年13月1日'"),
-            ("cases", "cases/cases_20220731.xlsx", "Sheet1", 874, "XS2022-0977", "unknown_township",
-             "所属镇街 '新湾' 不在镇街表或别名中"),
-            ("cases", "cases/cases_20220824.xlsx", "Sheet1", 40, "XS2022-1102", "future_date",
-             "立案日期 2022-09-30 晚于截至日 2022-08-24 + 1 天"),
-            ("cases", "cases/cases_20220824.xlsx", "Sheet1", 41, None, "missing_key", "案件编号为空"),
-            ("grid_events", "grid_events/事件导出_20220824.csv", None, 5, None, "missing_key", "事件编号为空"),
-            ("grid_events", "grid_events/事件导出_20220824.csv", None, 77, "SJ202208110031",
-             "bad_required_date", "上报时间 无法识别：'明天上午'"),
-            ("grid_events", "grid_events/事件导出_20220824.csv", None, 901, "SJ202208120044",
-             "unknown_township", "所属镇街 '闻堰街道' 不在镇街表或别名中"),
-            ("grid_events", "grid_events/事件导出_20220824.csv", None, 1502, "SJ202208130002",
-             "unknown_township", "所属镇街 '宁围' 不在镇街表或别名中"),
-            ("inspections", "inspections/检查任务_20220824.xlsx", "检查任务", 9, "JC0000881",
-             "bad_required_date", "检查日期 无法识别：'0'"),
-            ("inspections", "inspections/broken_20220801.xlsx", None, None, None, "unreadable_file",
-             "不是有效的 xlsx 文件（zip 结构损坏）"),
-            ("notices", "notices/柔性执法_20220824.csv", None, 12, None, "missing_key", "记录编号为空"),
-            ("notices", "notices/柔性执法_20220824.csv", None, 13, "SW2022-0099", "future_date",
-             "日期 2022-12-01 晚于截至日 2022-08-24 + 1 天"),
-            ("police_alarms", "police_alarms/jq_20220824.jsonl", None, 3321, "3301090000000123456",
-             "bad_required_date", "报警时间 无法识别：''"),
-        ]
-        con.executemany("insert into mart_quarantine values (?, ?, ?, ?, ?, ?, ?)", q)
+    con.execute(f"create table mart_quarantine ({QUALITY_COLUMNS})")
+    q = [
+        ("cases", "cases/cases_20220731.xlsx", "Sheet1", 18, None, "missing_key", "case_id", None, "案件编号为空"),
+        ("cases", "cases/cases_20220731.xlsx", "Sheet1", 233, "XS2022-0412", "bad_date", "filed_on",
+         "2022年13月1日", "立案日期无法识别为日期"),
+        ("cases", "cases/cases_20220731.xlsx", "Sheet1", 874, "XS2022-0977", "unknown_township",
+         "township_code", "新湾", "所属镇街不是镇街编码、名称或别名"),
+        ("cases", "cases/cases_20220824.xlsx", "Sheet1", 40, "XS2022-1102", "future_date", "filed_on",
+         "2022-09-30", "立案日期晚于截至日次日"),
+        ("grid_events", "grid_events/事件导出_20220824.csv", None, 77, "SJ202208110031",
+         "bad_date", "reported_at", "明天上午", "上报时间无法识别为日期"),
+        ("inspections", "inspections/broken_20220801.xlsx", None, None, None, "unreadable_file", None, None,
+         "文件无法读取：不是有效的 xlsx 文件（zip 结构损坏）"),
+        ("notices", "notices/柔性执法_20220824.csv", None, 12, None, "missing_key", "notice_id", None, "记录编号为空"),
+    ]
+    con.executemany("insert into mart_quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?)", q)
+    con.execute(f"create table mart_flags ({QUALITY_COLUMNS})")
+    flags = [
+        ("cases", "cases/cases_20220824.xlsx", "Sheet1", 57, "XS2022-1150", "future_date", "closed_on",
+         "2202-08-20", "结案日期晚于截至日次日，按空值处理"),
+        ("cases", "cases/cases_20220824.xlsx", "Sheet1", 58, "XS2022-1151", "bad_date", "closed_on",
+         "2022-08-32", "结案日期无法识别为日期，按空值处理"),
+        ("police_alarms", "police_alarms/jq_20220824.jsonl", None, 3321, "3.30109E+18|2022-06-01 08:30:00",
+         "id_precision_lost", "alarm_id", "3.30109E+18", "接警单编号精度丢失（科学计数法）"),
+    ]
+    con.executemany("insert into mart_flags values (?, ?, ?, ?, ?, ?, ?, ?, ?)", flags)
+    con.execute("""create table mart_source_status (source varchar, source_zh varchar, status varchar,
+        files bigint, files_unreadable bigint, unreadable_files varchar, newest_record_date date,
+        as_of_date date, lag_days integer, stale_after_days integer, indicators varchar, message_zh varchar)""")
+    status = [(s, s, st, 2, n_bad, bad, as_of - dt.timedelta(days=lag), as_of, lag, limit, inds, "")
+              for s, st, n_bad, bad, lag, limit, inds in source_status]
+    con.executemany("insert into mart_source_status values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", status)
     con.close()
     return path
 
@@ -422,6 +439,7 @@ def build_synthetic_warehouse(path: Path, *, as_of: dt.date = AS_OF, grids_per_t
 build_synthetic_warehouse.optional_marts = OPTIONAL_MARTS  # type: ignore[attr-defined]
 build_synthetic_warehouse.analysis_marts = ANALYSIS_MARTS  # type: ignore[attr-defined]
 build_synthetic_warehouse.as_of = AS_OF  # type: ignore[attr-defined]
+build_synthetic_warehouse.all_sources_ok = ALL_SOURCES_OK  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,8 @@ from dashboards.site import build_site, load_contract, plotly_js
 AS_OF = dt.date(2022, 8, 24)  # as in conftest
 
 PAGES = ["index.html", "grid.html", "compare.html", "quality.html", "glossary.html"]
+QUALITY_COLUMNS = ["source", "file", "sheet", "row_number", "record_key", "reason_or_flag", "column",
+                   "raw_value", "explanation"]
 # contract §6, in order
 CSV_COLUMNS = {
     "data/township_daily.csv": ["township_code", "township_name", "date", "indicator", "breakdown", "value"],
@@ -27,6 +29,8 @@ CSV_COLUMNS = {
                              "population", "penalties", "petitions_disputes", "valid_alarms", "score", "color"],
     "data/ingest_report.csv": ["source", "file", "rows_read", "rows_loaded", "rows_quarantined",
                                "rows_superseded"],
+    "data/quarantine.csv": QUALITY_COLUMNS,
+    "data/flags.csv": QUALITY_COLUMNS,
 }
 
 
@@ -175,12 +179,38 @@ def test_grid_page_has_every_grid_and_explains_grey(synthetic_site: Path, synthe
     assert "上周" in html
 
 
-def test_quality_page_lists_files_and_quarantine(synthetic_site: Path):
+def test_quality_page_lists_files_quarantine_and_flagged_rows(synthetic_site: Path):
     html = _html(synthetic_site, "quality.html")
     for text in ["cases/cases_20220731.xlsx", "inspections/broken_20220801.xlsx", "无法读取",
-                 "缺少主键", "统计日期晚于截至日", "镇街无法匹配", "✓"]:
+                 "案件编号为空", "立案日期晚于截至日次日", "所属镇街不是镇街编码、名称或别名", "✓",
+                 # flagged rows are listed row by row, with column, raw value and a Chinese explanation
+                 'data-code="future_date"', "2202-08-20", "结案日期无法识别为日期，按空值处理", "2022-08-32",
+                 'href="#flag-h"', 'href="#status-h"']:
         assert text in html, text
-    assert (synthetic_site / "data/quarantine.csv").is_file()
+    for name in ("quarantine.csv", "flags.csv"):
+        header = (synthetic_site / "data" / name).read_text(encoding="utf-8-sig").splitlines()[0]
+        assert header.split(",") == QUALITY_COLUMNS, name
+
+
+def test_every_page_names_an_incomplete_source(synthetic_site: Path):
+    """Contract v1.1: an unreadable file shows on every page with the indicators it affects,
+    and the affected KPI cards are marked rather than presented as complete."""
+    for page in ("index.html", "grid.html", "compare.html", "quality.html", "glossary.html"):
+        html = _html(synthetic_site, page)
+        assert 'class="data-alert"' in html, page
+        assert 'data-source="inspections" data-status="incomplete"' in html, page
+        assert "inspections/broken_20220801.xlsx" in html and "综合查一次" in html, page
+    index = _html(synthetic_site, "index.html")
+    assert 'data-indicator="one_visit_inspections" data-source-status="incomplete"' in index
+    assert 'data-indicator="valid_alarms" data-source-status' not in index
+
+
+def test_no_banner_when_every_source_is_complete(tmp_path: Path, warehouse_factory):
+    wh = warehouse_factory(tmp_path / "w.duckdb", grids_per_town=8,
+                           source_status=warehouse_factory.all_sources_ok)
+    build_site(wh, tmp_path / "site", AS_OF)
+    for page in ("index.html", "quality.html"):
+        assert "data-alert" not in _html(tmp_path / "site", page)
 
 
 def test_deterministic(synthetic_warehouse: Path, tmp_path: Path):
@@ -213,9 +243,7 @@ def test_optional_marts_degrade_gracefully(tmp_path: Path, warehouse_factory):
     build_site(wh, site, AS_OF)
     index = _html(site, "index.html")
     assert index.count("Plotly.newPlot") >= 3          # charts fall back to fct_township_daily
-    assert "暂缺" in _html(site, "quality.html")        # no quarantine mart: a note, not a crash
     assert "核心指标暂缺" in index                       # no comparison mart: a note, no cards
-    assert not (site / "data/quarantine.csv").exists()
 
 
 def test_missing_required_mart_is_an_error(tmp_path: Path):

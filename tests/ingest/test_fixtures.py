@@ -33,7 +33,7 @@ def test_every_file_accounted(ingested):
     inbox, lake, _, reports = ingested
     for source in SOURCES:
         m = manifest(lake, source)
-        files = sorted(p.relative_to(inbox).as_posix() for p in (inbox / source).glob("*"))
+        files = sorted(p.relative_to(inbox).as_posix() for p in (inbox / source).rglob("*") if p.is_file())
         assert sorted(m) == files
         for f, row in m.items():
             assert row["rows_read"] == row["rows_lake"] + row["rows_quarantined"], f
@@ -86,9 +86,9 @@ def test_date_forms(ingested):
         2: ("E-D-1", "lake", ""), 3: ("E-D-2", "lake", ""), 4: ("E-D-3", "lake", ""),
         5: ("E-D-4", "lake", ""), 6: ("E-D-5", "lake", ""), 7: ("E-D-6", "lake", ""),
         8: ("E-D-7", "lake", ""),
-        9: ("E-D-8", "quarantine", "bad_required_date"),
-        10: ("E-D-9", "quarantine", "bad_required_date"),
-        11: ("E-D-10", "lake", "bad_value"),
+        9: ("E-D-8", "quarantine", "bad_date"),  # primary counting date unparseable
+        10: ("E-D-9", "quarantine", "missing_date"),  # primary counting date empty
+        11: ("E-D-10", "lake", "bad_date"),  # a secondary date: NULL, flagged (v1.1)
         12: (None, "quarantine", "missing_key"),
     }
     rows = by_key(lake, "grid_events", "date_forms.csv")

@@ -25,7 +25,7 @@ def test_rerun_unchanged_reads_nothing(inbox_copy, tmp_path):
     mtimes = {p: p.stat().st_mtime_ns for p in lake.rglob("*.parquet")}
     reports = run_all(inbox_copy, lake, secret)
     assert all(r.files_read == [] and r.files_removed == [] for r in reports.values())
-    assert sum(len(r.files_unchanged) for r in reports.values()) == 18
+    assert sum(len(r.files_unchanged) for r in reports.values()) == 31
     assert snapshot(lake) == before
     assert {p: p.stat().st_mtime_ns for p in lake.rglob("*.parquet")} == mtimes  # not even rewritten
 
@@ -44,7 +44,8 @@ def test_add_and_remove_files(inbox_copy, tmp_path):
     assert reports["notices"].files_removed == ["notices/unknown_township.csv"]
     assert not (lake / "notices" / "unknown_township.csv.parquet").exists()
     assert not (lake / "_quarantine" / "notices" / "unknown_township.csv.parquet").exists()
-    assert pl.read_parquet(lake / "_files" / "notices.parquet").height == 0
+    assert pl.read_parquet(lake / "_files" / "notices.parquet")["source_file"].to_list() == [
+        "notices/fullwidth_codes.csv"]
     assert all(r.files_read == [] for s, r in reports.items() if s != "cases")
     # equals a from-scratch rebuild
     fresh = tmp_path / "fresh"
@@ -60,13 +61,15 @@ def test_changed_file_and_reference_change_reread(inbox_copy, tmp_path):
     f.write_bytes(f.read_bytes() + "N-T-6,2022-06-06,义桥镇,YQ01-02,首违提醒,M002,x,周星星,,,文书\r\n".encode())
     reports = run_all(inbox_copy, lake, secret)
     assert reports["notices"].files_read == ["notices/unknown_township.csv"]
-    assert reports["notices"].files[0]["rows_read"] == 6
+    notices = {r["source_file"]: r for r in reports["notices"].files}
+    assert notices["notices/unknown_township.csv"]["rows_read"] == 6
     # a new alias makes 新街镇 known: every file is read again, the row leaves quarantine
     t = inbox_copy / "reference" / "townships.csv"
     t.write_text(t.read_text(encoding="utf-8").replace("义桥;萧山区义桥镇", "义桥;萧山区义桥镇;新街镇"), encoding="utf-8")
     reports = run_all(inbox_copy, lake, secret)
-    assert len(reports["grid_events"].files_read) == 8
-    assert reports["notices"].files[0]["rows_quarantined"] == 1
+    assert len(reports["grid_events"].files_read) == 11
+    notices = {r["source_file"]: r for r in reports["notices"].files}
+    assert notices["notices/unknown_township.csv"]["rows_quarantined"] == 1
 
 
 def test_reference_errors_name_file_row_problem(inbox_copy, tmp_path):

@@ -1,7 +1,9 @@
 {#- Indicator totals per township, window and breakdown, now and a year earlier. Every
     indicator's 'all' row is present for every window (zeros kept); breakdown values only
-    where they occur in either period. has_prior_data (from int_comparisons__windows) says
-    whether value_before covers the whole earlier period. -#}
+    where they occur in either period. has_prior_data (clause 5, contract §7 v1.1): the
+    indicator's own source has published records for the township dated no later than
+    7 days after prior_start (a week's grace for quiet days) — otherwise there is no
+    earlier period to compare with. -#}
 with
 
 windows as (
@@ -16,10 +18,19 @@ daily as (
 
 ),
 
+source_dates as (
+
+    select * from {{ ref('int_lake__township_source_dates') }}
+
+),
+
 indicators as (
 
     {% for n in var('indicators') %}
-    select {{ dbt.string_literal(n) }} as indicator{% if not loop.last %} union all{% endif %}
+    select
+        {{ dbt.string_literal(n) }} as indicator,
+        {{ dbt.string_literal(var('indicator_sources')[n]) }} as source
+    {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -68,7 +79,9 @@ final as (
         windows.period_end,
         windows.prior_start,
         windows.prior_end,
-        windows.has_prior_data,
+        coalesce(
+            source_dates.first_date <= {{ dbt.dateadd('day', 7, 'windows.prior_start') }}, false
+        ) as has_prior_data,
         series.indicator,
         series.breakdown,
         {{ dbt.cast('coalesce(current_totals.value_now, 0)', type_double()) }} as value_now,
@@ -87,6 +100,11 @@ final as (
         and series.window_name = prior_totals.window_name
         and series.indicator = prior_totals.indicator
         and series.breakdown = prior_totals.breakdown
+    left join indicators
+        on series.indicator = indicators.indicator
+    left join source_dates
+        on series.township_code = source_dates.township_code
+        and indicators.source = source_dates.source
 
 )
 

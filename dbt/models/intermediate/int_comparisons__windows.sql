@@ -8,10 +8,8 @@
       reform_to_date the township's reform start – as_of (only once the reform has started)
     The two weeks are compared with the same ISO weekdays 52 weeks (364 days) earlier; the
     other windows with the same calendar dates a year earlier.
-    has_prior_data: the township's facts reach back to prior_start (its first date in
-    fct_township_daily is on or before it), so the whole earlier period is covered; when
-    false the earlier period lies (wholly or partly) before the data start and must not
-    be compared with. -#}
+    Whether the earlier period has data depends on the indicator's source
+    (int_comparisons__values). -#}
 with
 
 as_of as (
@@ -23,14 +21,6 @@ as_of as (
 townships as (
 
     select * from {{ ref('dim_townships') }}
-
-),
-
-data_start as (
-
-    select township_code, min(date) as first_date
-    from {{ ref('fct_township_daily') }}
-    group by township_code
 
 ),
 
@@ -94,16 +84,13 @@ with_prior as (
 final as (
 
     select
-        with_prior.township_code,
-        with_prior.window_name,
-        with_prior.period_start,
-        with_prior.period_end,
-        with_prior.prior_start,
-        with_prior.prior_end,
-        coalesce(data_start.first_date <= with_prior.prior_start, false) as has_prior_data
+        township_code,
+        window_name,
+        period_start,
+        period_end,
+        prior_start,
+        prior_end
     from with_prior
-    left join data_start
-        on with_prior.township_code = data_start.township_code
 
 )
 

@@ -2,12 +2,17 @@
     the 106-window scoring ran three times (≈7 s of a 14 s build on the demo lake). -#}
 {{ config(materialized='table') }}
 {#-
-  §8 scoring, per window: rates per 1,000 实有人口; grids under 50 people are grey and not
-  ranked. Within each township, percentile = (average ascending rank of ties − 1) / (N − 1)
-  (0 when N = 1); score = 100 × mean of the three percentiles, rounded to 1e-6 so that
-  equal scores compare equal; h = share of ranked grids with a strictly higher score
-  (= (descending rank − 1) / N, ties share the more severe colour).
+  §8 scoring, per window: rates per 1,000 实有人口. A grid under 50 people is grey
+  (grey_reason low_population) and not ranked; a township with fewer than 10 grids of 50 or
+  more people cannot be ranked — all its grids are grey (too_few_grids) (contract §8 v1.1).
+  Within each ranked township, percentile = (average ascending rank of ties − 1) / (N − 1);
+  score = 100 × mean of the three percentiles, rounded to 1e-6 so that equal scores compare
+  equal; h = share of ranked grids with a strictly higher score (= (descending rank − 1) /
+  N, ties share the more severe colour). A ranked grid whose three counts are all zero is
+  green whatever its rank (it still counts in N).
 -#}
+{% set min_population = var('grid_min_population', 50) %}
+{% set min_ranked_grids = var('grid_min_ranked_grids', 10) %}
 with
 
 window_counts as (
@@ -16,18 +21,41 @@ window_counts as (
 
 ),
 
-rated as (
+populated as (
 
     select
         window_counts.*,
-        coalesce(population >= {{ var('grid_min_population', 50) }}, false) as is_ranked,
-        case when population >= {{ var('grid_min_population', 50) }}
+        coalesce(population >= {{ min_population }}, false) as has_population,
+        case when population >= {{ min_population }}
             then penalties * 1000.0 / population end as penalty_rate,
-        case when population >= {{ var('grid_min_population', 50) }}
+        case when population >= {{ min_population }}
             then petitions_disputes * 1000.0 / population end as petition_rate,
-        case when population >= {{ var('grid_min_population', 50) }}
+        case when population >= {{ min_population }}
             then valid_alarms * 1000.0 / population end as alarm_rate
     from window_counts
+
+),
+
+rated as (
+
+    select
+        populated.*,
+        sum(case when has_population then 1 else 0 end)
+            over (partition by township_code, window_end) as n_populated
+    from populated
+
+),
+
+classified as (
+
+    select
+        rated.*,
+        has_population and n_populated >= {{ min_ranked_grids }} as is_ranked,
+        case
+            when not has_population then 'low_population'
+            when n_populated < {{ min_ranked_grids }} then 'too_few_grids'
+        end as grey_reason
+    from rated
 
 ),
 
@@ -44,7 +72,7 @@ ranks as (
         count(*) over (partition by township_code, window_end, petition_rate) as petition_ties,
         rank() over (partition by township_code, window_end order by alarm_rate) as alarm_rank,
         count(*) over (partition by township_code, window_end, alarm_rate) as alarm_ties
-    from rated
+    from classified
     where is_ranked
 
 ),
@@ -88,38 +116,42 @@ severity as (
 final as (
 
     select
-        rated.window_start,
-        rated.window_end,
-        rated.is_as_of,
-        rated.is_week_end,
-        rated.grid_code,
-        rated.township_code,
-        rated.population,
-        rated.penalties,
-        rated.petitions_disputes,
-        rated.valid_alarms,
-        rated.is_ranked,
-        {{ dbt.cast('rated.penalty_rate', type_double()) }} as penalty_rate,
-        {{ dbt.cast('rated.petition_rate', type_double()) }} as petition_rate,
-        {{ dbt.cast('rated.alarm_rate', type_double()) }} as alarm_rate,
+        classified.window_start,
+        classified.window_end,
+        classified.is_as_of,
+        classified.is_week_end,
+        classified.grid_code,
+        classified.township_code,
+        classified.population,
+        classified.penalties,
+        classified.petitions_disputes,
+        classified.valid_alarms,
+        classified.is_ranked,
+        {{ dbt.cast('classified.penalty_rate', type_double()) }} as penalty_rate,
+        {{ dbt.cast('classified.petition_rate', type_double()) }} as petition_rate,
+        {{ dbt.cast('classified.alarm_rate', type_double()) }} as alarm_rate,
         {{ dbt.cast('severity.penalty_pct', type_double()) }} as penalty_pct,
         {{ dbt.cast('severity.petition_pct', type_double()) }} as petition_pct,
         {{ dbt.cast('severity.alarm_pct', type_double()) }} as alarm_pct,
         severity.score,
         {{ dbt.cast('severity.share_higher', type_double()) }} as share_higher,
-        severity.n_ranked,
+        classified.n_populated as n_ranked,
         case
-            when not rated.is_ranked then 'grey'
+            when not classified.is_ranked then 'grey'
+            when classified.penalties = 0
+                and classified.petitions_disputes = 0
+                and classified.valid_alarms = 0 then 'green'
             when severity.share_higher < 0.05 then 'red'
             when severity.share_higher < 0.15 then 'orange'
             when severity.share_higher < 0.35 then 'yellow'
             when severity.share_higher < 0.65 then 'blue'
             else 'green'
-        end as color
-    from rated
+        end as color,
+        classified.grey_reason
+    from classified
     left join severity
-        on rated.window_end = severity.window_end
-        and rated.grid_code = severity.grid_code
+        on classified.window_end = severity.window_end
+        and classified.grid_code = severity.grid_code
 
 )
 

@@ -1,9 +1,10 @@
 {#-
   Incidents (§7): alarms sharing 合并编号 are one incident; an alarm without one is its own.
-  The incident is counted on its first 报警时间 and located (township) where its first
-  alarm is. It is valid when any alarm is valid; its 警情细类 and grid (§8) are those of
-  its first valid alarm — so a repeat call can make an incident whose first call was
-  invalid a valid one.
+  The incident is counted on its first 报警时间. It is valid when any alarm is valid; its
+  警情细类 is that of its first valid alarm — so a repeat call can make an incident whose
+  first call was invalid a valid one. It is located (township and grid alike, contract §7
+  v1.1) where its first valid alarm is; an incident without a valid alarm where its first
+  alarm is. valid_seq orders the valid alarms first, so valid_seq = 1 is that alarm.
 -#}
 with
 
@@ -48,12 +49,12 @@ incidents as (
         count(*) as alarm_count,
         min(reported_at) as first_reported_at,
         max(case when alarm_seq = 1 then alarm_id end) as first_alarm_id,
-        max(case when alarm_seq = 1 then township_code end) as township_code,
+        max(case when valid_seq = 1 then township_code end) as township_code,
+        max(case when valid_seq = 1 then grid_code end) as grid_code,
         max(case when is_valid_alarm then 1 else 0 end) = 1 as is_valid,
         max(case when valid_seq = 1 and is_valid_alarm then alarm_id end) as first_valid_alarm_id,
         max(case when valid_seq = 1 and is_valid_alarm then alarm_subcategory end) as alarm_subcategory,
-        max(case when valid_seq = 1 and is_valid_alarm then alarm_category end) as alarm_category,
-        max(case when valid_seq = 1 and is_valid_alarm then grid_code end) as grid_code
+        max(case when valid_seq = 1 and is_valid_alarm then alarm_category end) as alarm_category
     from sequenced
     group by incident_id
 

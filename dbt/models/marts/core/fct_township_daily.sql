@@ -1,6 +1,7 @@
 {#- contract §6/§7: one row per township, day, indicator and breakdown value; totals under
-    breakdown 'all'; values additive (counts, yuan). Days up to as_of + 1 day (the same
-    horizon as the future_date quarantine rule); zero rows are omitted. -#}
+    breakdown 'all'; values additive (counts, yuan). Days up to the as-of date: rows dated
+    as_of + 1 day stay in the warehouse but are published only by a later as-of (contract
+    §2 v1.1); zero rows are omitted. -#}
 with
 
 townships as (
@@ -65,7 +66,7 @@ final as (
     from unioned
     left join townships
         on unioned.township_code = townships.township_code
-    where unioned.date_day <= {{ dbt.dateadd('day', 1, as_of()) }}
+    where unioned.date_day <= {{ as_of() }}
         and unioned.value <> 0
 
 )

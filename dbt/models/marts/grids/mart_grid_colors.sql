@@ -58,6 +58,7 @@ final as (
         {{ dbt.cast('current_window.alarm_pct', type_double()) }} as alarm_pct,
         {{ dbt.cast('current_window.score', type_double()) }} as score,
         {{ dbt.cast('current_window.color', api.Column.translate_type('string')) }} as color,
+        {{ dbt.cast('current_window.grey_reason', api.Column.translate_type('string')) }} as grey_reason,
         {{ dbt.cast('previous_window.color', api.Column.translate_type('string')) }} as last_week_color,
         {{ dbt.cast('current_window.share_higher', type_double()) }} as share_higher,
         {{ dbt.cast('current_window.n_ranked', api.Column.translate_type('bigint')) }} as ranked_grids_in_township

@@ -1,5 +1,8 @@
 {#- §8 history: every micro-grid scored for each 56-day window ending on a Sunday (104
-    weeks up to the as-of date), with the previous week's colour and whether it changed. -#}
+    weeks up to the as-of date), with the previous week's colour and whether it changed.
+    The history of a township starts with the first Sunday whose whole window lies on or
+    after its first data date (the earliest counting date of any source there): no colours
+    for weeks before there was data (contract §8 v1.1). -#}
 with
 
 scored as (
@@ -8,10 +11,22 @@ scored as (
 
 ),
 
+data_starts as (
+
+    select township_code, min(first_date) as first_data_date
+    from {{ ref('int_lake__township_source_dates') }}
+    group by township_code
+
+),
+
 weekly as (
 
-    select * from scored
-    where is_week_end
+    select scored.*
+    from scored
+    inner join data_starts
+        on scored.township_code = data_starts.township_code
+        and scored.window_start >= data_starts.first_data_date
+    where scored.is_week_end
 
 ),
 
@@ -46,6 +61,7 @@ final as (
         {{ dbt.cast('alarm_pct', type_double()) }} as alarm_pct,
         {{ dbt.cast('score', type_double()) }} as score,
         color,
+        grey_reason,
         last_week_color,
         last_week_color is not null and last_week_color <> color as is_color_changed
     from with_previous

@@ -1,7 +1,9 @@
 {#- contract §6 campaigns.csv: per township, 专项行动 and 检查对象类型 (plus 'all'):
     distinct targets (检查对象编码) checked, inspections, hazards found / accepted
     (整改状态 已整改) / overdue (整改期限 before as_of, not accepted), distinct targets
-    banned (处置结果 依法取缔). Over every inspection recorded under the campaign. -#}
+    banned (处置结果 依法取缔). Over every inspection recorded under the campaign up to the
+    as-of date (检查日期 <= as_of), hazards accepted only with 验收日期 <= as_of — the same
+    records and date limits as fct_township_daily (contract §2 v1.1). -#}
 with
 
 inspections as (
@@ -25,8 +27,12 @@ campaign_inspections as (
         inspections.inspection_id,
         inspections.target_code,
         coalesce(inspections.hazards_found, 0) as hazards_found,
-        case when inspections.rectification_status = '已整改'
-            then coalesce(inspections.hazards_found, 0) else 0 end as hazards_accepted,
+        case
+            when inspections.rectification_status = '已整改'
+                and inspections.accepted_on <= as_of.as_of_date
+                then coalesce(inspections.hazards_found, 0)
+            else 0
+        end as hazards_accepted,
         case
             when inspections.rectification_status not in ('已整改', '无需整改')
                 and inspections.rectification_due_on < as_of.as_of_date
@@ -38,6 +44,7 @@ campaign_inspections as (
     cross join as_of
     where inspections.campaign is not null
         and inspections.campaign <> ''
+        and inspections.inspected_on <= as_of.as_of_date
 
 ),
 

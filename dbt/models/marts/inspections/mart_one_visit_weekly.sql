@@ -1,5 +1,6 @@
 {#- One-visit inspections (综合查一次) by township, ISO week (Monday start) and 检查对象类型
-    (plus 'all'): counts and share of all inspections. -#}
+    (plus 'all'): counts and share of all inspections, up to the as-of date (published
+    figures stop there, contract §2 v1.1). -#}
 with
 
 inspections as (
@@ -17,7 +18,7 @@ weekly as (
         inspection_id,
         inspection_method = '综合查一次' as is_one_visit
     from inspections
-    where inspected_on is not null
+    where inspected_on <= {{ as_of() }}
 
 ),
 

@@ -1,1 +1,1 @@
-{{ versioned_records('cases', key='case_id', counting_date='filed_on', has_updated_at=true) }}
+{{ versioned_records('cases', key='case_id') }}

@@ -1,7 +1,8 @@
 """The publishing gate: Great Expectations suites over the marts that feed the site.
 
 Suites live in `expectations/<mart>.json` (GX suite JSON plus `meta.query`, the SQL that
-reads the mart). GX's SQL datasource over duckdb-engine fails with duckdb 2.0, so each mart
+reads the mart). Facts of the contract enter as GX suite parameters (`{"$PARAMETER":
+"contract_indicators"}`), filled from pipelines/contract.yaml at validation: not copied. GX's SQL datasource over duckdb-engine fails with duckdb 2.0, so each mart
 is read from DuckDB (read-only) into pandas and validated with GX's pandas datasource.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from pipelines.settings import EXPECTATIONS_DIR
+from pipelines.settings import EXPECTATIONS_DIR, load_contract
 
 
 @dataclass
@@ -58,6 +59,11 @@ def _context():
     return context, context.data_sources.add_pandas("warehouse")
 
 
+def suite_parameters() -> dict:
+    """The contract facts the suites refer to with {"$PARAMETER": name}."""
+    return {"contract_indicators": [i["name"] for i in load_contract()["indicators"]]}
+
+
 def validate_suite(warehouse: Path, name: str, directory: Path = EXPECTATIONS_DIR) -> SuiteResult:
     import great_expectations as gx
 
@@ -73,7 +79,7 @@ def validate_suite(warehouse: Path, name: str, directory: Path = EXPECTATIONS_DI
     asset = datasource.add_dataframe_asset(f"{name}_{id(frame)}")
     batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
     suite = gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"])
-    result = batch.validate(suite, result_format="SUMMARY")
+    result = batch.validate(suite, result_format="SUMMARY", expectation_parameters=suite_parameters())
     datasource.delete_asset(asset.name)
 
     failures = []

@@ -11,8 +11,9 @@
   N, ties share the more severe colour). A ranked grid whose three counts are all zero is
   green whatever its rank (it still counts in N).
 -#}
-{% set min_population = var('grid_min_population', 50) %}
-{% set min_ranked_grids = var('grid_min_ranked_grids', 10) %}
+{%- set five_colour = var('five_colour') -%}
+{%- set min_population = five_colour['min_population'] -%}
+{%- set min_ranked_grids = five_colour['min_ranked_grids'] -%}
 with
 
 window_counts as (
@@ -141,11 +142,10 @@ final as (
             when classified.penalties = 0
                 and classified.petitions_disputes = 0
                 and classified.valid_alarms = 0 then 'green'
-            when severity.share_higher < 0.05 then 'red'
-            when severity.share_higher < 0.15 then 'orange'
-            when severity.share_higher < 0.35 then 'yellow'
-            when severity.share_higher < 0.65 then 'blue'
-            else 'green'
+            {%- for c in five_colour['colours'] %}
+            {% if c['h_below'] is not none %}when severity.share_higher < {{ c['h_below'] }} then '{{ c['color'] }}'
+            {%- else %}else '{{ c['color'] }}'{% endif %}
+            {%- endfor %}
         end as color,
         classified.grey_reason
     from classified

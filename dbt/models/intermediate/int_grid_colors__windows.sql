@@ -58,7 +58,7 @@ deduplicated as (
 final as (
 
     select
-        {{ dbt.cast(dbt.dateadd('day', -55, 'window_end'), api.Column.translate_type('date')) }} as window_start,
+        {{ dbt.cast(dbt.dateadd('day', 1 - var('five_colour')['window_days'], 'window_end'), api.Column.translate_type('date')) }} as window_start,
         window_end,
         is_as_of,
         is_week_end

@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SEED ?= 20220824
 
-.PHONY: demo test test-fast install system-deps ui bench clean
+.PHONY: demo test test-fast lint install system-deps ui bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' || { echo "need Python 3.11 (set PYTHON=...)"; exit 1; }
@@ -34,7 +34,16 @@ demo: $(STAMP)
 	$(BIN)/zhifa run --inbox data/inbox --workdir data
 	@echo "open data/site/index.html"
 
-test: $(STAMP) system-deps
+# Python (ruff), the generated dbt vars, and the dbt models (sqlfluff, dbt templater: it
+# compiles the models against scratch paths, no lake needed).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pipelines.contract_gen --check
+	@mkdir -p .lint
+	ZHIFA_LAKE=$(CURDIR)/.lint/lake ZHIFA_WAREHOUSE=$(CURDIR)/.lint/lint.duckdb DBT_TARGET_PATH=$(CURDIR)/.lint/target \
+	  DBT_LOG_PATH=$(CURDIR)/.lint/logs $(BIN)/sqlfluff lint dbt/models
+
+test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest -n 2 -m "slow or browser or not (slow or browser)" --durations=15
 
 test-fast: $(STAMP)
@@ -49,4 +58,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf data dbt/target dbt/logs .pytest_cache
+	rm -rf data dbt/target dbt/logs .pytest_cache .lint

@@ -7,7 +7,14 @@ with
 
 cases as (
 
-    select * from {{ ref('int_cases__counted') }}
+    -- published figures stop at as_of (contract §2 v1.1): a closure after it is not yet one
+    select
+        * replace (
+            case when closed_on <= {{ as_of() }} then closed_on end as closed_on,
+            case when police_transfer_on <= {{ as_of() }} then police_transfer_on end as police_transfer_on
+        )
+    from {{ ref('int_cases__counted') }}
+    where filed_on <= {{ as_of() }}
 
 ),
 

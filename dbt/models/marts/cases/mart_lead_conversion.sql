@@ -7,12 +7,14 @@ with
 events as (
 
     select * from {{ ref('int_grid_events__counted') }}
+    where reported_on <= {{ as_of() }}  -- published figures stop at as_of (contract §2 v1.1)
 
 ),
 
 cases as (
 
     select * from {{ ref('int_cases__counted') }}
+    where filed_on <= {{ as_of() }}
 
 ),
 

@@ -20,6 +20,7 @@ prepared as (
         inspection_method = '综合查一次' as is_one_visit
     from inspections
     where inspected_on is not null
+        and inspected_on <= {{ as_of() }}  -- published figures stop at as_of (contract §2 v1.1)
 
 ),
 

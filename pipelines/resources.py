@@ -17,7 +17,7 @@ class WarehousePaths(ConfigurableResource):
     as_of_beyond_data: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "WarehousePaths":
+    def from_settings(cls, settings: Settings) -> WarehousePaths:
         return cls(
             inbox=str(settings.inbox),
             workdir=str(settings.workdir),

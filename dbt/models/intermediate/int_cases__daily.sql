@@ -59,7 +59,8 @@ fines_yuan as (
         'all' as breakdown,
         {{ dbt.cast('sum(fine_yuan)', type_double()) }} as value
     from cases
-    where closed_on is not null
+    where
+        closed_on is not null
         and fine_yuan is not null
     group by township_code, closed_on
 
@@ -74,7 +75,8 @@ police_transfers as (
         'all' as breakdown,
         {{ dbt.cast('count(distinct case_id)', type_double()) }} as value
     from cases
-    where outcome = '移送公安'
+    where
+        outcome = '移送公安'
         and coalesce(police_transfer_on, closed_on) is not null
     group by township_code, coalesce(police_transfer_on, closed_on)
 

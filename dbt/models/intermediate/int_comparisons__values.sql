@@ -37,36 +37,60 @@ indicators as (
 
 current_totals as (
 
-    select windows.township_code, windows.window_name, daily.indicator, daily.breakdown,
+    select
+        windows.township_code,
+        windows.window_name,
+        daily.indicator,
+        daily.breakdown,
         sum(daily.value) as value_now
     from windows
     inner join daily
-        on windows.township_code = daily.township_code
-        and daily.date between windows.period_start and windows.period_end
+        on
+            windows.township_code = daily.township_code
+            and daily.date between windows.period_start and windows.period_end
     group by windows.township_code, windows.window_name, daily.indicator, daily.breakdown
 
 ),
 
 prior_totals as (
 
-    select windows.township_code, windows.window_name, daily.indicator, daily.breakdown,
+    select
+        windows.township_code,
+        windows.window_name,
+        daily.indicator,
+        daily.breakdown,
         sum(daily.value) as value_before
     from windows
     inner join daily
-        on windows.township_code = daily.township_code
-        and daily.date between windows.prior_start and windows.prior_end
+        on
+            windows.township_code = daily.township_code
+            and daily.date between windows.prior_start and windows.prior_end
     group by windows.township_code, windows.window_name, daily.indicator, daily.breakdown
 
 ),
 
 series as (
 
-    select windows.township_code, windows.window_name, indicators.indicator, 'all' as breakdown
+    select
+        windows.township_code,
+        windows.window_name,
+        indicators.indicator,
+        'all' as breakdown
     from windows cross join indicators
     union
-    select township_code, window_name, indicator, breakdown from current_totals
+    select
+        township_code,
+        window_name,
+        indicator,
+        breakdown
+    from current_totals
     union
-    select township_code, window_name, indicator, breakdown from prior_totals
+    select
+        township_code,
+        window_name,
+        indicator,
+        breakdown
+    from prior_totals
 
 ),
 
@@ -88,23 +112,27 @@ final as (
         {{ dbt.cast('coalesce(prior_totals.value_before, 0)', type_double()) }} as value_before
     from series
     inner join windows
-        on series.township_code = windows.township_code
-        and series.window_name = windows.window_name
+        on
+            series.township_code = windows.township_code
+            and series.window_name = windows.window_name
     left join current_totals
-        on series.township_code = current_totals.township_code
-        and series.window_name = current_totals.window_name
-        and series.indicator = current_totals.indicator
-        and series.breakdown = current_totals.breakdown
+        on
+            series.township_code = current_totals.township_code
+            and series.window_name = current_totals.window_name
+            and series.indicator = current_totals.indicator
+            and series.breakdown = current_totals.breakdown
     left join prior_totals
-        on series.township_code = prior_totals.township_code
-        and series.window_name = prior_totals.window_name
-        and series.indicator = prior_totals.indicator
-        and series.breakdown = prior_totals.breakdown
+        on
+            series.township_code = prior_totals.township_code
+            and series.window_name = prior_totals.window_name
+            and series.indicator = prior_totals.indicator
+            and series.breakdown = prior_totals.breakdown
     left join indicators
         on series.indicator = indicators.indicator
     left join source_dates
-        on series.township_code = source_dates.township_code
-        and indicators.source = source_dates.source
+        on
+            series.township_code = source_dates.township_code
+            and indicators.source = source_dates.source
 
 )
 

@@ -28,33 +28,45 @@ townships as (
 
 current_periods as (
 
-    select townships.township_code, 'week' as window_name,
+    select
+        townships.township_code,
+        'week' as window_name,
         {{ dbt.cast(dbt.date_trunc('week', 'as_of.as_of_date'), d) }} as period_start,
         as_of.as_of_date as period_end
     from townships cross join as_of
     union all
     -- last complete week: it ends on the Sunday on or before as_of (the Monday of as_of + 1 day, minus a day)
-    select townships.township_code, 'last_week',
+    select
+        townships.township_code,
+        'last_week',
         {{ dbt.cast(dbt.dateadd('day', -7, dbt.date_trunc('week', dbt.dateadd('day', 1, 'as_of.as_of_date'))), d) }},
         {{ dbt.cast(dbt.dateadd('day', -1, dbt.date_trunc('week', dbt.dateadd('day', 1, 'as_of.as_of_date'))), d) }}
     from townships cross join as_of
     union all
-    select townships.township_code, '28_days',
+    select
+        townships.township_code,
+        '28_days',
         {{ dbt.cast(dbt.dateadd('day', -27, 'as_of.as_of_date'), d) }},
         as_of.as_of_date
     from townships cross join as_of
     union all
-    select townships.township_code, 'month',
+    select
+        townships.township_code,
+        'month',
         {{ dbt.cast(dbt.date_trunc('month', 'as_of.as_of_date'), d) }},
         as_of.as_of_date
     from townships cross join as_of
     union all
-    select townships.township_code, 'year_to_date',
+    select
+        townships.township_code,
+        'year_to_date',
         {{ dbt.cast(dbt.date_trunc('year', 'as_of.as_of_date'), d) }},
         as_of.as_of_date
     from townships cross join as_of
     union all
-    select townships.township_code, 'reform_to_date',
+    select
+        townships.township_code,
+        'reform_to_date',
         townships.reform_start_date,
         as_of.as_of_date
     from townships cross join as_of
@@ -69,12 +81,14 @@ with_prior as (
         window_name,
         period_start,
         period_end,
-        case when window_name in ('week', 'last_week')
-            then {{ dbt.cast(dbt.dateadd('day', -364, 'period_start'), d) }}
+        case
+            when window_name in ('week', 'last_week')
+                then {{ dbt.cast(dbt.dateadd('day', -364, 'period_start'), d) }}
             else {{ dbt.cast(dbt.dateadd('year', -1, 'period_start'), d) }}
         end as prior_start,
-        case when window_name in ('week', 'last_week')
-            then {{ dbt.cast(dbt.dateadd('day', -364, 'period_end'), d) }}
+        case
+            when window_name in ('week', 'last_week')
+                then {{ dbt.cast(dbt.dateadd('day', -364, 'period_end'), d) }}
             else {{ dbt.cast(dbt.dateadd('year', -1, 'period_end'), d) }}
         end as prior_end
     from current_periods

@@ -27,12 +27,18 @@ populated as (
     select
         window_counts.*,
         coalesce(population >= {{ min_population }}, false) as has_population,
-        case when population >= {{ min_population }}
-            then penalties * 1000.0 / population end as penalty_rate,
-        case when population >= {{ min_population }}
-            then petitions_disputes * 1000.0 / population end as petition_rate,
-        case when population >= {{ min_population }}
-            then valid_alarms * 1000.0 / population end as alarm_rate
+        case
+            when population >= {{ min_population }}
+                then penalties * 1000.0 / population
+        end as penalty_rate,
+        case
+            when population >= {{ min_population }}
+                then petitions_disputes * 1000.0 / population
+        end as petition_rate,
+        case
+            when population >= {{ min_population }}
+                then valid_alarms * 1000.0 / population
+        end as alarm_rate
     from window_counts
 
 ),
@@ -85,12 +91,21 @@ percentiles as (
         window_end,
         grid_code,
         n_ranked,
-        case when n_ranked > 1
-            then (penalty_rank + (penalty_ties - 1) / 2.0 - 1) / (n_ranked - 1) else 0 end as penalty_pct,
-        case when n_ranked > 1
-            then (petition_rank + (petition_ties - 1) / 2.0 - 1) / (n_ranked - 1) else 0 end as petition_pct,
-        case when n_ranked > 1
-            then (alarm_rank + (alarm_ties - 1) / 2.0 - 1) / (n_ranked - 1) else 0 end as alarm_pct
+        case
+            when n_ranked > 1
+                then (penalty_rank + (penalty_ties - 1) / 2.0 - 1) / (n_ranked - 1)
+            else 0
+        end as penalty_pct,
+        case
+            when n_ranked > 1
+                then (petition_rank + (petition_ties - 1) / 2.0 - 1) / (n_ranked - 1)
+            else 0
+        end as petition_pct,
+        case
+            when n_ranked > 1
+                then (alarm_rank + (alarm_ties - 1) / 2.0 - 1) / (n_ranked - 1)
+            else 0
+        end as alarm_pct
     from ranks
 
 ),
@@ -109,7 +124,7 @@ severity as (
     select
         scored.*,
         (rank() over (partition by township_code, window_end order by score desc) - 1)
-            * 1.0 / n_ranked as share_higher
+        * 1.0 / n_ranked as share_higher
     from scored
 
 ),
@@ -139,7 +154,8 @@ final as (
         classified.n_populated as n_ranked,
         case
             when not classified.is_ranked then 'grey'
-            when classified.penalties = 0
+            when
+                classified.penalties = 0
                 and classified.petitions_disputes = 0
                 and classified.valid_alarms = 0 then 'green'
             {%- for c in five_colour['colours'] %}
@@ -150,8 +166,9 @@ final as (
         classified.grey_reason
     from classified
     left join severity
-        on classified.window_end = severity.window_end
-        and classified.grid_code = severity.grid_code
+        on
+            classified.window_end = severity.window_end
+            and classified.grid_code = severity.grid_code
 
 )
 

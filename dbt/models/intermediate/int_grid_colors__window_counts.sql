@@ -35,7 +35,10 @@ incidents as (
 
 micro_grids as (
 
-    select grid_code, township_code, actual_population
+    select
+        grid_code,
+        township_code,
+        actual_population
     from grids
     where grid_type = '微网格'
 
@@ -43,15 +46,30 @@ micro_grids as (
 
 grid_days as (
 
-    select grid_code, filed_on as date_day, 1 as penalties, 0 as petitions_disputes, 0 as valid_alarms
+    select
+        grid_code,
+        filed_on as date_day,
+        1 as penalties,
+        0 as petitions_disputes,
+        0 as valid_alarms
     from cases
     where grid_code is not null and filed_on is not null
     union all
-    select grid_code, reported_on, 0, 1, 0
+    select
+        grid_code,
+        reported_on,
+        0,
+        1,
+        0
     from events
     where is_petition_dispute and grid_code is not null
     union all
-    select grid_code, first_reported_on, 0, 0, 1
+    select
+        grid_code,
+        first_reported_on,
+        0,
+        0,
+        1
     from incidents
     where is_valid and grid_code is not null
 
@@ -101,8 +119,9 @@ final as (
     from windows
     cross join micro_grids
     left join window_totals
-        on windows.window_end = window_totals.window_end
-        and micro_grids.grid_code = window_totals.grid_code
+        on
+            windows.window_end = window_totals.window_end
+            and micro_grids.grid_code = window_totals.grid_code
 
 )
 

@@ -27,11 +27,15 @@ last_sunday as (
 
 window_ends as (
 
-    select as_of_date as window_end, true as is_as_of, false as is_week_end
+    select
+        as_of_date as window_end,
+        true as is_as_of,
+        false as is_week_end
     from last_sunday
     union all
-    select {{ dbt.cast(dbt.dateadd('day', -7, 'as_of_date'), api.Column.translate_type('date')) }},
-        false, false
+    select                         {{ dbt.cast(dbt.dateadd('day', -7, 'as_of_date'), api.Column.translate_type('date')) }},
+        false,
+        false
     from last_sunday
     union all
     select

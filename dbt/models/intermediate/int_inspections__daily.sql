@@ -71,7 +71,8 @@ hazards_accepted as (
         'all' as breakdown,
         {{ dbt.cast('sum(hazards_found)', type_double()) }} as value
     from inspections
-    where rectification_status = '已整改'
+    where
+        rectification_status = '已整改'
         and accepted_on is not null
         and hazards_found is not null
     group by township_code, accepted_on

@@ -42,11 +42,21 @@ valid_incidents as (
 
 weekly_counts as (
 
-    select township_code, alarm_subcategory, iso_year, iso_week, count(*) as valid_alarms
+    select
+        township_code,
+        alarm_subcategory,
+        iso_year,
+        iso_week,
+        count(*) as valid_alarms
     from valid_incidents
     group by township_code, alarm_subcategory, iso_year, iso_week
     union all
-    select township_code, 'all', iso_year, iso_week, count(*)
+    select
+        township_code,
+        'all',
+        iso_year,
+        iso_week,
+        count(*)
     from valid_incidents
     group by township_code, iso_year, iso_week
 
@@ -65,7 +75,10 @@ weeks as (
 
 subcategories as (
 
-    select distinct township_code, alarm_subcategory from weekly_counts
+    select distinct
+        township_code,
+        alarm_subcategory
+    from weekly_counts
 
 ),
 
@@ -94,15 +107,17 @@ aligned as (
         coalesce(last_year.valid_alarms, 0) as valid_alarms_last_year
     from spine
     left join weekly_counts as this_year
-        on spine.township_code = this_year.township_code
-        and spine.alarm_subcategory = this_year.alarm_subcategory
-        and spine.iso_year = this_year.iso_year
-        and spine.iso_week = this_year.iso_week
+        on
+            spine.township_code = this_year.township_code
+            and spine.alarm_subcategory = this_year.alarm_subcategory
+            and spine.iso_year = this_year.iso_year
+            and spine.iso_week = this_year.iso_week
     left join weekly_counts as last_year
-        on spine.township_code = last_year.township_code
-        and spine.alarm_subcategory = last_year.alarm_subcategory
-        and spine.iso_year - 1 = last_year.iso_year
-        and spine.iso_week = last_year.iso_week
+        on
+            spine.township_code = last_year.township_code
+            and spine.alarm_subcategory = last_year.alarm_subcategory
+            and spine.iso_year - 1 = last_year.iso_year
+            and spine.iso_week = last_year.iso_week
 
 ),
 
@@ -117,8 +132,9 @@ final as (
         {{ dbt.cast('valid_alarms', api.Column.translate_type('bigint')) }} as valid_alarms,
         {{ dbt.cast('valid_alarms_last_year', api.Column.translate_type('bigint')) }} as valid_alarms_last_year,
         {{ dbt.cast('valid_alarms - valid_alarms_last_year', api.Column.translate_type('bigint')) }} as abs_change,
-        case when valid_alarms_last_year >= 20
-            then {{ dbt.cast('100.0 * (valid_alarms - valid_alarms_last_year) / valid_alarms_last_year', type_double()) }}
+        case
+            when valid_alarms_last_year >= 20
+                then {{ dbt.cast('100.0 * (valid_alarms - valid_alarms_last_year) / valid_alarms_last_year', type_double()) }}
         end as pct_change,
         valid_alarms_last_year < 20 as is_small_base
     from aligned

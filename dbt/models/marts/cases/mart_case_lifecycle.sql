@@ -23,8 +23,9 @@ keyed as (
     select
         cases.*,
         coalesce(nullif(party_id_pseudonym, ''), nullif(party_pseudonym, '')) as party_key,
-        case when closed_on is not null
-            then {{ dbt.datediff('filed_on', 'closed_on', 'day') }} end as days_to_close
+        case
+            when closed_on is not null
+                then {{ dbt.datediff('filed_on', 'closed_on', 'day') }} end as days_to_close
     from cases
     where filed_on is not null
 
@@ -37,10 +38,11 @@ repeat_flags as (
         max(case when earlier.case_id is not null then 1 else 0 end) = 1 as is_repeat_party
     from keyed
     left join keyed as earlier
-        on keyed.party_key = earlier.party_key
-        and earlier.case_id <> keyed.case_id
-        and earlier.filed_on <= keyed.filed_on
-        and earlier.filed_on >= {{ dbt.dateadd('day', -365, 'keyed.filed_on') }}
+        on
+            keyed.party_key = earlier.party_key
+            and keyed.case_id <> earlier.case_id
+            and keyed.filed_on >= earlier.filed_on
+            and earlier.filed_on >= {{ dbt.dateadd('day', -365, 'keyed.filed_on') }}
     group by keyed.case_id
 
 ),
@@ -59,9 +61,15 @@ prepared as (
 
 periods as (
 
-    select prepared.*, filed_year as period from prepared
+    select
+        prepared.*,
+        filed_year as period
+    from prepared
     union all
-    select prepared.*, 'all' as period from prepared
+    select
+        prepared.*,
+        'all' as period
+    from prepared
 
 ),
 

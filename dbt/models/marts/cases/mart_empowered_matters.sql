@@ -24,9 +24,10 @@ matter_use as (
         count(distinct cases.case_id) as cases_filed
     from matters
     left join cases
-        on matters.township_code = cases.township_code
-        and matters.matter_code = cases.matter_code
-        and cases.filed_on >= coalesce(matters.empowered_on, cases.filed_on)
+        on
+            matters.township_code = cases.township_code
+            and matters.matter_code = cases.matter_code
+            and cases.filed_on >= coalesce(matters.empowered_on, cases.filed_on)
     group by matters.township_code, matters.matter_code, coalesce(matters.enforcement_domain, '未知')
 
 ),

@@ -27,21 +27,30 @@ leads as (
 
 links as (
 
-    select leads.event_id, cases.case_id, cases.filed_on
+    select
+        leads.event_id,
+        cases.case_id,
+        cases.filed_on
     from leads
     inner join cases
         on leads.related_case_id = cases.case_id
     union
-    select leads.event_id, cases.case_id, cases.filed_on
+    select
+        leads.event_id,
+        cases.case_id,
+        cases.filed_on
     from leads
     inner join cases
-        on cases.related_event_id = leads.event_id
+        on leads.event_id = cases.related_event_id
 
 ),
 
 first_case as (
 
-    select event_id, min(filed_on) as first_case_filed_on, count(distinct case_id) as linked_cases
+    select
+        event_id,
+        min(filed_on) as first_case_filed_on,
+        count(distinct case_id) as linked_cases
     from links
     group by event_id
 
@@ -55,8 +64,9 @@ lead_outcomes as (
         coalesce(leads.event_source, '未知') as event_source,
         leads.event_id,
         first_case.event_id is not null as became_case,
-        case when first_case.first_case_filed_on is not null
-            then {{ dbt.datediff('leads.reported_on', 'first_case.first_case_filed_on', 'day') }} end as days_to_case
+        case
+            when first_case.first_case_filed_on is not null
+                then {{ dbt.datediff('leads.reported_on', 'first_case.first_case_filed_on', 'day') }} end as days_to_case
     from leads
     left join first_case
         on leads.event_id = first_case.event_id
@@ -65,9 +75,23 @@ lead_outcomes as (
 
 periods as (
 
-    select township_code, month_start, event_source, event_id, became_case, days_to_case from lead_outcomes
+    select
+        township_code,
+        month_start,
+        event_source,
+        event_id,
+        became_case,
+        days_to_case
+    from lead_outcomes
     union all
-    select township_code, month_start, 'all', event_id, became_case, days_to_case from lead_outcomes
+    select
+        township_code,
+        month_start,
+        'all',
+        event_id,
+        became_case,
+        days_to_case
+    from lead_outcomes
 
 ),
 

@@ -45,8 +45,9 @@ measured as (
 
     select
         comparable.*,
-        case when indicator <> 'fines_yuan'
-            then {{ poisson_z('value_now', 'value_before') }} end as poisson_z
+        case
+            when indicator <> 'fines_yuan'
+                then {{ poisson_z('value_now', 'value_before') }} end as poisson_z
     from comparable
 
 ),

@@ -29,7 +29,8 @@ monthly as (
         {{ dbt.cast(dbt.date_trunc('month', 'date'), api.Column.translate_type('date')) }} as month_start,
         sum(value) as value
     from daily
-    where breakdown = 'all'
+    where
+        breakdown = 'all'
         and date <= (select as_of_date from as_of)
     group by township_code, indicator, {{ dbt.date_trunc('month', 'date') }}
 
@@ -48,7 +49,7 @@ final as (
         {{ dbt.cast('monthly.value * 10000.0 / nullif(townships.resident_population, 0)', type_double()) }} as value_per_10k,
         {{ dbt.cast('monthly.value / nullif(townships.area_km2, 0)', type_double()) }} as value_per_km2,
         monthly.month_start = {{ dbt.cast(dbt.date_trunc('month', 'as_of.as_of_date'), api.Column.translate_type('date')) }}
-            and as_of.as_of_date < {{ dbt.cast(dbt.last_day('as_of.as_of_date', 'month'), api.Column.translate_type('date')) }}
+        and as_of.as_of_date < {{ dbt.cast(dbt.last_day('as_of.as_of_date', 'month'), api.Column.translate_type('date')) }}
             as is_partial_month
     from monthly
     inner join townships

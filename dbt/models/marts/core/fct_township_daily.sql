@@ -66,7 +66,8 @@ final as (
     from unioned
     left join townships
         on unioned.township_code = townships.township_code
-    where unioned.date_day <= {{ as_of() }}
+    where
+        unioned.date_day <= {{ as_of() }}
         and unioned.value <> 0
 
 )

@@ -31,7 +31,9 @@ current_window as (
 
 previous_window as (
 
-    select scored.grid_code, scored.color
+    select
+        scored.grid_code,
+        scored.color
     from scored
     inner join as_of
         on scored.window_end = {{ dbt.cast(dbt.dateadd('day', -7, 'as_of.as_of_date'), api.Column.translate_type('date')) }}

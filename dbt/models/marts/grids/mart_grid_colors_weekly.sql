@@ -13,7 +13,9 @@ scored as (
 
 data_starts as (
 
-    select township_code, min(first_date) as first_data_date
+    select
+        township_code,
+        min(first_date) as first_data_date
     from {{ ref('int_lake__township_source_dates') }}
     group by township_code
 
@@ -24,8 +26,9 @@ weekly as (
     select scored.*
     from scored
     inner join data_starts
-        on scored.township_code = data_starts.township_code
-        and scored.window_start >= data_starts.first_data_date
+        on
+            scored.township_code = data_starts.township_code
+            and scored.window_start >= data_starts.first_data_date
     where scored.is_week_end
 
 ),
@@ -37,8 +40,9 @@ with_previous as (
         previous_week.color as last_week_color
     from weekly
     left join weekly as previous_week
-        on weekly.grid_code = previous_week.grid_code
-        and previous_week.window_end = {{ dbt.cast(dbt.dateadd('day', -7, 'weekly.window_end'), api.Column.translate_type('date')) }}
+        on
+            weekly.grid_code = previous_week.grid_code
+            and previous_week.window_end = {{ dbt.cast(dbt.dateadd('day', -7, 'weekly.window_end'), api.Column.translate_type('date')) }}
 
 ),
 

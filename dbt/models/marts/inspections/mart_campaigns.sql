@@ -28,13 +28,15 @@ campaign_inspections as (
         inspections.target_code,
         coalesce(inspections.hazards_found, 0) as hazards_found,
         case
-            when inspections.rectification_status = '已整改'
+            when
+                inspections.rectification_status = '已整改'
                 and inspections.accepted_on <= as_of.as_of_date
                 then coalesce(inspections.hazards_found, 0)
             else 0
         end as hazards_accepted,
         case
-            when inspections.rectification_status not in ('已整改', '无需整改')
+            when
+                inspections.rectification_status not in ('已整改', '无需整改')
                 and inspections.rectification_due_on < as_of.as_of_date
                 then coalesce(inspections.hazards_found, 0)
             else 0
@@ -42,7 +44,8 @@ campaign_inspections as (
         case when inspections.disposition = '依法取缔' then inspections.target_code end as banned_target_code
     from inspections
     cross join as_of
-    where inspections.campaign is not null
+    where
+        inspections.campaign is not null
         and inspections.campaign <> ''
         and inspections.inspected_on <= as_of.as_of_date
 

@@ -19,14 +19,18 @@ prepared as (
         target_code,
         inspection_method = '综合查一次' as is_one_visit
     from inspections
-    where inspected_on is not null
+    where
+        inspected_on is not null
         and inspected_on <= {{ as_of() }}  -- published figures stop at as_of (contract §2 v1.1)
 
 ),
 
 by_target_type as (
 
-    select township_code, inspection_year, target_type,
+    select
+        township_code,
+        inspection_year,
+        target_type,
         count(distinct target_code) as targets,
         count(distinct inspection_id) as inspections,
         count(distinct case when is_one_visit then inspection_id end) as one_visit_inspections
@@ -37,7 +41,10 @@ by_target_type as (
 
 all_target_types as (
 
-    select township_code, inspection_year, 'all' as target_type,
+    select
+        township_code,
+        inspection_year,
+        'all' as target_type,
         count(distinct target_code) as targets,
         count(distinct inspection_id) as inspections,
         count(distinct case when is_one_visit then inspection_id end) as one_visit_inspections

@@ -22,7 +22,8 @@ flagged_rows as (
         _flag_details,
         _future_date_details
     from {{ ref(model) }}
-    where is_current_version
+    where
+        is_current_version
         and (_flag_details <> '[]' or _future_date_details <> '[]')
     {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -78,11 +78,13 @@ final as (
         {{ dbt.cast('coalesce(lake_counts.rows_future_dated, 0)', api.Column.translate_type('bigint')) }} as rows_future_dated
     from files
     left join lake_counts
-        on files.source = lake_counts.source
-        and files.source_file = lake_counts.source_file
+        on
+            files.source = lake_counts.source
+            and files.source_file = lake_counts.source_file
     left join quarantine_counts
-        on files.source = quarantine_counts.source
-        and files.source_file = quarantine_counts.source_file
+        on
+            files.source = quarantine_counts.source
+            and files.source_file = quarantine_counts.source_file
 
 )
 

@@ -67,7 +67,16 @@ unioned as (
         coalesce(detail, {{ quality_explanation('reason', adapter.quote('column'), 'raw_value') }}) as explanation
     from ingest_quarantine
     union all
-    select source, source_file, sheet, row_number, record_key, reason_or_flag, flagged_column, raw_value, explanation
+    select
+        source,
+        source_file,
+        sheet,
+        row_number,
+        record_key,
+        reason_or_flag,
+        flagged_column,
+        raw_value,
+        explanation
     from future_dated
 
 ),

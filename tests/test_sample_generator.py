@@ -20,6 +20,9 @@ from pathlib import Path
 import fastexcel
 import pytest
 
+from pipelines.ingest import load_mappings
+from pipelines.ingest.readers import read_file
+from pipelines.ingest.spec import load_contract
 from pipelines.sample import generate_inbox
 from pipelines.sample.common import SURNAMES, columns, contract, id_check_char
 
@@ -73,9 +76,15 @@ def _header_index(rows: list[list[str]], required: list[str]) -> int:
     return next(i for i, row in enumerate(rows) if set(required) <= set(row))
 
 
-def _files(root: Path, source: str) -> list[Path]:
-    """A source's export files, those in subfolders included (contract §2 v1.1)."""
+def _all_files(root: Path, source: str) -> list[Path]:
+    """A source's files, those in subfolders included (contract §2 v1.1)."""
     return sorted(p for p in (root / source).rglob("*") if p.is_file())
+
+
+def _files(root: Path, source: str) -> list[Path]:
+    """A source's contract exports: files an inbox mapping reads (another system's headers) left out."""
+    mapped = {p for m in load_mappings(root) for p in root.glob(m.files)}
+    return [p for p in _all_files(root, source) if p not in mapped]
 
 
 def _required(source: str) -> list[str]:
@@ -148,7 +157,7 @@ def test_summary_counts_what_was_written(tmp_path):
     assert summary["files_written"] == len(files)
     for source in SOURCES:
         rows, n_files = map(int, re.fullmatch(r"(\d+) rows in (\d+) files", summary[source]).groups())
-        assert n_files == len(_files(tmp_path / "s", source)) and rows > 0
+        assert n_files == len(_all_files(tmp_path / "s", source)) and rows > 0
 
 
 # ---- quirks on by default, off when clean ------------------------------------------------
@@ -450,3 +459,21 @@ def test_quirks_leave_the_calibrated_records_alone():
                for r in finals) == 1029
     assert sum(h[0][1]["notice_type"] == "首违提醒" and h[0][1]["matter_code"] == parking
                and window[0] <= h[0][1]["notice_date"] <= window[1] for h in built["notices"][0]) == 371
+
+
+# ---- another system's export, mapped without code (issue 9) -------------------------------
+
+def test_ships_a_mapped_export_that_no_published_figure_counts(inbox, clean_inbox):
+    (mapping,) = load_mappings(inbox)
+    assert (mapping.name, mapping.source, mapping.error) == ("xiaoxiao119.yaml", "inspections", None)
+    (export,) = [p for p in _all_files(inbox, "inspections") if mapping.matches(p.relative_to(inbox).as_posix())]
+    assert export.name == "萧消119_20220831.xlsx"
+    header = _table(export)[1]
+    assert "检查时间" in header and "检查日期" not in header, "its own headers: only the mapping makes it readable"
+    raw = read_file(export, load_contract().sources["inspections"], {".xlsx"}, mapping)
+    df = raw.df
+    assert raw.mapping == "xiaoxiao119.yaml" and df.height > 0
+    assert set(df["inspection_method"]) == {"单部门检查"} and df["campaign"].null_count() == df.height
+    assert set(df["target_type"]) <= {"企业", "沿街商铺"}
+    assert set(df["township_code"]) == {"瓜沥镇"}
+    assert not (clean_inbox / "_mappings").exists()

@@ -32,15 +32,34 @@
         when 'missing_date' then {{ dbt.concat(["'主统计日期 '", col, "' 为空，整行隔离；请补录日期。'"]) }}
         when 'unknown_township' then {{ dbt.concat(["'所属镇街「'", raw,
             "'」不是参照表中的镇街名称、编码或别名，整行隔离；请更正镇街。'"]) }}
+        when 'bad_line' then '该行无法解析（引号不成对或格式错误），整行隔离，文件其余行照常导入；请在源系统中检查该行后重新导出。'
         when 'unreadable_file' then '整个文件无法读取，已隔离；请重新导出该文件。'
         else {{ dbt.concat([code, "'：字段 '", col, "' 的值「'", raw, "'」'"]) }}
     end
 {%- endmacro %}
 
-{#- The Chinese banner sentence of a mart_source_status row (columns of its `classified` CTE). -#}
+{#- The Chinese banner sentence of a mart_source_status row (columns of its `classified` CTE).
+    A missing folder whose previous import is kept says so, with the newest record date kept;
+    header-only files are named after the status sentence. -#}
 {% macro source_status_message() -%}
+    {{ dbt.concat([source_status_sentence(), "coalesce(" ~ source_status_empty_note() ~ ", '')"]) }}
+{%- endmacro %}
+
+{% macro source_status_empty_note() -%}
+    case when files_empty > 0 and status <> 'missing' then {{ dbt.concat([
+        "'另有 '", dbt.cast('files_empty', api.Column.translate_type('string')),
+        "' 个文件只有表头，没有数据行（'", "empty_files", "'）。'"]) }} end
+{%- endmacro %}
+
+{% macro source_status_sentence() -%}
     case status
-        when 'missing' then {{ dbt.concat(["source_zh", "'：收件箱中没有该来源的文件，相关指标无法统计。'"]) }}
+        when 'missing' then case
+            when newest_record_date is not null then {{ dbt.concat([
+                "source_zh", "'：收件箱中该来源的文件夹缺失或为空，沿用上次导入的数据，截至 '",
+                dbt.cast('newest_record_date', api.Column.translate_type('string')),
+                "'；相关指标不含之后的数据。'"]) }}
+            else {{ dbt.concat(["source_zh", "'：收件箱中没有该来源的文件，相关指标无法统计。'"]) }}
+        end
         when 'incomplete' then {{ dbt.concat([
             "source_zh", "'：有 '", dbt.cast('files_unreadable', api.Column.translate_type('string')),
             "' 个文件无法读取（'", "unreadable_files", "'），相关指标可能不完整。'"]) }}

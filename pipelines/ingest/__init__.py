@@ -20,16 +20,18 @@ import polars as pl
 from ..pii import secret_fingerprint
 from . import cases, grid_events, inspections, notices, police_alarms
 from . import lake as lk
+from .mapping import Mapping, load_mappings, mapping_for
 from .readers import UnreadableFile, read_file
 from .reference import Reference, ReferenceDataError, ingest_reference, load_reference, read_reference
 from .spec import CONTRACT_PATH, load_contract
 from .transform import Rules, transform
 
 __all__ = ["SOURCES", "RULES", "Reference", "ReferenceDataError", "SourceReport", "ingest_reference",
-           "ingest_source", "load_reference", "read_reference", "PARSER_VERSION"]
+           "ingest_source", "load_mappings", "load_reference", "read_reference", "PARSER_VERSION"]
 
 # Bump when parsing or transform rules change: every file is then read again.
-PARSER_VERSION = "2"  # 2: contract v1.1 (lineage columns, bad_date, codes, optional police keys)
+PARSER_VERSION = "3"  # 2: contract v1.1 (lineage columns, bad_date, codes, optional police keys)
+# 3: issue 9 (bad_line quarantine, `empty` files, Chinese errors, `_mapping` lineage)
 
 RULES: dict[str, Rules] = {m.RULES.source: m.RULES for m in (grid_events, inspections, cases, notices, police_alarms)}
 SOURCES: tuple[str, ...] = tuple(load_contract().sources)
@@ -43,6 +45,8 @@ class SourceReport:
     files_unchanged: list[str] = field(default_factory=list)
     files_removed: list[str] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)  # the manifest rows, one per inbox file
+    # The source folder was absent or held no export file: the previous import is kept.
+    folder_missing: bool = False
 
     @property
     def rows_read(self) -> int:
@@ -60,12 +64,21 @@ class SourceReport:
     def unreadable(self) -> list[str]:
         return [f["source_file"] for f in self.files if f["status"] == "unreadable"]
 
+    @property
+    def empty(self) -> list[str]:
+        return [f["source_file"] for f in self.files if f["status"] == "empty"]
+
     def summary(self) -> str:
+        if self.folder_missing:
+            kept = f"kept {len(self.files)} file(s) of the previous import" if self.files else "nothing imported before"
+            return f"{self.source}: FOLDER MISSING OR EMPTY ({self.source}/) — {kept}; lake unchanged"
         s = (f"{self.source}: {len(self.files)} file(s) — {len(self.files_read)} read, "
              f"{len(self.files_unchanged)} unchanged, {len(self.files_removed)} removed; "
              f"rows read {self.rows_read:,} = lake {self.rows_lake:,} + quarantined {self.rows_quarantined:,}")
         if self.unreadable:
             s += f"; UNREADABLE: {', '.join(self.unreadable)}"
+        if self.empty:
+            s += f"; HEADER ONLY (no data rows): {', '.join(self.empty)}"
         return s
 
 
@@ -76,6 +89,13 @@ def _context(ref: Reference, secret: bytes) -> str:
     return h.hexdigest()[:16]
 
 
+def _file_context(context: str, mapping: Mapping | None) -> str:
+    """The ingest context of one file: a mapping's hash joins it, so editing a mapping re-reads its files."""
+    if mapping is None:
+        return context
+    return hashlib.sha256(f"{context}\0{mapping.name}\0{mapping.sha256}".encode()).hexdigest()[:16]
+
+
 def _inbox_files(src_dir: Path) -> list[Path]:
     if not src_dir.is_dir():
         return []
@@ -83,66 +103,99 @@ def _inbox_files(src_dir: Path) -> list[Path]:
                   and not any(part.startswith((".", "~$")) for part in p.relative_to(src_dir).parts))
 
 
-def ingest_source(source: str, inbox: Path, lake: Path, secret: bytes, ref: Reference) -> SourceReport:
-    """Bring lake/<source>/ in line with inbox/<source>/, reading only new or changed files."""
-    if source not in RULES:
-        raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
-    inbox, lake = Path(inbox), Path(lake)
+def _unreadable(source: str, rel: str, spec, error: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    rows = lk.empty_frame(lk.row_schema(spec))
+    quarantined = pl.DataFrame(
+        [{"source": source, "_source_file": rel, "_sheet": None, "_row_number": None, "record_key": None,
+          "column": None, "raw_value": None, "reason": "unreadable_file", "detail": error}],
+        schema=lk.QUARANTINE_SCHEMA)
+    return rows, quarantined
+
+
+def _read_one(path: Path, rel: str, source: str, ref: Reference, secret: bytes, row: dict,
+              mapping: Mapping | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Lake and quarantine rows of one file; fills the manifest row (status, counts, error)."""
+    spec, rules = load_contract().sources[source], RULES[source]
+    try:
+        raw = read_file(path, spec, set(rules.suffixes), mapping)
+        rows, quarantined = transform(raw, spec, rules, ref, secret, rel)
+        row.update(sheet=raw.sheet, header_row=raw.header_row, encoding=raw.encoding)
+    except UnreadableFile as e:
+        rows, quarantined = _unreadable(source, rel, spec, str(e))
+        row.update(status="unreadable", error=str(e), rows_read=0, rows_lake=0, rows_quarantined=0)
+        return rows, quarantined
+    row.update(rows_read=rows.height + quarantined.height, rows_lake=rows.height, rows_quarantined=quarantined.height)
+    if row["rows_read"] == 0:  # a header and nothing under it: not an error, but not fine either
+        where = f"（第 {raw.header_row} 行）" if raw.header_row else ""
+        row.update(status="empty", error=f"只有表头{where}，没有数据行")
+    return rows, quarantined
+
+
+def _keep_previous(source: str, lake: Path, previous: dict[str, dict]) -> SourceReport:
+    """The source folder is missing or empty: keep the lake parts and manifest rows of the
+    previous import, marked `folder_missing`, so the source shows as missing, not as zero."""
     spec = load_contract().sources[source]
-    rules = RULES[source]
-    src_dir = inbox / source
-    context = _context(ref, secret)
-    previous = {r["source_file"]: r for r in lk.read_manifest(lake, source).iter_rows(named=True)}
-    report = SourceReport(source=source)
-    keep_parts: set[str] = set()
+    report = SourceReport(source=source, folder_missing=True)
+    report.files = [{**r, "folder_missing": True} for r in previous.values()]
+    _write_manifest(lake, source, spec, report)
+    return report
 
-    for path in _inbox_files(src_dir):
-        rel = path.relative_to(inbox).as_posix()
-        key = lk.file_key(path.relative_to(src_dir).as_posix())
-        lake_part, q_part = lk.part_paths(lake, source, key)
-        keep_parts.add(f"{key}.parquet")
-        sha = lk.sha256_file(path)
-        prev = previous.get(rel)
-        if (prev is not None and prev["sha256"] == sha and prev["ingest_context"] == context
-                and lake_part.exists() and q_part.exists()):
-            report.files_unchanged.append(rel)
-            report.files.append(prev)
-            continue
-        report.files_read.append(rel)
-        row = {"source": source, "source_file": rel, "sha256": sha, "size_bytes": path.stat().st_size,
-               "status": "loaded", "error": None, "sheet": None, "header_row": None, "encoding": None,
-               "ingest_context": context}
-        try:
-            raw = read_file(path, spec, set(rules.suffixes))
-            rows, quarantined = transform(raw, spec, rules, ref, secret, rel)
-            row.update(sheet=raw.sheet, header_row=raw.header_row, encoding=raw.encoding)
-        except UnreadableFile as e:
-            error = str(e)
-            rows = lk.empty_frame(lk.row_schema(spec))
-            quarantined = pl.DataFrame(
-                [{"source": source, "_source_file": rel, "_sheet": None, "_row_number": None,
-                  "record_key": None, "column": None, "raw_value": None, "reason": "unreadable_file",
-                  "detail": error}],
-                schema=lk.QUARANTINE_SCHEMA)
-            row.update(status="unreadable", error=error)
-        row.update(rows_read=rows.height + (quarantined.height if row["status"] == "loaded" else 0),
-                   rows_lake=rows.height,
-                   rows_quarantined=quarantined.height if row["status"] == "loaded" else 0)
-        lk.write_parquet(rows, lake_part)
-        lk.write_parquet(quarantined, q_part)
-        report.files.append(row)
 
-    current = {f["source_file"] for f in report.files}
-    report.files_removed = sorted(set(previous) - current)
-    # Remove parts of files gone from the inbox (and any stray part a crashed run left).
-    for d in (lake / source, lake / lk.QUARANTINE_DIR / source):
-        if d.is_dir():
-            for p in d.glob("*.parquet"):
-                if p.name != lk.EMPTY and p.name not in keep_parts:
-                    p.unlink()
+def _write_manifest(lake: Path, source: str, spec, report: SourceReport) -> None:
     lk.write_parquet(lk.empty_frame(lk.row_schema(spec)), lake / source / lk.EMPTY)
     lk.write_parquet(lk.empty_frame(lk.QUARANTINE_SCHEMA), lake / lk.QUARANTINE_DIR / source / lk.EMPTY)
     manifest = pl.DataFrame(sorted(report.files, key=lambda r: r["source_file"]), schema=lk.MANIFEST_SCHEMA)
     lk.write_parquet(manifest, lk.manifest_path(lake, source))
     report.files = manifest.to_dicts()
+
+
+def _remove_stale_parts(lake: Path, source: str, keep_parts: set[str]) -> None:
+    """Remove parts of files gone from the inbox (and any stray part a crashed run left)."""
+    for d in (lake / source, lake / lk.QUARANTINE_DIR / source):
+        if d.is_dir():
+            for p in d.glob("*.parquet"):
+                if p.name != lk.EMPTY and p.name not in keep_parts:
+                    p.unlink()
+
+
+def ingest_source(source: str, inbox: Path, lake: Path, secret: bytes, ref: Reference) -> SourceReport:
+    """Bring lake/<source>/ in line with inbox/<source>/, reading only new or changed files.
+
+    A missing or empty source folder keeps the previous import (`_keep_previous`); a file
+    removed while others remain has its parts removed (an export withdrawn)."""
+    if source not in RULES:
+        raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+    inbox, lake = Path(inbox), Path(lake)
+    src_dir = inbox / source
+    previous = {r["source_file"]: r for r in lk.read_manifest(lake, source).iter_rows(named=True)}
+    paths = _inbox_files(src_dir)
+    if not any(p.suffix.lower() in RULES[source].suffixes for p in paths):
+        return _keep_previous(source, lake, previous)
+    context, mappings = _context(ref, secret), load_mappings(inbox)
+    report = SourceReport(source=source)
+    keep_parts: set[str] = set()
+    for path in paths:
+        rel = path.relative_to(inbox).as_posix()
+        key = lk.file_key(path.relative_to(src_dir).as_posix())
+        lake_part, q_part = lk.part_paths(lake, source, key)
+        keep_parts.add(f"{key}.parquet")
+        mapping = mapping_for(mappings, rel)
+        file_context, sha, prev = _file_context(context, mapping), lk.sha256_file(path), previous.get(rel)
+        if (prev is not None and prev["sha256"] == sha and prev["ingest_context"] == file_context
+                and lake_part.exists() and q_part.exists()):
+            report.files_unchanged.append(rel)
+            report.files.append({**prev, "folder_missing": False})
+            continue
+        report.files_read.append(rel)
+        row = {"source": source, "source_file": rel, "sha256": sha, "size_bytes": path.stat().st_size,
+               "status": "loaded", "error": None, "sheet": None, "header_row": None, "encoding": None,
+               "ingest_context": file_context, "folder_missing": False,
+               "mapping": mapping.name if mapping is not None else None}
+        rows, quarantined = _read_one(path, rel, source, ref, secret, row, mapping)
+        lk.write_parquet(rows, lake_part)
+        lk.write_parquet(quarantined, q_part)
+        report.files.append(row)
+    report.files_removed = sorted(set(previous) - {f["source_file"] for f in report.files})
+    _remove_stale_parts(lake, source, keep_parts)
+    _write_manifest(lake, source, load_contract().sources[source], report)
     return report

@@ -13,10 +13,20 @@
 - `_record_key` the record identity for versioning: the key, or `<key>|<counting time>` when
   the key lost precision (`3.30109E+18|2022-06-01 08:30:00`), so damaged ids never merge records;
 - `_flag_details` JSON array, one `{"flag", "column", "raw_value"}` per flagged column
-  (personal values masked, free text scrubbed); `[]` when none.
+  (personal values masked, free text scrubbed); `[]` when none;
+- `_mapping` the inbox mapping file (`_mappings/xiaoxiao119.yaml` -> `xiaoxiao119.yaml`) that
+  renamed the export's headers and values onto the contract (mapping.py); NULL for a contract export.
 
 `_quarantine/<source>/*.parquet`: rows refused, with `column` and `raw_value` (masked) and a
-reason: missing_key, missing_date, bad_date, unknown_township, unreadable_file.
+reason: missing_key, missing_date, bad_date, unknown_township, bad_line (a csv line that
+cannot be parsed, e.g. an unbalanced quote; `_row_number` names the line), unreadable_file.
+
+`_files/<source>.parquet`, the manifest: one row per inbox file. `status` is `loaded`,
+`empty` (a header but no data row: nothing to load, listed so staff see it) or `unreadable`
+(`error` says why, in Chinese). `folder_missing` is true on every row when the source folder
+was absent or held no export file on the last run: the rows (and the lake parts) are those
+of the previous import, kept so a missing folder never reads as an empty source. `mapping` names
+the mapping file applied to the file (NULL when none).
 """
 from __future__ import annotations
 
@@ -37,9 +47,11 @@ _POLARS_TYPES = {"str": pl.String, "datetime": pl.Datetime("us"), "date": pl.Dat
 LINEAGE_SCHEMA = {"_source_file": pl.String, "_sheet": pl.String, "_row_number": pl.Int64,
                   "_flags": pl.String, "_extra": pl.String,
                   "_file_name": pl.String, "_file_date": pl.Datetime("us"), "_counting_date": pl.Date,
-                  "_record_key": pl.String, "_flag_details": pl.String}
+                  "_record_key": pl.String, "_flag_details": pl.String, "_mapping": pl.String}
 
-QUARANTINE_REASONS = ("missing_key", "missing_date", "bad_date", "unknown_township", "unreadable_file")
+# Keep in sync with the explanation macro dbt/macros/quality.sql (quality_explanation).
+QUARANTINE_REASONS = ("missing_key", "missing_date", "bad_date", "unknown_township", "bad_line", "unreadable_file")
+FILE_STATUSES = ("loaded", "empty", "unreadable")
 QUARANTINE_SCHEMA = {"source": pl.String, "_source_file": pl.String, "_sheet": pl.String,
                      "_row_number": pl.Int64, "record_key": pl.String, "column": pl.String,
                      "raw_value": pl.String, "reason": pl.String, "detail": pl.String}
@@ -50,7 +62,11 @@ MANIFEST_SCHEMA = {"source": pl.String, "source_file": pl.String, "sha256": pl.S
                    "sheet": pl.String, "header_row": pl.Int64, "encoding": pl.String,
                    # Extension: hash of parser version, reference data and key fingerprint. A file
                    # is re-read when it changes, so an incremental run equals a full rebuild.
-                   "ingest_context": pl.String}
+                   "ingest_context": pl.String,
+                   # Extension (issue 9): the source folder was missing or empty; these rows are kept.
+                   "folder_missing": pl.Boolean,
+                   # Extension (issue 9): the inbox mapping file applied (mapping.py), NULL when none.
+                   "mapping": pl.String}
 
 QUARANTINE_DIR = "_quarantine"
 MANIFEST_DIR = "_files"

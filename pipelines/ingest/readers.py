@@ -12,6 +12,7 @@ value behind our back. What the readers do decide:
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import re
@@ -22,6 +23,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
+from .mapping import Mapping, apply_values
 from .parsing import TRIM_CHARS
 from .spec import Source
 
@@ -31,10 +33,13 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 ROW = "_row_number"
 NUMERIC_PREFIX = "__num__"
+BAD_LINE = "__bad_line__"  # Boolean: the line could not be parsed (quarantined `bad_line`)
+BAD_LINE_DETAIL = "__bad_line_detail__"  # why, in Chinese
+MAX_RECORD_LINES = 20  # a quoted csv field may span lines; an open quote beyond this is a bad line
 
 
 class UnreadableFile(Exception):
-    """The file as a whole cannot be read (manifest status `unreadable`)."""
+    """The file as a whole cannot be read (manifest status `unreadable`); the message is Chinese."""
 
 
 @dataclass
@@ -44,6 +49,7 @@ class RawTable:
     sheet: str | None = None
     header_row: int | None = None
     encoding: str | None = None
+    mapping: str | None = None  # the mapping file applied (lineage `_mapping`)
 
 
 # --- headers ---------------------------------------------------------------------------
@@ -54,9 +60,13 @@ def _norm_header(h: object) -> str:
     return re.sub(r"[\s\u3000\u00a0]+", "", s)
 
 
-def header_map(source: Source) -> dict[str, str]:
-    """Header spelling (Chinese, pinyin key, English name) -> contract column name."""
+def header_map(source: Source, mapping: Mapping | None = None) -> dict[str, str]:
+    """Header spelling (Chinese, pinyin key, English name; a mapping's export headers first) ->
+    contract column name."""
     m: dict[str, str] = {}
+    for h, name in (mapping.headers.items() if mapping is not None else ()):
+        m.setdefault(_norm_header(h), name)
+        m.setdefault(_norm_header(h).lower(), name)
     for c in source.columns:
         for h in c.header_names:
             m.setdefault(_norm_header(h), c.name)
@@ -64,38 +74,71 @@ def header_map(source: Source) -> dict[str, str]:
     return m
 
 
-def _lookup(hmap: dict[str, str], header: object) -> str | None:
+def lookup(hmap: dict[str, str], header: object) -> str | None:
     h = _norm_header(header)
     return hmap.get(h) or hmap.get(h.lower())
 
 
-def find_header(rows: list[list[object]], source: Source) -> int:
+_lookup = lookup
+
+
+def required_columns(source: Source, mapping: Mapping | None = None) -> list[str]:
+    """Required contract columns the file must name (a mapping's constants supply theirs)."""
+    given = set(mapping.constants) if mapping is not None else set()
+    return [c.name for c in source.required if c.name not in given]
+
+
+# Words exports use for the contract's (for "looks like" hints only).
+_HINT_SYNONYMS = (("时间", "日期"), ("街道", "镇街"), ("数量", "数"), ("情况", "状态"), ("单位", "对象"))
+
+
+def _close_matches(missing: list[str], cells: list[str]) -> dict[str, str]:
+    """Missing column (Chinese) -> the header cell that looks like it, one cell per column."""
+    def similar(zh: str, cell: str) -> float:
+        alt = cell
+        for a, b in _HINT_SYNONYMS:
+            alt = alt.replace(a, b)
+        return max(difflib.SequenceMatcher(None, zh, c).ratio() for c in (cell, alt))
+    pairs = sorted(((similar(zh, c), i, zh, c) for i, zh in enumerate(missing) for c in cells), reverse=True)
+    hints: dict[str, str] = {}
+    for score, _, zh, cell in pairs:
+        if score >= 0.6 and zh not in hints and cell not in hints.values():
+            hints[zh] = cell
+    return hints
+
+
+def find_header(rows: list[list[object]], source: Source, mapping: Mapping | None = None) -> int:
     """Index of the first row containing every required column; UnreadableFile otherwise."""
-    hmap = header_map(source)
-    required = {c.name for c in source.required}
+    hmap = header_map(source, mapping)
+    required = set(required_columns(source, mapping))
     best: tuple[int, int, set[str]] | None = None
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        found = {_lookup(hmap, v) for v in row} - {None}
+        found = {lookup(hmap, v) for v in row} - {None}
         missing = required - found
         if not missing:
             return i
         if found and (best is None or len(found) > best[1]):
             best = (i, len(found), missing)
     if best is None:
-        raise UnreadableFile(
-            f"no header row: none of the first {HEADER_SEARCH_ROWS} rows names the columns of {source.name}")
-    zh = [source.column(n).zh for n in sorted(best[2], key=[c.name for c in source.columns].index)]
-    raise UnreadableFile(f"header (row {best[0] + 1}) lacks required column(s): {', '.join(zh)}")
+        raise UnreadableFile(f"找不到表头：前 {HEADER_SEARCH_ROWS} 行中没有一行含有{source.zh}的列名"
+                             f"（如 {'、'.join(c.zh for c in source.required[:3])}）")
+    cells = [_norm_header(v) for v in rows[best[0]] if v is not None and lookup(hmap, v) is None]
+    order = [c.name for c in source.columns]
+    missing = [source.column(n).zh for n in sorted(best[2], key=order.index)]
+    hints = _close_matches(missing, [c for c in cells if c])
+    zh = [m + (f"（是否为“{hints[m]}”？）" if m in hints else "") for m in missing]
+    raise UnreadableFile(f"表头（第 {best[0] + 1} 行）缺少必填列：{'、'.join(zh)}")
 
 
-def _name_columns(header: list[object], source: Source) -> tuple[list[str | None], list[str]]:
+def _name_columns(header: list[object], source: Source,
+                  mapping: Mapping | None = None) -> tuple[list[str | None], list[str]]:
     """Output name per position (None = drop) and the extra column names."""
-    hmap = header_map(source)
+    hmap = header_map(source, mapping)
     taken: set[str] = set()
     names: list[str | None] = []
     extras: list[str] = []
     for i, h in enumerate(header):
-        name = _lookup(hmap, h)
+        name = lookup(hmap, h)
         if name is not None and name not in taken:
             taken.add(name)
             names.append(name)
@@ -134,18 +177,23 @@ def _finish(df: pl.DataFrame, names: list[str | None], extras: list[str], source
 
 # --- text files ------------------------------------------------------------------------
 
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
 def decode(data: bytes) -> tuple[str, str]:
     """Strict UTF-8 (BOM noted), else strict GB18030; never a lossy guess."""
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as e:
-            raise UnreadableFile(f"starts with a UTF-8 BOM but is not valid UTF-8 ({e})") from None
+            raise UnreadableFile(f"以 UTF-8 BOM 开头，但第 {_line_of(data, e.start + 3)} 行不是有效的 UTF-8 文本"
+                                 "；请重新导出") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as e:
-            raise UnreadableFile(f"UTF-16 BOM but not valid UTF-16 ({e})") from None
+        except UnicodeDecodeError:
+            raise UnreadableFile("以 UTF-16 BOM 开头，但不是有效的 UTF-16 文本；请重新导出") from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -153,38 +201,91 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as e:
-        raise UnreadableFile(f"neither UTF-8 nor GB18030 text (byte {e.start})") from None
+        raise UnreadableFile(f"无法读取：第 {_line_of(data, e.start)} 行既不是 UTF-8 也不是 GBK/GB18030 文本"
+                             "（可能不是 csv 文件，或文件已损坏）") from None
 
 
-def read_csv(data: bytes, source: Source) -> RawTable:
-    text, encoding = decode(data)
-    head_lines = text.splitlines()[: HEADER_SEARCH_ROWS + 5]
-    head_text = "\n".join(head_lines)
+def _csv_header(text: str, source: Source, mapping: Mapping | None) -> tuple[int, list[str], str]:
+    """(header index, header cells, separator): the first separator whose rows name the columns."""
+    head_text = "\n".join(text.splitlines()[: HEADER_SEARCH_ROWS + 5])
     error: UnreadableFile | None = None
     for sep in (",", "\t", ";", "|"):
         rows = list(csv.reader(io.StringIO(head_text), delimiter=sep))
         try:
-            header_idx = find_header(rows, source)
-            break
+            idx = find_header(rows, source, mapping)
+            return idx, rows[idx], sep
         except UnreadableFile as e:
             error = error or e
+    raise error  # type: ignore[misc]
+
+
+def _one_record(lines: list[str], i: int, sep: str) -> tuple[list[str] | None, int]:
+    """The csv record starting at physical line i and the lines it spans; (None, 1) when no
+    closing quote comes within MAX_RECORD_LINES lines (or the quotes are malformed)."""
+    for k in range(1, min(MAX_RECORD_LINES, len(lines) - i) + 1):
+        try:
+            recs = list(csv.reader(io.StringIO("\n".join(lines[i:i + k])), delimiter=sep, strict=True))
+        except csv.Error:
+            continue
+        return (recs[0] if recs else []), k
+    return None, 1
+
+
+def _csv_rows_slow(text: str, start: int, sep: str, width: int) -> pl.DataFrame:
+    """Row by row with Python's csv module (only when polars refuses the body): a line that
+    cannot be parsed becomes an empty row marked BAD_LINE, the rest is kept."""
+    lines = [ln.rstrip("\r") for ln in text.split("\n")]
+    cells: list[list[str | None]] = []
+    numbers: list[int] = []
+    bad: list[bool] = []
+    i = start
+    while i < len(lines):
+        rec, used = _one_record(lines, i, sep)
+        if rec == [] or (rec is None and not lines[i].strip(TRIM_CHARS)):
+            i += used
+            continue
+        ok = rec is not None and (used == 1 or len(rec) <= width)
+        row = (rec + [None] * width)[:width] if ok else [None] * width
+        cells.append([v if v != "" else None for v in row] if ok else row)
+        numbers.append(i + 1)
+        bad.append(not ok)
+        i += used if ok else 1
+    df = pl.DataFrame(cells, schema={f"c{j}": pl.String for j in range(width)}, orient="row")
+    return df.with_columns(pl.Series(ROW, numbers, dtype=pl.Int64), pl.Series(BAD_LINE, bad, dtype=pl.Boolean))
+
+
+def _csv_rows_fast(text: str, start: int, sep: str, width: int) -> pl.DataFrame:
+    df = pl.read_csv(
+        text.encode("utf-8"), has_header=False, skip_rows=start, infer_schema=False,
+        separator=sep, truncate_ragged_lines=True, new_columns=[f"c{i}" for i in range(width)],
+        raise_if_empty=False, quote_char='"', missing_columns="insert",
+    ) if text.strip() else pl.DataFrame()
+    if df.width == 0:
+        df = pl.DataFrame({f"c{i}": pl.Series([], dtype=pl.String) for i in range(width)})
+    if df.width < width:
+        df = df.with_columns(pl.lit(None, pl.String).alias(f"c{i}") for i in range(df.width, width))
+    return df.select(f"c{i}" for i in range(width))
+
+
+def read_csv(data: bytes, source: Source, mapping: Mapping | None = None) -> RawTable:
+    text, encoding = decode(data)
+    header_idx, header, sep = _csv_header(text, source, mapping)
+    names, extras = _name_columns(header, source, mapping)
+    width = len(header)
+    slow = None
+    if text.count('"') % 2 == 0:  # an odd count: some quote is unbalanced, polars would merge lines
+        try:
+            df = _csv_rows_fast(text, header_idx + 1, sep, width)
+        except Exception:  # polars ComputeError etc.: a malformed line somewhere in the body
+            slow = True
+    if slow or text.count('"') % 2:
+        raw = _csv_rows_slow(text, header_idx + 1, sep, width)
+        df, extras = _finish(raw.drop(ROW, BAD_LINE), names, extras, source, header_idx + 2)
+        detail = pl.format("第 {} 行无法解析（引号不成对或格式错误），已隔离；该文件其余行照常导入", pl.col(ROW))
+        df = df.with_columns(raw[ROW], raw[BAD_LINE]).with_columns(
+            pl.when(pl.col(BAD_LINE)).then(detail).alias(BAD_LINE_DETAIL))
     else:
-        raise error  # type: ignore[misc]
-    header = rows[header_idx]
-    names, extras = _name_columns(header, source)
-    try:
-        df = pl.read_csv(
-            text.encode("utf-8"), has_header=False, skip_rows=header_idx + 1, infer_schema=False,
-            separator=sep, truncate_ragged_lines=True, new_columns=[f"c{i}" for i in range(len(header))],
-            raise_if_empty=False, quote_char='"', missing_columns="insert",
-        ) if text.strip() else None
-    except Exception as e:  # polars ComputeError etc.: a malformed body
-        raise UnreadableFile(f"csv body cannot be parsed: {str(e).splitlines()[0]}") from None
-    if df is None or df.width == 0:
-        df = pl.DataFrame({f"c{i}": pl.Series([], dtype=pl.String) for i in range(len(header))})
-    if df.width < len(header):
-        df = df.with_columns(pl.lit(None, pl.String).alias(f"c{i}") for i in range(df.width, len(header)))
-    df, extras = _finish(df.select(f"c{i}" for i in range(len(header))), names, extras, source, header_idx + 2)
+        df, extras = _finish(df, names, extras, source, header_idx + 2)
     return RawTable(df=df, extras=extras, sheet=None, header_row=header_idx + 1, encoding=encoding)
 
 
@@ -202,9 +303,9 @@ def _json_text(v: object) -> str | None:
     return json.dumps(v, ensure_ascii=False)
 
 
-def read_jsonl(data: bytes, source: Source) -> RawTable:
+def read_jsonl(data: bytes, source: Source, mapping: Mapping | None = None) -> RawTable:
     text, encoding = decode(data)
-    hmap = header_map(source)
+    hmap = header_map(source, mapping)
     records: list[dict[str, object]] = []
     line_numbers: list[int] = []
     bad_lines: list[int] = []
@@ -227,11 +328,12 @@ def read_jsonl(data: bytes, source: Source) -> RawTable:
         records.append(obj)
         line_numbers.append(n)
     found = set(keys_seen.values()) - {None}
-    missing = [c.zh + (f" ({c.pinyin})" if c.pinyin else "") for c in source.required if c.name not in found]
+    missing = [source.column(n).zh + (f"（{source.column(n).pinyin}）" if source.column(n).pinyin else "")
+               for n in required_columns(source, mapping) if n not in found]
     if not records or (missing and not found):
-        raise UnreadableFile(f"no JSON object with the keys of {source.name}")
+        raise UnreadableFile(f"没有一行是含有{source.zh}字段的 JSON 对象")
     if missing:
-        raise UnreadableFile(f"JSON lines lack required key(s): {', '.join(missing)}")
+        raise UnreadableFile(f"JSON 行缺少必填键：{'、'.join(missing)}")
     taken: set[str] = set()
     key_to_col: dict[str, str] = {}
     extras: list[str] = []
@@ -258,8 +360,8 @@ def read_jsonl(data: bytes, source: Source) -> RawTable:
     df, extras = _finish(df, names, extras, source, 1,
                          {c: pl.Series(v, dtype=pl.Boolean) for c, v in numeric.items()})
     df = df.with_columns(pl.Series(ROW, line_numbers, dtype=pl.Int64))
-    if bad_lines:
-        df = df.with_columns(pl.col(ROW).is_in(bad_lines).alias("__bad_line__"))
+    if bad_lines:  # kept as rows without a key: quarantined missing_key, "该行不是有效的 JSON 对象"
+        df = df.with_columns(pl.col(ROW).is_in(bad_lines).alias(BAD_LINE))
     return RawTable(df=df, extras=extras, sheet=None, header_row=None, encoding=encoding)
 
 
@@ -312,18 +414,20 @@ def _first_used_row(path: Path, sheet_index: int) -> int:
     return 1
 
 
-def read_excel(path: Path, source: Source) -> RawTable:
+def read_excel(path: Path, source: Source, mapping: Mapping | None = None) -> RawTable:
     try:
         reader = fastexcel.read_excel(path)
         sheet = pick_sheet(reader.sheet_names, source)
         sheet_index = reader.sheet_names.index(sheet)
         grid = reader.load_sheet(sheet_index, header_row=None, dtypes="string").to_polars()
     except Exception as e:  # calamine raises a family of errors for broken workbooks
-        raise UnreadableFile(f"not a readable workbook: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
+        first = (str(e).splitlines() or [""])[0][:120]
+        raise UnreadableFile(f"无法读取：不是有效的 {path.suffix.lower().lstrip('.')} 文件（文件已损坏、未下载完整或实为其他格式；"
+                             f"{type(e).__name__}: {first}）") from None
     head = grid.head(HEADER_SEARCH_ROWS).rows()
-    header_idx = find_header([list(r) for r in head], source)
+    header_idx = find_header([list(r) for r in head], source, mapping)
     header = list(head[header_idx])
-    names, extras = _name_columns(header, source)
+    names, extras = _name_columns(header, source, mapping)
     body = grid.slice(header_idx + 1)
     # Which id cells are numbers: a boolean read yields null for text cells only.
     id_positions = {i: n for i, n in enumerate(names)
@@ -344,14 +448,22 @@ def read_excel(path: Path, source: Source) -> RawTable:
     return RawTable(df=df, extras=extras, sheet=sheet, header_row=first + header_idx, encoding=None)
 
 
-def read_file(path: Path, source: Source, allowed: set[str]) -> RawTable:
+def read_file(path: Path, source: Source, allowed: set[str], mapping: Mapping | None = None) -> RawTable:
+    """One inbox file as an all-text table; `mapping` (mapping.py) renames another system's
+    headers and values onto the contract first. UnreadableFile (Chinese message) otherwise."""
+    if mapping is not None and mapping.error:
+        raise UnreadableFile(mapping.error)
     suffix = path.suffix.lower()
     if suffix not in allowed:
-        raise UnreadableFile(f"unsupported file type {suffix or '(none)'} for {source.name}; "
-                             f"expected {', '.join(sorted(allowed))}")
+        raise UnreadableFile(f"不支持的文件类型 {suffix or '（无扩展名）'}：{source.zh}应为 "
+                             f"{'、'.join(sorted(allowed))} 文件")
     if suffix in EXCEL_SUFFIXES:
-        return read_excel(path, source)
-    data = path.read_bytes()
-    if suffix in JSONL_SUFFIXES:
-        return read_jsonl(data, source)
-    return read_csv(data, source)
+        raw = read_excel(path, source, mapping)
+    elif suffix in JSONL_SUFFIXES:
+        raw = read_jsonl(path.read_bytes(), source, mapping)
+    else:
+        raw = read_csv(path.read_bytes(), source, mapping)
+    if mapping is not None:
+        raw.df = apply_values(raw.df, mapping)
+        raw.mapping = mapping.name
+    return raw

@@ -14,12 +14,13 @@ stages over one file:
                    in the micro-grid polygons: `grid_from_location`).
 4. `_personal`     personal data pseudonymised (`*_unless_unit` columns kept raw for
                    organisations), free text and extra columns scrubbed.
-5. `_checks`       quarantine reasons, first failing check wins: missing_key, missing_date
+5. `_checks`       quarantine reasons, first failing check wins: bad_line (a csv line that
+                   could not be parsed, readers.py), missing_key, missing_date
                    (primary counting date empty), bad_date (primary counting date
                    unparseable), unknown_township; with the column, the raw value and a
                    Chinese sentence.
 6. `_lineage`      `_source_file`, `_sheet`, `_row_number`, `_flags`, `_extra`, `_file_name`,
-                   `_file_date`, `_counting_date`, `_record_key`, `_flag_details`
+                   `_file_date`, `_counting_date`, `_record_key`, `_flag_details`, `_mapping`
                    (see lake.py for their meaning).
 
 Raw values shown to staff (`_flag_details`, quarantine `raw_value`) are masked for personal
@@ -37,13 +38,12 @@ import polars as pl
 from .. import pii
 from . import parsing as P
 from .lake import QUARANTINE_SCHEMA, file_date, file_name, row_schema
-from .readers import NUMERIC_PREFIX, ROW, RawTable
+from .readers import BAD_LINE, BAD_LINE_DETAIL, NUMERIC_PREFIX, ROW, RawTable
 from .reference import Reference
 from .spec import Column, Source
 
 FLAG_ORDER = ("id_precision_lost", "id_checksum_failed", "unknown_grid", "grid_from_location", "bad_date",
               "bad_value")
-BAD_LINE = "__bad_line__"
 
 _VALUE_PARSERS: dict[str, tuple[Callable[[str], object], pl.DataType]] = {
     "timestamp": (P.parse_datetime, pl.Datetime("us")),
@@ -309,7 +309,10 @@ def _checks(w: _Work) -> list[tuple[pl.Expr, str, pl.Expr, pl.Expr, pl.Expr]]:
     for n in s.counting_dates:
         zh_of = pl.when(name == n).then(pl.lit(zh[n])).otherwise(zh_of)
     none = pl.lit(None, pl.String)
+    bad_line = ([(pl.col(BAD_LINE_DETAIL).is_not_null(), "bad_line", none, none, pl.col(BAD_LINE_DETAIL))]
+                if BAD_LINE_DETAIL in w.df.columns else [])
     return [
+        *bad_line,
         (pl.col(key.name).is_null(), "missing_key", pl.lit(key.name), none, not_json + pl.lit(f"{key.zh}为空")),
         (raw.is_null(), "missing_date", pl.lit(s.counting_date), none,
          pl.lit(f"{dates_zh}为空" if len(s.counting_dates) == 1 else f"{dates_zh}均为空")),
@@ -380,6 +383,7 @@ def _lineage(w: _Work, raw: RawTable, source_file: str, extra: pl.Expr) -> list[
         pl.lit(file_date(source_file), pl.Datetime("us")).alias("_file_date"),
         parsed.cast(pl.Date).alias("_counting_date"),
         pl.when(damaged).then(key + pl.lit("|") + text).otherwise(key).alias("_record_key"),
+        pl.lit(raw.mapping, pl.String).alias("_mapping"),
     ]
 
 

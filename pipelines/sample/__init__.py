@@ -15,6 +15,11 @@ into colliding numbers (`3.30109E+18` in csv, numeric xlsx cells), unusable seco
 更新时间, police push files that leave out empty keys, full-width 事项编码, a subfolder
 (`cases/archive/`), 简易程序 cases without 立案日期 — each placed where no §9 figure sees it.
 Rental rooms are named after their landlord (a person) in both modes.
+
+The default inbox also ships one export of another system, mapped onto a contract source
+without code (issue 9, mapped.py): `inspections/萧消119_20220831.xlsx` with its own headers
+and value words, read through `_mappings/xiaoxiao119.yaml` (瓜沥镇 单部门检查 without a
+专项行动, so no §9 figure counts it).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from . import cases, grid_events, inspections, notices, police_alarms, quirks, reference
+from . import cases, grid_events, inspections, mapped, notices, police_alarms, quirks, reference
 from .common import GUALI, YIQIAO, Ctx, columns
 from .exports import FilePlan, Window, windows, write_source
 
@@ -114,7 +119,7 @@ def generate_inbox(out: Path, seed: int = 20220824, clean: bool = False, *, scal
             raise FileExistsError(f"{out} is not empty (pass overwrite=True to replace the sample inbox)")
         import shutil
 
-        for sub in ("reference", *SOURCES):
+        for sub in ("reference", *SOURCES, "_mappings"):
             shutil.rmtree(out / sub, ignore_errors=True)
     ctx = Ctx(seed=seed, clean=clean, scale=scale)
     refs = reference.build(ctx)
@@ -147,10 +152,14 @@ def generate_inbox(out: Path, seed: int = 20220824, clean: bool = False, *, scal
                 per_source[source].update(write_source(ctx, out, plan, cols, hist, defects if plan.defects else []))
         for plan, records in extra:
             per_source[plan.source].update(write_source(ctx, out, plan, columns(plan.source), records, []))
+    if not clean:  # another system's export and its mapping file
+        files = mapped.write(ctx, out, refs)
+        per_source["inspections"][mapped.EXPORT_PATH] = files[mapped.EXPORT_PATH]
+        written["_mappings"] = {mapped.MAPPING_PATH: files[mapped.MAPPING_PATH]}
     written.update(per_source)
     summary = {
         "files_written": sum(len(v) for v in written.values()),
-        "rows_written": sum(sum(v.values()) for k, v in written.items() if k != "reference"),
+        "rows_written": sum(sum(v.values()) for k, v in written.items() if k not in ("reference", "_mappings")),
     }
     for source in SOURCES:
         summary[source] = f"{sum(per_source[source].values())} rows in {len(per_source[source])} files"

@@ -36,7 +36,7 @@ def quarantined(lake, source, file):
 
 def test_lineage_and_quarantine_columns():
     assert list(LINEAGE_SCHEMA) == ["_source_file", "_sheet", "_row_number", "_flags", "_extra", "_file_name",
-                                    "_file_date", "_counting_date", "_record_key", "_flag_details"]
+                                    "_file_date", "_counting_date", "_record_key", "_flag_details", "_mapping"]
     assert (LINEAGE_SCHEMA["_file_date"], LINEAGE_SCHEMA["_counting_date"]) == (pl.Datetime("us"), pl.Date)
     assert list(QUARANTINE_SCHEMA) == ["source", "_source_file", "_sheet", "_row_number", "record_key", "column",
                                        "raw_value", "reason", "detail"]

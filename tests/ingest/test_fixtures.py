@@ -123,8 +123,8 @@ def test_sheet_named_like_source(ingested):
 
 
 @pytest.mark.parametrize("file, error", [
-    ("unreadable.xlsx", "not a readable workbook"),
-    ("missing_required_column.csv", "lacks required column(s): 处置期限"),
+    ("unreadable.xlsx", "无法读取：不是有效的 xlsx 文件"),
+    ("missing_required_column.csv", "表头（第 1 行）缺少必填列：处置期限"),
 ])
 def test_unreadable_files(ingested, file, error):
     _, lake, _, _ = ingested

@@ -79,7 +79,7 @@ def test_reference_errors_name_file_row_problem(inbox_copy, tmp_path):
         ingest_reference(inbox_copy, tmp_path / "lake")
     (inbox_copy / "reference" / "matters.csv").unlink()
     g.write_text("网格编码\nX\n", encoding="utf-8")
-    with pytest.raises(ReferenceDataError, match=r"reference/grids.csv: header .* lacks required column"):
+    with pytest.raises(ReferenceDataError, match=r"reference/grids.csv: 表头（第 1 行）缺少必填列：网格名称"):
         ingest_reference(inbox_copy, tmp_path / "lake")
 
 

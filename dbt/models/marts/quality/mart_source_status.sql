@@ -1,10 +1,14 @@
 {#- contract v1.1 source status, one row per source, for the banner on every page:
-      missing     no file in the source's inbox folder
+      missing     no file in the source's inbox folder: the folder is absent or empty (issue 9:
+                  ingest then keeps the previous import, so newest_record_date still says how
+                  far the kept data goes), or nothing was ever imported
       incomplete  at least one file could not be read
       stale       the newest published counting date is more than stale_after_days
                   (contract.yaml, var lake_sources) before the as-of date
       ok          otherwise
-    indicators lists the §7 indicators counted from the source (var indicator_sources). -#}
+    A header-only file (manifest status `empty`) does not make a source incomplete (nothing
+    was lost: the export had no rows); it is counted in files_empty, named in empty_files and
+    in message_zh.     indicators lists the §7 indicators counted from the source (var indicator_sources). -#}
 {% set sources = [('grid_events', 'stg_grid_events__events'),
                   ('inspections', 'stg_inspections__inspections'),
                   ('cases', 'stg_cases__cases'),
@@ -49,7 +53,11 @@ file_counts as (
         count(*) as files,
         sum(case when status = 'unreadable' then 1 else 0 end) as files_unreadable,
         {{ dbt.listagg("case when status = 'unreadable' then source_file end", "','", "order by source_file") }}
-            as unreadable_files
+            as unreadable_files,
+        sum(case when status = 'empty' then 1 else 0 end) as files_empty,
+        {{ dbt.listagg("case when status = 'empty' then source_file end", "','", "order by source_file") }}
+            as empty_files,
+        max(case when is_folder_missing then 1 else 0 end) = 1 as is_folder_missing
     from files
     group by source
 
@@ -75,6 +83,9 @@ measured as (
         coalesce(file_counts.files, 0) as files,
         coalesce(file_counts.files_unreadable, 0) as files_unreadable,
         file_counts.unreadable_files,
+        coalesce(file_counts.files_empty, 0) as files_empty,
+        file_counts.empty_files,
+        coalesce(file_counts.is_folder_missing, true) as is_folder_missing,
         newest_records.newest_record_date,
         as_of.as_of_date,
         {{ dbt.datediff('newest_records.newest_record_date', 'as_of.as_of_date', 'day') }} as lag_days,
@@ -94,7 +105,7 @@ classified as (
     select
         measured.*,
         case
-            when files = 0 then 'missing'
+            when files = 0 or is_folder_missing then 'missing'
             when files_unreadable > 0 then 'incomplete'
             when newest_record_date is null or lag_days > stale_after_days then 'stale'
             else 'ok'
@@ -112,6 +123,9 @@ final as (
         {{ dbt.cast('files', api.Column.translate_type('bigint')) }} as files,
         {{ dbt.cast('files_unreadable', api.Column.translate_type('bigint')) }} as files_unreadable,
         {{ dbt.cast('unreadable_files', api.Column.translate_type('string')) }} as unreadable_files,
+        {{ dbt.cast('files_empty', api.Column.translate_type('bigint')) }} as files_empty,
+        {{ dbt.cast('empty_files', api.Column.translate_type('string')) }} as empty_files,
+        {{ dbt.cast('is_folder_missing', api.Column.translate_type('boolean')) }} as is_folder_missing,
         {{ dbt.cast('newest_record_date', api.Column.translate_type('date')) }} as newest_record_date,
         {{ dbt.cast('as_of_date', api.Column.translate_type('date')) }} as as_of_date,
         {{ dbt.cast('lag_days', api.Column.translate_type('integer')) }} as lag_days,

@@ -1,4 +1,6 @@
-{#- The ingest manifests: one row per inbox file of each source. -#}
+{#- The ingest manifests: one row per inbox file of each source. status is loaded, empty
+    (header only) or unreadable; is_folder_missing marks the rows of a source whose folder was
+    missing or empty on the last run (the previous import, kept). -#}
 with
 
 {% set sources = ['grid_events', 'inspections', 'cases', 'notices', 'police_alarms'] %}
@@ -18,7 +20,9 @@ with
         {{ dbt.cast('rows_quarantined', api.Column.translate_type('bigint')) }} as rows_quarantined,
         {{ dbt.cast('sheet', api.Column.translate_type('string')) }} as sheet,
         {{ dbt.cast('header_row', api.Column.translate_type('bigint')) }} as header_row,
-        {{ dbt.cast('encoding', api.Column.translate_type('string')) }} as encoding
+        {{ dbt.cast('encoding', api.Column.translate_type('string')) }} as encoding,
+        {{ dbt.cast('mapping', api.Column.translate_type('string')) }} as mapping,
+        coalesce({{ dbt.cast('folder_missing', api.Column.translate_type('boolean')) }}, false) as is_folder_missing
     from {{ source('lake_files', src) }}
 
 ),

@@ -5,18 +5,27 @@ from ``assets/plotly.min.js``) and with a fixed div id, so output is determinist
 """
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 FONT = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "PingFang SC", "Microsoft YaHei", sans-serif'
 # One colour per township (in township-code order), colour-blind safe.
 TOWN_COLOURS = ["#1f6fb2", "#e07b00", "#2a9d5c", "#8e44ad"]
 LAST_YEAR = "#9aa5b1"
 
+CAMPAIGN_FILL = "#f4a259"
+REFORM = "#b3261e"
+# No mode bar (it covered legends on phones and spoke English); the zh-CN locale is
+# registered by assets/site.js (bundled, no CDN) before any chart is drawn.
 CONFIG = {
     "displaylogo": False,
+    "displayModeBar": False,
     "responsive": True,
     "scrollZoom": False,
-    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toImage"],
+    "locale": "zh-CN",
 }
 
 
@@ -104,5 +113,89 @@ def months_since_reform(series: list[dict], *, y_title: str, unit: str) -> go.Fi
     fig.update_yaxes(tickformat=",.1f")
     fig.add_vline(x=0, line={"color": "#b3261e", "width": 1, "dash": "dash"})
     fig.add_annotation(x=0, y=1, yref="paper", text="改革起始", showarrow=False, xanchor="left",
-                       yanchor="top", font={"size": 11, "color": "#b3261e"}, xshift=3)
+                       yanchor="top", font={"size": 12, "color": "#b3261e"}, xshift=3)
     return fig
+
+
+# ---------------------------------------------------------------- issue 10: marked time charts
+
+def mark_periods(fig: go.Figure, *, first: dt.date, last: dt.date, campaigns: list[dict[str, Any]],
+                 reform: dt.date | None, row: int | None = None, label: bool = True) -> go.Figure:
+    """Shade each 专项行动 period and draw the reform date, where they fall in [first, last].
+
+    campaigns: [{campaign, first_date, last_date}] of one township.
+    """
+    kw: dict[str, Any] = {} if row is None else {"row": row, "col": 1}
+    for c in campaigns:
+        x0, x1 = max(c["first_date"], first), min(c["last_date"], last)
+        if x0 > x1:
+            continue
+        fig.add_vrect(x0=x0.isoformat(), x1=(x1 + dt.timedelta(days=1)).isoformat(),
+                      fillcolor=CAMPAIGN_FILL, opacity=0.18, line_width=0, layer="below", **kw)
+        if label:
+            fig.add_annotation(x=x0.isoformat(), y=1, yref="paper" if row is None else _yref(fig, row),
+                               text="专项：" + c["campaign"], showarrow=False, xanchor="left",
+                               yanchor="top", font={"size": 12, "color": "#8a4b00"},
+                               **({} if row is None else {"xref": _xref(fig, row)}))
+    if reform is not None and first <= reform <= last:
+        fig.add_vline(x=reform.isoformat(), line={"color": REFORM, "width": 1.5, "dash": "dash"}, **kw)
+        fig.add_annotation(x=reform.isoformat(), y=0.82, yref="paper" if row is None else _yref(fig, row),
+                           text="改革起始", showarrow=False, xanchor="left", yanchor="top",
+                           font={"size": 12, "color": REFORM}, xshift=2,
+                           **({} if row is None else {"xref": _xref(fig, row)}))
+    return fig
+
+
+def _xref(fig: go.Figure, row: int) -> str:
+    return "x" if row == 1 else f"x{row}"
+
+
+def _yref(fig: go.Figure, row: int) -> str:
+    return ("y" if row == 1 else f"y{row}") + " domain"
+
+
+def inspections_by_kind(series: list[dict[str, Any]], *, first: dt.date, last: dt.date,
+                        y_title: str = "件次/周") -> go.Figure:
+    """Small multiples: one panel per township with its own y axis, weekly bars stacked
+    日常 / 专项行动, campaign periods shaded and the reform date marked.
+
+    series: [{name, weeks: [iso date], routine: [n], campaign: [n] | None,
+              campaigns: [...], reform: date | None}] per township.
+    """
+    n = max(len(series), 1)
+    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.12 if n > 1 else 0.0,
+                        subplot_titles=[s["name"] for s in series])
+    for i, s in enumerate(series, start=1):
+        fig.add_bar(x=s["weeks"], y=s["routine"], name="日常检查", marker_color=TOWN_COLOURS[0],
+                    legendgroup="routine", showlegend=i == 1, hovertemplate="日常 %{y:,d}",
+                    row=i, col=1)
+        if s.get("campaign") is not None:
+            fig.add_bar(x=s["weeks"], y=s["campaign"], name="专项行动", marker_color=CAMPAIGN_FILL,
+                        legendgroup="campaign", showlegend=i == 1, hovertemplate="专项 %{y:,d}",
+                        row=i, col=1)
+        mark_periods(fig, first=first, last=last, campaigns=s.get("campaigns") or [],
+                     reform=s.get("reform"), row=i)
+    fig.update_layout(barmode="stack", bargap=0.15)
+    _layout(fig, y_title=y_title)
+    fig.update_layout(margin={"l": 48, "r": 12, "t": 28, "b": 36},
+                      legend={"y": 1.06 if n > 1 else 1.0})
+    fig.update_annotations(font_size=12)
+    for a in fig.layout.annotations:
+        if a.text in [s["name"] for s in series]:
+            a.update(font={"size": 13, "color": "#1d2733"}, xanchor="left", x=0)
+    return fig
+
+
+def sparkline(values: list[float], *, width: int = 96, height: int = 26, colour: str = "#1f6fb2") -> str:
+    """A tiny inline SVG of weekly values (no plotly: it is one line of markup)."""
+    vals = [float(v or 0) for v in values]
+    if len(vals) < 2:
+        return ""
+    top = max(vals) or 1.0
+    step = (width - 4) / (len(vals) - 1)
+    pts = " ".join(f"{2 + i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in enumerate(vals))
+    last = pts.split(" ")[-1].split(",")
+    return (f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+            f'role="img" aria-label="近{len(vals)}周走势"><polyline fill="none" stroke="{colour}" '
+            f'stroke-width="1.6" points="{pts}"/><circle cx="{last[0]}" cy="{last[1]}" r="2.2" '
+            f'fill="{colour}"/></svg>')

@@ -5,9 +5,9 @@ change, percent only when the earlier count is ≥ 20 else 小基数, Poisson z 
 alert) are defined once, in dbt: `mart_indicator_comparisons` (dbt/models/marts/
 comparisons, proven by its unit tests). The KPI cards show its rows through `Shown`.
 
-`Comparison` remains only for the two figures on the index page whose periods are not
-windows of that mart (the 非法捕捞 headline for a fixed run of months, and the totals over
-the compared weeks of the alarm charts); it applies the same rules as the mart's macros
+`Comparison` remains only for figures whose periods are not windows of that mart (the
+totals over the compared weeks of the alarm charts, 日常 inspections against their own
+year-earlier count); it applies the same rules as the mart's macros
 (dbt/macros/comparisons.sql) and its tests check them against the same cases.
 """
 from __future__ import annotations

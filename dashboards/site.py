@@ -6,10 +6,10 @@
 Reads the DuckDB warehouse read-only and writes into ``out_dir`` (which must be empty or
 absent; the publish step swaps it in atomically):
 
-    index.html  grid.html  compare.html  quality.html  glossary.html
+    index.html  weekly.html  grid.html  compare.html  quality.html  glossary.html
     data/township_daily.csv  data/campaigns.csv  data/grid_colors.csv
     data/ingest_report.csv   data/quarantine.csv (when mart_quarantine exists)
-    assets/plotly.min.js  assets/site.css
+    assets/plotly.min.js  assets/site.css  assets/site.js
 
 Output is a pure function of (warehouse, as_of, contract, build_stamp): no clock, no
 random ids, rows sorted.
@@ -26,12 +26,12 @@ import plotly
 import yaml
 
 from . import exports
-from .pages import compare, glossary, grid, index, quality
+from .pages import compare, glossary, grid, index, quality, weekly
 from .render import environment
 from .warehouse import Warehouse
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (index, grid, compare, quality, glossary)  # each: FILE, TITLE, build(ctx) -> html
+PAGES = (index, weekly, grid, compare, quality, glossary)  # each: FILE, TITLE, build(ctx) -> html
 NAV = [(p.FILE, p.NAV) for p in PAGES]
 # Marts the site cannot be built without (issue 2). Others degrade to a note.
 REQUIRED_MARTS = ("fct_township_daily", "mart_campaigns", "mart_grid_colors",
@@ -152,7 +152,8 @@ def build_site(warehouse: Path, out_dir: Path, as_of: dt.date, *,
         assets.mkdir()
         shutil.copyfile(plotly_js(), assets / "plotly.min.js")
         shutil.copyfile(STATIC / "site.css", assets / "site.css")
-        written += [assets / "plotly.min.js", assets / "site.css"]
+        shutil.copyfile(STATIC / "site.js", assets / "site.js")
+        written += [assets / "plotly.min.js", assets / "site.css", assets / "site.js"]
 
         written += exports.write_downloads(wh, out_dir)
 

@@ -1,4 +1,6 @@
-"""首页: headline KPIs per township, one-visit and alarm-trend charts, campaigns.
+"""首页: 本周要点 (generated from the comparison mart), headline KPIs per township with
+their periods printed, 日常 vs 专项行动, one-visit and alarm-trend charts per township
+(campaign periods and the reform date marked), campaigns.
 
 The KPI cards show rows of `mart_indicator_comparisons` (the comparison rules of contract
 §7 are defined there, in dbt, and nowhere else for these windows).
@@ -9,7 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .. import charts, metrics
+from markupsafe import Markup
+
+from .. import charts, metrics, reports
 
 if TYPE_CHECKING:
     from ..site import SiteContext, Town
@@ -17,6 +21,7 @@ if TYPE_CHECKING:
 FILE = "index.html"
 NAV = "概览"
 CHART_WEEKS = 52
+SPARK_WEEKS = 12
 
 
 @dataclass(frozen=True)
@@ -51,32 +56,10 @@ KPI_WINDOWS = (
 COMPARISONS_MART = "mart_indicator_comparisons"
 
 
-@dataclass(frozen=True)
-class AlarmHeadline:
-    """A 警情细类 whose reduction the town reports (seed article: 非法捕捞, 5–6月, −68.3%)."""
-    township_name: str
-    subcategory: str
-    months: tuple[int, int]
-
-
-ALARM_HEADLINES = (AlarmHeadline("义桥镇", "非法捕捞", (5, 6)),)
 CAMPAIGN_TARGETS = ("企业", "沿街商铺", "出租房", "其他")
 
 
 # ---------------------------------------------------------------- queries
-
-def _sums(ctx: "SiteContext", town: str, names: list[str], start: dt.date, end: dt.date,
-          breakdown: str = "all") -> dict[str, float]:
-    fct = ctx.wh.table("fct_township_daily")
-    ph = ", ".join("?" for _ in names)
-    rows = ctx.wh.tuples(
-        f"select indicator, sum(value) from {fct} where township_code = ? and breakdown = ? "
-        f"and indicator in ({ph}) and date between ? and ? group by indicator",
-        [town, breakdown, *names, start, end])[1]
-    out = {n: 0.0 for n in names}
-    out.update({k: float(v or 0) for k, v in rows})
-    return out
-
 
 def _weeks(as_of: dt.date) -> list[dt.date]:
     """The last CHART_WEEKS complete Monday–Sunday weeks (a partial week would read as a dip)."""
@@ -175,6 +158,9 @@ def kpi_cards(ctx: "SiteContext", town: "Town") -> list[dict[str, Any]]:
         return []
     names = sorted({k.indicator for k in KPIS} | {k.share_of for k in KPIS if k.share_of})
     mart = _comparison_rows(ctx, town, names)
+    periods = reports.campaign_periods(ctx).get(town.code, [])
+    spark_weeks = _weeks(ctx.as_of)[-SPARK_WEEKS:]
+    spark = reports.weekly_totals(ctx, town.code, [k.indicator for k in KPIS], spark_weeks)
     cards = []
     for k in KPIS:
         ind = ctx.indicator(k.indicator)
@@ -188,10 +174,17 @@ def kpi_cards(ctx: "SiteContext", town: "Town") -> list[dict[str, Any]]:
             if k.share_of:
                 whole = mart.get((w.key, k.share_of))
                 share = metrics.fmt_share(c.now, float(whole["value_now"] or 0) if whole else 0.0)
+            start = r["period_start"]
+            data_from = None
+            if town.data_start is not None and start < town.data_start:
+                start, data_from = town.data_start, town.data_start  # e.g. 改革以来 before the first record
             rows.append({
                 "window": {"key": w.key, "label": w.label,
-                           "span": _span(r["period_start"], r["period_end"]),
-                           "prev_span": _span(r["prior_start"], r["prior_end"])},
+                           "span": _span(start, r["period_end"]),
+                           "prev_span": _span(r["prior_start"], r["prior_end"]),
+                           "short": reports.short_span(start, r["period_end"], ctx.as_of),
+                           "prev_short": reports.short_span(r["prior_start"], r["prior_end"]),
+                           "data_from": data_from},
                 "c": c, "cls": _change_class(c, k.better), "share": share,
                 "headline": w is KPI_WINDOWS[0],
             })
@@ -203,36 +196,32 @@ def kpi_cards(ctx: "SiteContext", town: "Town") -> list[dict[str, Any]]:
             for r in rows:
                 r["cls"] = "neutral"
         cards.append({"indicator": k.indicator, "zh": ind["zh"], "unit": ind.get("unit", ""),
-                      "headline": rows[0], "rows": rows, "share_label": share_label, "alert": alert})
+                      "headline": rows[0], "rows": rows, "share_label": share_label, "alert": alert,
+                      "campaign": _campaign_split(ctx, town, k.indicator, mart, periods),
+                      "spark": Markup(charts.sparkline(spark.get(k.indicator, [])))})
     return cards
 
 
-def alarm_headlines(ctx: "SiteContext") -> list[dict[str, Any]]:
-    out = []
-    for h in ALARM_HEADLINES:
-        town = next((t for t in ctx.towns if t.name == h.township_name), None)
-        if town is None:
-            continue
-        year = ctx.as_of.year if ctx.as_of >= dt.date(ctx.as_of.year, h.months[0], 1) else ctx.as_of.year - 1
-        start = dt.date(year, h.months[0], 1)
-        end_month = dt.date(year + (h.months[1] == 12), h.months[1] % 12 + 1, 1) - dt.timedelta(days=1)
-        end = min(end_month, ctx.as_of)
-        now = _sums(ctx, town.code, ["valid_alarms"], start, end, breakdown=h.subcategory)["valid_alarms"]
-        before = (_sums(ctx, town.code, ["valid_alarms"], metrics.year_earlier(start),
-                        metrics.year_earlier(end), breakdown=h.subcategory)["valid_alarms"]
-                  if _covered(town, metrics.year_earlier(start)) else None)
-        if not now and not before:
-            continue
-        s = alarm_series(ctx, town, h.subcategory)
-        colour = charts.TOWN_COLOURS[ctx.towns.index(town) % len(charts.TOWN_COLOURS)]
-        fig = charts.alarms_yoy(s["weeks"], s["now"], s["before"], colour)
-        out.append({
-            "town": town, "subcategory": h.subcategory,
-            "period": f"{year}年{h.months[0]}–{h.months[1]}月" + ("（截至{:%m月%d日}）".format(end) if end < end_month else ""),
-            "c": metrics.Comparison(now, before),
-            "chart": charts.to_div(fig, f"chart-alarm-{town.code}-{h.subcategory}", 300),
-        })
-    return out
+def _campaign_split(ctx: "SiteContext", town: "Town", indicator: str, mart: dict, periods: list) -> dict | None:
+    """For inspection counts in a 28-day window with a 专项行动: campaign and 日常 separately,
+    日常 against its own year-earlier count (so a campaign does not read as a change in routine work)."""
+    if indicator not in ("inspections", "one_visit_inspections"):
+        return None
+    r = mart.get((KPI_WINDOWS[0].key, indicator))
+    if r is None:
+        return None
+    now = reports.inspections_split(ctx, town.code, r["period_start"], r["period_end"])
+    if now is None:
+        return None
+    names = [p["campaign"] for p in reports.active(periods, r["period_start"], r["period_end"])]
+    if not now["campaign"] and not names:
+        return None
+    suffix = "_one_visit" if indicator == "one_visit_inspections" else ""
+    before = (reports.inspections_split(ctx, town.code, r["prior_start"], r["prior_end"])
+              if r.get("has_prior_data") else None)
+    routine = metrics.Comparison(now["routine" + suffix], before["routine" + suffix] if before else None)
+    return {"campaigns": names, "campaign": now["campaign" + suffix], "routine": routine,
+            "cls": "neutral"}
 
 
 def campaigns(ctx: "SiteContext") -> list[dict[str, Any]]:
@@ -263,27 +252,52 @@ def campaigns(ctx: "SiteContext") -> list[dict[str, Any]]:
     return out
 
 
+def one_visit_by_kind(ctx: "SiteContext", ov: list[dict]) -> tuple[str, bool]:
+    """Weekly 综合查一次 per township (own y axis), 日常 / 专项行动 stacked when the split exists."""
+    weeks = _weeks(ctx.as_of)
+    first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
+    periods = reports.campaign_periods(ctx)
+    series, split = [], False
+    for town, s in zip(ctx.towns, ov):
+        parts = reports.weekly_split(ctx, town.code, weeks, "one_visit_inspections")
+        split = split or parts is not None
+        series.append({"name": town.name, "weeks": s["weeks"],
+                       "routine": parts["routine"] if parts else s["one_visit"],
+                       "campaign": parts["campaign"] if parts else None,
+                       "campaigns": periods.get(town.code, []), "reform": town.reform_start})
+    fig = charts.inspections_by_kind(series, first=first, last=last, y_title="件次/周")
+    if not split:
+        fig.update_traces(name="综合查一次", selector={"name": "日常检查"})
+    return charts.to_div(fig, "chart-one-visit-count", 200 + 190 * len(series)), split
+
+
 def build(ctx: "SiteContext") -> str:
     ov, ov_source = one_visit_series(ctx)
-    ov_counts = charts.to_div(charts.one_visit_counts(ov), "chart-one-visit-count")
+    ov_counts, ov_split = one_visit_by_kind(ctx, ov)
+    periods = reports.campaign_periods(ctx)
+    weeks = _weeks(ctx.as_of)
+    first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
     ov_share = charts.to_div(charts.one_visit_share(ov), "chart-one-visit-share", 280)
     alarm_charts = []
     for i, town in enumerate(ctx.towns):
         s = alarm_series(ctx, town)
         fig = charts.alarms_yoy(s["weeks"], s["now"], s["before"],
                                 charts.TOWN_COLOURS[i % len(charts.TOWN_COLOURS)])
+        charts.mark_periods(fig, first=first, last=last, campaigns=periods.get(town.code, []),
+                            reform=town.reform_start)
         # Totals over the weeks that have a year-earlier counterpart only.
         both = [(n, b) for n, b in zip(s["now"], s["before"]) if b is not None]
         c = metrics.Comparison(sum(n for n, _ in both), sum(b for _, b in both)) if both else None
         alarm_charts.append({"town": town, "c": c, "weeks_compared": len(both),
                              "chart": charts.to_div(fig, f"chart-alarm-{town.code}-all", 280)})
-    weeks = _weeks(ctx.as_of)
+    better = {k.indicator: k.better for k in KPIS if k.better}
     return ctx.render(
         "index.html.j2", page_file=FILE, title="大综合一体化 行政执法驾驶舱", uses_plotly=True,
-        towns=[{"town": t, "cards": kpi_cards(ctx, t)} for t in ctx.towns],
+        towns=[{"town": t, "cards": kpi_cards(ctx, t), "headlines": reports.headlines(ctx, t, better),
+                "campaigns": periods.get(t.code, [])} for t in ctx.towns],
         kpi_source=COMPARISONS_MART if ctx.wh.has(COMPARISONS_MART) else None,
-        headlines=alarm_headlines(ctx),
-        one_visit_counts=ov_counts, one_visit_share=ov_share, one_visit_source=ov_source,
+        split_source=ctx.wh.has(reports.INSPECTIONS_MART),
+        one_visit_counts=ov_counts, one_visit_split=ov_split, one_visit_share=ov_share, one_visit_source=ov_source,
         alarm_charts=alarm_charts,
         chart_span=f"{weeks[0]:%Y-%m-%d}至{weeks[-1] + dt.timedelta(days=6):%Y-%m-%d}",
         campaigns=campaigns(ctx),

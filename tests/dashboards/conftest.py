@@ -25,8 +25,14 @@ TOWNS = (  # code, name, reform start, 常住人口, area
 # The analysis marts of issue 4, read by compare.html (each section degrades to a note).
 ANALYSIS_MARTS = ("mart_township_comparison", "mart_case_lifecycle", "mart_empowered_matters",
                   "mart_inspection_burden", "mart_lead_conversion")
+# The report marts of issue 10 (dbt/models/marts/reports/), read by index.html and weekly.html.
+REPORT_MARTS = ("mart_report_inspections_daily", "mart_report_campaign_periods", "mart_report_open_items")
 OPTIONAL_MARTS = ("mart_one_visit_weekly", "mart_alarm_trends_weekly", "dim_townships",
-                  "mart_indicator_comparisons") + ANALYSIS_MARTS
+                  "mart_indicator_comparisons") + ANALYSIS_MARTS + REPORT_MARTS
+# A 专项行动 in 瓜沥 (like 除险保安 in the sample): CAMPAIGN_PER_DAY extra inspections every
+# weekday of the period, all 综合查一次, on 出租房. Deterministic (no draws from the rng).
+CAMPAIGN = ("330109119", "除险保安", dt.date(2022, 6, 15), dt.date(2022, 8, 14))
+CAMPAIGN_PER_DAY = 300
 QUALITY_COLUMNS = ("source varchar, file varchar, sheet varchar, row_number bigint, record_key varchar, "
                    "reason_or_flag varchar, \"column\" varchar, raw_value varchar, explanation varchar")
 # Columns of dbt's mart_indicator_comparisons (dbt/models/marts/comparisons/_comparisons.yml).
@@ -57,11 +63,13 @@ def _daily_rows(rng: np.random.Generator, as_of: dt.date) -> list[tuple]:
             add("petitions_disputes", pois(1.6))
             insp = {t: pois(lam * (1.0 if weekday else 0.3)) for t, lam in
                     (("企业", 3), ("沿街商铺", 6), ("出租房", 7), ("其他", 0.6))}
+            camp = (CAMPAIGN_PER_DAY if code == CAMPAIGN[0] and CAMPAIGN[2] <= day <= CAMPAIGN[3]
+                    and weekday else 0)
             for t, v in insp.items():
-                add("inspections", v, t)
+                add("inspections", v + (camp if t == "出租房" else 0), t)
             total = sum(insp.values())
-            add("inspections", total)
-            add("one_visit_inspections", int(rng.binomial(total, 0.7 if post else 0.06)))
+            add("inspections", total + camp)
+            add("one_visit_inspections", int(rng.binomial(total, 0.7 if post else 0.06)) + camp)
             add("hazards_found", pois(5))
             add("hazards_accepted", pois(3.5))
             fields = {f: pois(lam) for f, lam in
@@ -235,6 +243,54 @@ def _create_analysis_marts(con: duckdb.DuckDBPyConnection, as_of: dt.date, omit:
         con.executemany("insert into mart_lead_conversion values (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
+def _create_report_marts(con: duckdb.DuckDBPyConnection, as_of: dt.date, omit: tuple[str, ...]) -> None:
+    """The issue-10 marts of dbt/models/marts/reports/ (columns of _reports.yml)."""
+    code, name, first, last = CAMPAIGN
+    con.execute("create temp table camp_days (township_code varchar, date date, n bigint)")
+    days = [first + dt.timedelta(d) for d in range((min(last, as_of) - first).days + 1)]
+    con.executemany("insert into camp_days values (?, ?, ?)",
+                    [(code, d, CAMPAIGN_PER_DAY) for d in days if d.weekday() < 5])
+    if "mart_report_inspections_daily" not in omit:
+        con.execute("""
+            create table mart_report_inspections_daily as
+            with t as (
+              select township_code, date,
+                     sum(value) filter (where indicator = 'inspections' and breakdown = 'all') as insp,
+                     sum(value) filter (where indicator = 'one_visit_inspections') as ov
+              from fct_township_daily group by 1, 2)
+            select t.township_code, t.date, 'routine' as kind,
+                   cast(coalesce(t.insp, 0) - coalesce(c.n, 0) as bigint) as inspections,
+                   cast(coalesce(t.ov, 0) - coalesce(c.n, 0) as bigint) as one_visit_inspections
+            from t left join camp_days c using (township_code, date)
+            union all
+            select township_code, date, 'campaign', n, n from camp_days""")
+    if "mart_report_campaign_periods" not in omit:
+        con.execute("""create table mart_report_campaign_periods (township_code varchar, campaign varchar,
+            first_date date, last_date date, inspections bigint)""")
+        con.execute("insert into mart_report_campaign_periods select township_code, ?, min(date), max(date), "
+                    "sum(n) from camp_days group by 1", [name])
+    if "mart_report_open_items" not in omit:
+        con.execute("""create table mart_report_open_items (township_code varchar, item_type varchar,
+            item_id varchar, grid_code varchar, category varchar, opened_on date, due_on date, days_open integer)""")
+        rows = []
+        for ti, (tc, *_rest) in enumerate(TOWNS):
+            for k in range(3 + 4 * ti):
+                opened = as_of - dt.timedelta(days=20 + 3 * k)
+                rows.append((tc, "event_overdue", f"SJ{tc}{k:04d}", None, "市容环境", opened,
+                             opened + dt.timedelta(days=7), (as_of - opened).days))
+            for k in range(10 + 30 * ti):
+                opened = as_of - dt.timedelta(days=5 + 4 * k)
+                rows.append((tc, "hazard_open", f"JC{tc}{k:04d}", None, "出租房", opened,
+                             opened + dt.timedelta(days=15), (as_of - opened).days))
+                if k % 2:
+                    rows.append((tc, "hazard_overdue", f"JC{tc}{k:04d}", None, "出租房", opened,
+                                 opened + dt.timedelta(days=15), (as_of - opened).days))
+            if ti:
+                opened = as_of - dt.timedelta(days=133)
+                rows.append((tc, "case_open_90d", f"AJ{tc}0001", None, "市容环境卫生", opened, None, 133))
+        con.executemany("insert into mart_report_open_items values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
 def _percentiles(values: list[float]) -> list[float]:
     n = len(values)
     order = sorted(range(n), key=lambda i: values[i])
@@ -353,6 +409,7 @@ def build_synthetic_warehouse(path: Path, *, as_of: dt.date = AS_OF, grids_per_t
     if "mart_indicator_comparisons" not in omit:
         _create_comparisons(con, as_of)
     _create_analysis_marts(con, as_of, omit)
+    _create_report_marts(con, as_of, omit)
     if "dim_townships" not in omit:
         con.execute("""create table dim_townships (township_code varchar, township_name varchar,
             aliases varchar, district varchar, area_km2 double, registered_population bigint,
@@ -438,6 +495,7 @@ def build_synthetic_warehouse(path: Path, *, as_of: dt.date = AS_OF, grids_per_t
 
 build_synthetic_warehouse.optional_marts = OPTIONAL_MARTS  # type: ignore[attr-defined]
 build_synthetic_warehouse.analysis_marts = ANALYSIS_MARTS  # type: ignore[attr-defined]
+build_synthetic_warehouse.report_marts = REPORT_MARTS  # type: ignore[attr-defined]
 build_synthetic_warehouse.as_of = AS_OF  # type: ignore[attr-defined]
 build_synthetic_warehouse.all_sources_ok = ALL_SOURCES_OK  # type: ignore[attr-defined]
 

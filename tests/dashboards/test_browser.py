@@ -25,7 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
-PAGES = ["index.html", "grid.html", "compare.html", "quality.html", "glossary.html"]
+PAGES = ["index.html", "weekly.html", "grid.html", "compare.html", "quality.html", "glossary.html"]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -168,11 +168,113 @@ def test_compare_renders_charts_offline(browser, site_url, shot_dir, vp):
 def test_navigation_links_work(browser, site_url):
     ctx, page, problems, foreign = _open(browser, site_url, VIEWPORTS["phone"], "index.html")
     try:
-        for label, target in (("五色图", "grid.html"), ("改革对比", "compare.html"), ("数据质量", "quality.html"),
+        for label, target in (("周情分析", "weekly.html"), ("五色图", "grid.html"), ("改革对比", "compare.html"), ("数据质量", "quality.html"),
                               ("指标口径", "glossary.html"), ("概览", "index.html")):
             page.locator("header nav").get_by_text(label, exact=True).click()
             page.wait_for_load_state("load")
             assert page.url.endswith(target)
+        assert not foreign and not problems, (foreign, problems)
+    finally:
+        ctx.close()
+
+
+# ---------------------------------------------------------------- issue 10: phone and print
+
+A4_PRINTABLE_PX = (round((210 - 20) / 25.4 * 96), round((297 - 20) / 25.4 * 96))  # @page margin 10mm
+
+
+@pytest.mark.parametrize("width", [320, 375])
+@pytest.mark.parametrize("page_name", PAGES)
+def test_small_phones_no_horizontal_scroll_and_readable_text(browser, site_url, shot_dir, width, page_name):
+    ctx, page, problems, foreign = _open(browser, site_url, {"width": width, "height": 740}, page_name)
+    try:
+        page.wait_for_timeout(300)
+        sw = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert sw[0] <= sw[1] + 1, f"horizontal overflow on {page_name} at {width}px: {sw}"
+        # Every nav item is fully visible (the nav wraps; nothing cut to "指标口").
+        boxes = page.evaluate("""Array.from(document.querySelectorAll('header nav a')).map(a => {
+            const r = a.getBoundingClientRect(); return [a.textContent.trim(), r.left, r.right]; })""")
+        for label, left, right in boxes:
+            assert left >= -1 and right <= width + 1, (label, left, right)
+        # No visible text under 12 px (plotly's SVG text aside).
+        small = page.evaluate("""Array.from(document.querySelectorAll('main *, header *, footer *'))
+            .filter(e => !e.closest('svg') && e.childNodes.length && Array.from(e.childNodes).some(
+                n => n.nodeType === 3 && n.textContent.trim()) && e.offsetParent !== null
+                && parseFloat(getComputedStyle(e).fontSize) < 12)
+            .slice(0, 5).map(e => e.tagName + '.' + e.className + ': ' + e.textContent.trim().slice(0, 30))""")
+        assert not small, small
+        if page_name in ("index.html", "weekly.html"):
+            page.screenshot(path=str(shot_dir / f"{page_name.removesuffix('.html')}-{width}.png"))
+        assert not foreign, f"requests left the machine: {foreign}"
+        assert not problems, problems
+    finally:
+        ctx.close()
+
+
+def test_no_plotly_mode_bar(browser, site_url):
+    ctx, page, problems, foreign = _open(browser, site_url, VIEWPORTS["phone"], "index.html")
+    try:
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0", timeout=20_000)
+        assert page.locator(".modebar").count() == 0
+        assert not foreign and not problems, (foreign, problems)
+    finally:
+        ctx.close()
+
+
+def _print(page):
+    page.emulate_media(media="print")
+    page.wait_for_timeout(600)
+    return page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    return pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+
+
+def test_weekly_pack_prints_one_a4_page_per_town(browser, site_url, shot_dir):
+    ctx, page, problems, foreign = _open(browser, site_url, VIEWPORTS["desktop"], "weekly.html")
+    try:
+        n = page.locator("section.wk-town").count()
+        assert n >= 2
+        page.wait_for_function("n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
+                               arg=n, timeout=20_000)
+        pdf = _print(page)
+        (shot_dir / "weekly.pdf").write_bytes(pdf)
+        assert _pdf_pages(pdf) == n, "one A4 page per township"
+        width, height = A4_PRINTABLE_PX
+        assert page.locator("header.site-header").is_hidden(), "no nav on paper"
+        for i in range(n):
+            sec = page.locator("section.wk-town").nth(i)
+            box = sec.bounding_box()
+            assert box["width"] <= width + 1, box
+            assert box["height"] <= height, f"section {i} is taller than the A4 page: {box}"
+            for chart in sec.locator(".js-plotly-plot").all():
+                cb = chart.bounding_box()
+                svg = chart.locator(".main-svg").first.bounding_box()
+                for b in (cb, svg):
+                    assert b["x"] >= box["x"] - 1 and b["x"] + b["width"] <= box["x"] + box["width"] + 1, (b, box)
+                    assert b["y"] >= box["y"] - 1 and b["y"] + b["height"] <= box["y"] + box["height"] + 1, (b, box)
+        assert not foreign and not problems, (foreign, problems)
+    finally:
+        ctx.close()
+
+
+def test_index_charts_fit_the_paper(browser, site_url, shot_dir):
+    ctx, page, problems, foreign = _open(browser, site_url, VIEWPORTS["desktop"], "index.html")
+    try:
+        n = page.locator(".plotly-graph-div").count()
+        page.wait_for_function("n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
+                               arg=n, timeout=20_000)
+        pdf = _print(page)
+        (shot_dir / "index.pdf").write_bytes(pdf)
+        width, height = A4_PRINTABLE_PX
+        main = page.locator("main").bounding_box()  # emulated print: the page box, centred in the viewport
+        assert main["width"] <= width + 1, main
+        for chart in page.locator(".js-plotly-plot").all():
+            svg = chart.locator(".main-svg").first.bounding_box()
+            assert svg["x"] >= main["x"] - 1 and svg["x"] + svg["width"] <= main["x"] + width + 1, svg
+            assert svg["height"] <= height, svg
+        assert page.locator("header.site-header").is_hidden()
         assert not foreign and not problems, (foreign, problems)
     finally:
         ctx.close()

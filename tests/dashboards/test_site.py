@@ -17,7 +17,7 @@ from dashboards.site import build_site, load_contract, plotly_js
 
 AS_OF = dt.date(2022, 8, 24)  # as in conftest
 
-PAGES = ["index.html", "grid.html", "compare.html", "quality.html", "glossary.html"]
+PAGES = ["index.html", "weekly.html", "grid.html", "compare.html", "quality.html", "glossary.html"]
 QUALITY_COLUMNS = ["source", "file", "sheet", "row_number", "record_key", "reason_or_flag", "column",
                    "raw_value", "explanation"]
 # contract §6, in order
@@ -39,7 +39,7 @@ def _html(site: Path, page: str) -> str:
 
 
 def test_expected_files(synthetic_site: Path):
-    for rel in PAGES + list(CSV_COLUMNS) + ["assets/plotly.min.js", "assets/site.css"]:
+    for rel in PAGES + list(CSV_COLUMNS) + ["assets/plotly.min.js", "assets/site.css", "assets/site.js"]:
         assert (synthetic_site / rel).is_file(), f"missing {rel}"
 
 
@@ -122,10 +122,10 @@ def test_glossary_lists_every_indicator_of_the_contract(synthetic_site: Path):
 def test_index_shows_both_towns_and_the_small_base_rule(synthetic_site: Path):
     html = _html(synthetic_site, "index.html")
     for text in ["义桥镇", "瓜沥镇", "综合查一次", "有效警情", "立案数", "首违提醒", "以服代罚",
-                 "非法捕捞", "除险保安", "17,232", "5,295", "296", "107"]:
+                 "除险保安", "17,232", "5,295", "296", "107"]:
         assert text in html, text
     # 义桥's 首违提醒 started with the reform: the year-earlier count is 0, so no percent.
-    card = html.split('data-indicator="first_violation_notices"')[1].split('class="kpi"')[0]
+    card = _kpi_card(html, "义桥镇", "first_violation_notices")
     assert "小基数" in card and "%" not in card
 
 
@@ -151,7 +151,10 @@ def test_kpi_cards_show_the_comparison_mart(synthetic_site: Path, synthetic_ware
     assert (start, end) == (dt.date(2022, 8, 15), dt.date(2022, 8, 21))   # complete Mon–Sun week
     assert "2022-08-15至2022-08-21，对比 2021-08-16至2021-08-22" in card
     for label in ("上周", "今年以来", "改革以来"):
-        assert f"<th>{label}</th>" in card, label
+        assert f"<th>{label}<span" in card, label
+    # The periods are printed on the card (no hover needed).
+    assert "近28天 07-28至08-24 · 去年同期 2021-07-28至08-24" in card
+    assert '<span class="per">08-15至08-21</span>' in card
 
 
 def test_kpi_without_prior_data_says_so(synthetic_site: Path, synthetic_warehouse: Path):
@@ -163,8 +166,8 @@ def test_kpi_without_prior_data_says_so(synthetic_site: Path, synthetic_warehous
         "and window_name = 'reform_to_date' and indicator = 'cases_filed' and breakdown = 'all'").fetchone()
     con.close()
     assert has is False and before is None
-    reform_row = _kpi_card(_html(synthetic_site, "index.html"), "瓜沥镇", "cases_filed").split("<th>改革以来</th>")[1]
-    assert "去年同期无数据" in reform_row.split("</tr>")[0]
+    reform_row = _kpi_card(_html(synthetic_site, "index.html"), "瓜沥镇", "cases_filed").split("<th>改革以来")[1]
+    assert "无同期数据" in reform_row.split("</tr>")[0]
 
 
 def test_grid_page_has_every_grid_and_explains_grey(synthetic_site: Path, synthetic_warehouse: Path):

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Shown:
     z: float | None
 
     @classmethod
-    def from_mart(cls, row: Mapping[str, Any]) -> "Shown":
+    def from_mart(cls, row: Mapping[str, Any]) -> Shown:
         """A row of mart_indicator_comparisons."""
         if not row.get("has_prior_data"):
             return cls(float(row["value_now"] or 0), None, None, None, None, None)

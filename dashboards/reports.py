@@ -55,7 +55,7 @@ def category_breakdowns(contract: dict[str, Any]) -> dict[str, str]:
 
 # ---------------------------------------------------------------- campaigns
 
-def campaign_periods(ctx: "SiteContext") -> dict[str, list[dict[str, Any]]]:
+def campaign_periods(ctx: SiteContext) -> dict[str, list[dict[str, Any]]]:
     """township_code → [{campaign, first_date, last_date, inspections}] (empty without the mart)."""
     if not ctx.wh.has(CAMPAIGNS_MART):
         return {}
@@ -70,7 +70,7 @@ def active(periods: list[dict[str, Any]], start: dt.date, end: dt.date) -> list[
     return [p for p in periods if p["first_date"] <= end and p["last_date"] >= start]
 
 
-def inspections_split(ctx: "SiteContext", town: str, start: dt.date, end: dt.date) -> dict[str, float] | None:
+def inspections_split(ctx: SiteContext, town: str, start: dt.date, end: dt.date) -> dict[str, float] | None:
     """Inspections and 综合查一次 in [start, end] split 专项行动 / 日常; None without the mart."""
     if not ctx.wh.has(INSPECTIONS_MART):
         return None
@@ -84,7 +84,7 @@ def inspections_split(ctx: "SiteContext", town: str, start: dt.date, end: dt.dat
     return out
 
 
-def weekly_split(ctx: "SiteContext", town: str, weeks: list[dt.date],
+def weekly_split(ctx: SiteContext, town: str, weeks: list[dt.date],
                  measure: str = "inspections") -> dict[str, list[float]] | None:
     """Per Monday in ``weeks``: routine and campaign counts ({'routine': [...], 'campaign': [...]}).
     measure: 'inspections' or 'one_visit_inspections'."""
@@ -130,7 +130,7 @@ def _direction(v: float | None) -> str:
     return "up" if v > 0 else "down"
 
 
-def headlines(ctx: "SiteContext", town: "Town", better: dict[str, str] | None = None,
+def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None,
               limit: int = MAX_HEADLINES) -> list[Headline]:
     """The few changes that matter this week for one township, most significant first.
 
@@ -205,7 +205,7 @@ def headlines(ctx: "SiteContext", town: "Town", better: dict[str, str] | None = 
     return out[:limit]
 
 
-def campaign_headline(ctx: "SiteContext", town: "Town", w: dict[str, Any], label: str,
+def campaign_headline(ctx: SiteContext, town: Town, w: dict[str, Any], label: str,
                       periods: list[dict[str, Any]]) -> Headline | None:
     now = inspections_split(ctx, town.code, w["period_start"], w["period_end"])
     before = inspections_split(ctx, town.code, w["prior_start"], w["prior_end"])
@@ -222,7 +222,7 @@ def campaign_headline(ctx: "SiteContext", town: "Town", w: dict[str, Any], label
         total=now["campaign"] + now["routine"])
 
 
-def weekly_totals(ctx: "SiteContext", town: str, indicators: list[str], weeks: list[dt.date],
+def weekly_totals(ctx: SiteContext, town: str, indicators: list[str], weeks: list[dt.date],
                   breakdown: str = "all") -> dict[str, list[float]]:
     """indicator → its weekly sums (breakdown 'all') over the Mondays in ``weeks``."""
     if not weeks or not indicators:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .. import charts, metrics
 
@@ -74,7 +75,7 @@ def _per(events: float | None, base: float | None, per: int, unit: str) -> Cell:
                 float(events) < SMALL_BASE)
 
 
-def _per_10k(events: float | None, town: "Town", unit: str) -> Cell:
+def _per_10k(events: float | None, town: Town, unit: str) -> Cell:
     if events is None or not town.resident_population:
         return Cell(metrics.fmt_num(events), unit) if events is not None else NA
     return Cell(f"{10000.0 * float(events) / town.resident_population:.2f}",
@@ -101,7 +102,7 @@ def _missing(mart: str) -> str:
 
 # ---------------------------------------------------------------- sections
 
-def _profiles(ctx: "SiteContext") -> list[dict[str, Any]]:
+def _profiles(ctx: SiteContext) -> list[dict[str, Any]]:
     area: dict[str, float] = {}
     if ctx.wh.has("dim_townships") and "area_km2" in ctx.wh.columns("dim_townships"):
         area = {c: a for c, a in ctx.wh.tuples(
@@ -117,7 +118,7 @@ def _profiles(ctx: "SiteContext") -> list[dict[str, Any]]:
     return out
 
 
-def _series_rows(ctx: "SiteContext") -> list[dict[str, Any]]:
+def _series_rows(ctx: SiteContext) -> list[dict[str, Any]]:
     wh = ctx.wh
     names = [i for i, _ in CHART_INDICATORS]
     return wh.rows(
@@ -128,7 +129,7 @@ def _series_rows(ctx: "SiteContext") -> list[dict[str, Any]]:
         [*names, ctx.as_of])
 
 
-def _avg_cell(rows: list[dict], town: "Town", unit: str) -> dict[str, Any] | None:
+def _avg_cell(rows: list[dict], town: Town, unit: str) -> dict[str, Any] | None:
     """Average monthly rate over complete months, with the events it rests on."""
     if not rows:
         return None
@@ -141,7 +142,7 @@ def _avg_cell(rows: list[dict], town: "Town", unit: str) -> dict[str, Any] | Non
             "span": f"{_month_label(rows[0]['months_since_reform'])}至{_month_label(rows[-1]['months_since_reform'])}"}
 
 
-def reform_charts(ctx: "SiteContext") -> dict[str, Any]:
+def reform_charts(ctx: SiteContext) -> dict[str, Any]:
     if not ctx.wh.has(COMPARISON_MART):
         return {"note": _missing(COMPARISON_MART), "charts": []}
     rows = _series_rows(ctx)
@@ -189,8 +190,8 @@ def reform_charts(ctx: "SiteContext") -> dict[str, Any]:
             "partial": [f"{names.get(c, c)} {m:%Y-%m}" for c, m in partial]}
 
 
-def _side_by_side(towns: list["Town"], rows_by_town: dict[str, dict],
-                  measures: list[tuple[str, str, Callable[[dict, "Town"], Cell]]]) -> list[dict]:
+def _side_by_side(towns: list[Town], rows_by_town: dict[str, dict],
+                  measures: list[tuple[str, str, Callable[[dict, Town], Cell]]]) -> list[dict]:
     out = []
     for label, explain, fn in measures:
         cells = [fn(rows_by_town[t.code], t) if t.code in rows_by_town else NA for t in towns]
@@ -198,7 +199,7 @@ def _side_by_side(towns: list["Town"], rows_by_town: dict[str, dict],
     return out
 
 
-LIFECYCLE_MEASURES: list[tuple[str, str, Callable[[dict, "Town"], Cell]]] = [
+LIFECYCLE_MEASURES: list[tuple[str, str, Callable[[dict, Town], Cell]]] = [
     ("立案数（每万人）", "立案件数 ÷ 常住人口 × 1万，不含撤销立案。",
      lambda r, t: _per_10k(r.get("cases_filed"), t, "件")),
     ("办案天数中位数", "已结案案件从立案到结案的天数，一半案件快于此数。",
@@ -234,7 +235,7 @@ def _period_label(p: str, as_of: dt.date) -> str:
     return f"{p}年"
 
 
-def case_lifecycle(ctx: "SiteContext") -> dict[str, Any]:
+def case_lifecycle(ctx: SiteContext) -> dict[str, Any]:
     if not ctx.wh.has(LIFECYCLE_MART):
         return {"note": _missing(LIFECYCLE_MART), "tables": []}
     rows = ctx.wh.rows(f"select * from {ctx.wh.table(LIFECYCLE_MART)} order by township_code, period")
@@ -249,7 +250,7 @@ def case_lifecycle(ctx: "SiteContext") -> dict[str, Any]:
     return {"note": None, "tables": tables}
 
 
-def empowered_matters(ctx: "SiteContext") -> dict[str, Any]:
+def empowered_matters(ctx: SiteContext) -> dict[str, Any]:
     if not ctx.wh.has(MATTERS_MART):
         return {"note": _missing(MATTERS_MART), "towns": [], "domains": []}
     rows = ctx.wh.rows(f"select * from {ctx.wh.table(MATTERS_MART)} order by township_code, enforcement_domain")
@@ -285,7 +286,7 @@ def empowered_matters(ctx: "SiteContext") -> dict[str, Any]:
     return {"note": None, "towns": towns, "domains": grid}
 
 
-def inspection_burden(ctx: "SiteContext") -> dict[str, Any]:
+def inspection_burden(ctx: SiteContext) -> dict[str, Any]:
     if not ctx.wh.has(BURDEN_MART):
         return {"note": _missing(BURDEN_MART), "years": [], "types": []}
     rows = ctx.wh.rows(f"select * from {ctx.wh.table(BURDEN_MART)} order by inspection_year, township_code, target_type")
@@ -318,7 +319,7 @@ def inspection_burden(ctx: "SiteContext") -> dict[str, Any]:
             "latest_label": _period_label(str(latest), ctx.as_of) if latest else ""}
 
 
-def lead_conversion(ctx: "SiteContext") -> dict[str, Any]:
+def lead_conversion(ctx: SiteContext) -> dict[str, Any]:
     if not ctx.wh.has(LEADS_MART):
         return {"note": _missing(LEADS_MART), "periods": [], "sources": []}
     mart = ctx.wh.table(LEADS_MART)
@@ -338,7 +339,7 @@ def lead_conversion(ctx: "SiteContext") -> dict[str, Any]:
         return {"share": share, "days": days,
                 "leads": Cell(metrics.fmt_num(leads)) if rs else NA}
 
-    def town_rows(pred: Callable[[dict, "Town"], bool], source: str = "all") -> list[dict[str, Cell]]:
+    def town_rows(pred: Callable[[dict, Town], bool], source: str = "all") -> list[dict[str, Cell]]:
         return [agg([r for r in rows if r["township_code"] == t.code and r["event_source"] == source
                      and pred(r, t)]) for t in ctx.towns]
 
@@ -353,7 +354,7 @@ def lead_conversion(ctx: "SiteContext") -> dict[str, Any]:
     return {"note": None, "periods": periods, "sources": by_source}
 
 
-def build(ctx: "SiteContext") -> str:
+def build(ctx: SiteContext) -> str:
     reform = reform_charts(ctx)
     return ctx.render(
         "compare.html.j2", page_file=FILE, title=TITLE,

@@ -22,7 +22,7 @@ WINDOW_ZH = {"week": "周", "28 days": "近28天", "month": "月", "year-to-date
              "reform-to-date": "改革以来"}
 
 
-def build(ctx: "SiteContext") -> str:
+def build(ctx: SiteContext) -> str:
     c = ctx.contract
     rules = []
     for key, value in (c.get("comparison_rules") or {}).items():

@@ -51,7 +51,7 @@ def _grid_view(r: dict[str, Any]) -> dict[str, Any]:
             "components": comps}
 
 
-def build(ctx: "SiteContext") -> str:
+def build(ctx: SiteContext) -> str:
     mart = ctx.wh.table("mart_grid_colors")
     cols = set(ctx.wh.columns("mart_grid_colors"))
     rows = ctx.wh.rows(f"select * from {mart} order by township_code, score desc nulls last, grid_code")

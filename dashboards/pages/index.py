@@ -67,7 +67,7 @@ def _weeks(as_of: dt.date) -> list[dt.date]:
     return [last_monday - dt.timedelta(weeks=k) for k in range(CHART_WEEKS - 1, -1, -1)]
 
 
-def _weekly_fct(ctx: "SiteContext", indicator: str, breakdown: str, first: dt.date,
+def _weekly_fct(ctx: SiteContext, indicator: str, breakdown: str, first: dt.date,
                 last: dt.date) -> dict[tuple[str, dt.date], float]:
     fct = ctx.wh.table("fct_township_daily")
     rows = ctx.wh.tuples(
@@ -77,7 +77,7 @@ def _weekly_fct(ctx: "SiteContext", indicator: str, breakdown: str, first: dt.da
     return {(t, w): float(v or 0) for t, w, v in rows}
 
 
-def one_visit_series(ctx: "SiteContext") -> tuple[list[dict], str]:
+def one_visit_series(ctx: SiteContext) -> tuple[list[dict], str]:
     weeks = _weeks(ctx.as_of)
     first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
     if ctx.wh.has("mart_one_visit_weekly"):
@@ -101,7 +101,7 @@ def one_visit_series(ctx: "SiteContext") -> tuple[list[dict], str]:
     return series, source
 
 
-def alarm_series(ctx: "SiteContext", town: "Town", subcategory: str = "all") -> dict[str, list]:
+def alarm_series(ctx: SiteContext, town: Town, subcategory: str = "all") -> dict[str, list]:
     weeks = _weeks(ctx.as_of)
     if ctx.wh.has("mart_alarm_trends_weekly"):
         rows = ctx.wh.tuples(
@@ -126,7 +126,7 @@ def alarm_series(ctx: "SiteContext", town: "Town", subcategory: str = "all") -> 
 
 # ---------------------------------------------------------------- view models
 
-def _covered(town: "Town", start: dt.date) -> bool:
+def _covered(town: Town, start: dt.date) -> bool:
     """Do the facts reach back to ``start``? (Else a year-earlier comparison would be vs 0.)"""
     return town.data_start is not None and start >= town.data_start
 
@@ -142,7 +142,7 @@ def _span(start: dt.date, end: dt.date) -> str:
     return f"{start:%Y-%m-%d}至{end:%Y-%m-%d}"
 
 
-def _comparison_rows(ctx: "SiteContext", town: "Town", names: list[str]) -> dict[tuple[str, str], dict]:
+def _comparison_rows(ctx: SiteContext, town: Town, names: list[str]) -> dict[tuple[str, str], dict]:
     """(window_name, indicator) → the township's mart_indicator_comparisons row (breakdown 'all')."""
     keys = [w.key for w in KPI_WINDOWS]
     rows = ctx.wh.rows(
@@ -152,7 +152,7 @@ def _comparison_rows(ctx: "SiteContext", town: "Town", names: list[str]) -> dict
     return {(r["window_name"], r["indicator"]): r for r in rows}
 
 
-def kpi_cards(ctx: "SiteContext", town: "Town") -> list[dict[str, Any]]:
+def kpi_cards(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
     """The KPI cards of one township, from mart_indicator_comparisons ([] without the mart)."""
     if not ctx.wh.has(COMPARISONS_MART):
         return []
@@ -202,7 +202,7 @@ def kpi_cards(ctx: "SiteContext", town: "Town") -> list[dict[str, Any]]:
     return cards
 
 
-def _campaign_split(ctx: "SiteContext", town: "Town", indicator: str, mart: dict, periods: list) -> dict | None:
+def _campaign_split(ctx: SiteContext, town: Town, indicator: str, mart: dict, periods: list) -> dict | None:
     """For inspection counts in a 28-day window with a 专项行动: campaign and 日常 separately,
     日常 against its own year-earlier count (so a campaign does not read as a change in routine work)."""
     if indicator not in ("inspections", "one_visit_inspections"):
@@ -224,7 +224,7 @@ def _campaign_split(ctx: "SiteContext", town: "Town", indicator: str, mart: dict
             "cls": "neutral"}
 
 
-def campaigns(ctx: "SiteContext") -> list[dict[str, Any]]:
+def campaigns(ctx: SiteContext) -> list[dict[str, Any]]:
     mart = ctx.wh.table("mart_campaigns")
     rows = ctx.wh.rows(f"select * from {mart} order by township_code, campaign, target_type")
     names = {t.code: t.name for t in ctx.towns}
@@ -252,7 +252,7 @@ def campaigns(ctx: "SiteContext") -> list[dict[str, Any]]:
     return out
 
 
-def one_visit_by_kind(ctx: "SiteContext", ov: list[dict]) -> tuple[str, bool]:
+def one_visit_by_kind(ctx: SiteContext, ov: list[dict]) -> tuple[str, bool]:
     """Weekly 综合查一次 per township (own y axis), 日常 / 专项行动 stacked when the split exists."""
     weeks = _weeks(ctx.as_of)
     first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
@@ -271,7 +271,7 @@ def one_visit_by_kind(ctx: "SiteContext", ov: list[dict]) -> tuple[str, bool]:
     return charts.to_div(fig, "chart-one-visit-count", 200 + 190 * len(series)), split
 
 
-def build(ctx: "SiteContext") -> str:
+def build(ctx: SiteContext) -> str:
     ov, ov_source = one_visit_series(ctx)
     ov_counts, ov_split = one_visit_by_kind(ctx, ov)
     periods = reports.campaign_periods(ctx)

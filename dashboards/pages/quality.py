@@ -17,7 +17,7 @@ def _source_names(contract: dict[str, Any]) -> dict[str, str]:
     return {k: v.get("zh", k) for k, v in contract.get("sources", {}).items()}
 
 
-def _files(ctx: "SiteContext") -> tuple[list[dict], list[dict]]:
+def _files(ctx: SiteContext) -> tuple[list[dict], list[dict]]:
     """Per-file and per-source accounting from mart_ingest_report."""
     wh = ctx.wh
     files = wh.rows(f"select * from {wh.table('mart_ingest_report')} order by source, file")
@@ -35,7 +35,7 @@ def _files(ctx: "SiteContext") -> tuple[list[dict], list[dict]]:
     return files, sources
 
 
-def _listing(ctx: "SiteContext", mart: str) -> dict[str, Any]:
+def _listing(ctx: SiteContext, mart: str) -> dict[str, Any]:
     """Counts by (source, reason_or_flag) and the first MAX_LISTED rows of a quality mart."""
     t = ctx.wh.table(mart)
     by_code = ctx.wh.rows(f"select source, reason_or_flag, count(*) as n from {t} group by 1, 2 order by 1, 2")
@@ -47,7 +47,7 @@ def _listing(ctx: "SiteContext", mart: str) -> dict[str, Any]:
     return {"by_code": by_code, "total": total, "rows": rows, "truncated": total > len(rows)}
 
 
-def build(ctx: "SiteContext") -> str:
+def build(ctx: SiteContext) -> str:
     files, sources = _files(ctx)
     status = ctx.wh.rows(f"select * from {ctx.wh.table('mart_source_status')} order by source")
     return ctx.render("quality.html.j2", page_file=FILE, title="数据质量", sources=sources, files=files,

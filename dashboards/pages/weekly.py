@@ -34,7 +34,7 @@ CHART_WEEKS = 13
 SEVERITY = ("red", "orange", "yellow", "blue", "green")
 
 
-def _week_rows(ctx: "SiteContext", town: "Town") -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+def _week_rows(ctx: SiteContext, town: Town) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     mart = ctx.wh.table(reports.COMPARISONS_MART)
     names = [n for n, _ in ROWS]
     got = {r["indicator"]: r for r in ctx.wh.rows(
@@ -71,7 +71,7 @@ def _week_rows(ctx: "SiteContext", town: "Town") -> tuple[dict[str, Any] | None,
     return window, out
 
 
-def _rising(ctx: "SiteContext", town: "Town") -> list[dict[str, Any]]:
+def _rising(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
     cats = reports.category_breakdowns(ctx.contract)
     if not cats:
         return []
@@ -89,7 +89,7 @@ def _rising(ctx: "SiteContext", town: "Town") -> list[dict[str, Any]]:
     return out
 
 
-def _open_items(ctx: "SiteContext", town: "Town") -> list[dict[str, Any]] | None:
+def _open_items(ctx: SiteContext, town: Town) -> list[dict[str, Any]] | None:
     if not ctx.wh.has(reports.OPEN_ITEMS_MART):
         return None
     mart = ctx.wh.table(reports.OPEN_ITEMS_MART)
@@ -106,7 +106,7 @@ def _open_items(ctx: "SiteContext", town: "Town") -> list[dict[str, Any]] | None
     return out
 
 
-def _grids(ctx: "SiteContext", town: "Town", meta: dict[str, Any]) -> dict[str, Any] | None:
+def _grids(ctx: SiteContext, town: Town, meta: dict[str, Any]) -> dict[str, Any] | None:
     if not ctx.wh.has("mart_grid_colors"):
         return None
     cols = set(ctx.wh.columns("mart_grid_colors"))
@@ -133,7 +133,7 @@ def _grids(ctx: "SiteContext", town: "Town", meta: dict[str, Any]) -> dict[str, 
             "better": len(changed) - worse}
 
 
-def _chart(ctx: "SiteContext", town: "Town", i: int, end: dt.date, periods: list) -> str:
+def _chart(ctx: SiteContext, town: Town, i: int, end: dt.date, periods: list) -> str:
     """Weekly valid alarms, the last CHART_WEEKS complete weeks, against the same ISO week a year earlier."""
     last_monday = end - dt.timedelta(days=6)
     weeks = [last_monday - dt.timedelta(weeks=k) for k in range(CHART_WEEKS - 1, -1, -1)]
@@ -152,7 +152,7 @@ def _chart(ctx: "SiteContext", town: "Town", i: int, end: dt.date, periods: list
     return charts.to_div(fig, f"chart-weekly-alarms-{town.code}", 190)
 
 
-def build(ctx: "SiteContext") -> str:
+def build(ctx: SiteContext) -> str:
     meta = colour_meta(ctx.contract)
     periods = reports.campaign_periods(ctx)
     has_cmp = ctx.wh.has(reports.COMPARISONS_MART)

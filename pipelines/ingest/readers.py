@@ -441,7 +441,7 @@ def read_excel(path: Path, source: Source, mapping: Mapping | None = None) -> Ra
         cols = grid.columns
         mask = reader.load_sheet(sheet_index, header_row=None, dtypes="boolean",
                                  use_columns=[cols[i] for i in id_positions]).to_polars().slice(header_idx + 1)
-        for (i, n), col in zip(id_positions.items(), mask.columns):
+        for n, col in zip(id_positions.values(), mask.columns):
             numeric[n] = mask[col].is_not_null()
     first = _first_used_row(path, sheet_index) if path.suffix.lower() in {".xlsx", ".xlsm"} else 1
     df, extras = _finish(body, names, extras, source, first + header_idx + 1, numeric)

@@ -21,7 +21,7 @@ import polars as pl
 
 from . import lake as lk
 from .parsing import clean_text, normalise_id, parse_bool, parse_date, parse_float, parse_int, to_ascii
-from .readers import UnreadableFile, decode, find_header, _lookup, header_map
+from .readers import UnreadableFile, _lookup, decode, find_header, header_map
 from .spec import Column, Source, load_contract
 
 POLYGONS_FILE = "reference/grids.geojson"
@@ -251,7 +251,7 @@ def _build_lookups(townships: pl.DataFrame, grids: pl.DataFrame) -> tuple[dict, 
     codes = set(townships["township_code"])
     grid_township: dict[str, str] = {}
     names: dict[tuple[str, str], list[str]] = {}
-    for n, row in enumerate(grids.iter_rows(named=True), start=2):
+    for row in grids.iter_rows(named=True):
         if row["township_code"] not in codes:
             raise ReferenceDataError(f"{_ref_source('grids')[1]}: grid {row['grid_code']}: "
                                      f"镇街编码 {row['township_code']!r} is not in townships.csv")

@@ -288,7 +288,8 @@ def _primary(w: _Work) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
     for c in reversed(cols):
         has = pl.col(c.name).is_not_null()
         v = pl.col(f"__v__{c.name}")
-        pick = (lambda a, b, has=has: a if b is None else pl.when(has).then(a).otherwise(b))
+        def pick(a, b, has=has):
+            return a if b is None else pl.when(has).then(a).otherwise(b)
         name = pick(pl.lit(c.name), name)
         raw = pick(pl.col(c.name), raw)
         parsed = pick(v.cast(pl.Datetime("us")), parsed)

@@ -8,8 +8,21 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from .common import (END, UNKNOWN_TOWNS, YIQIAO, Ctx, at, company_name, days, landline, mobile, person_name, poisson,
-                     resident_id, uscc)
+from .common import (
+    END,
+    UNKNOWN_TOWNS,
+    YIQIAO,
+    Ctx,
+    at,
+    company_name,
+    days,
+    landline,
+    mobile,
+    person_name,
+    poisson,
+    resident_id,
+    uscc,
+)
 from .grid_events import Event, same_export
 from .reference import Matter, TownRef
 from .writers import Raw

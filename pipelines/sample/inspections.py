@@ -15,8 +15,22 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from .common import (END, GUALI, UNKNOWN_TOWNS, YIQIAO, Ctx, Town, at, company_name, days, person_name, poisson,
-                     shop_name, spread, uscc)
+from .common import (
+    END,
+    GUALI,
+    UNKNOWN_TOWNS,
+    YIQIAO,
+    Ctx,
+    Town,
+    at,
+    company_name,
+    days,
+    person_name,
+    poisson,
+    shop_name,
+    spread,
+    uscc,
+)
 from .reference import ROADS, ZHAODONG, Grid, TownRef
 from .writers import Raw
 

@@ -89,6 +89,10 @@ def apply(ctx: Ctx, ref: TownRef, built: dict, plans: dict[str, list[FilePlan]]
 
 # ---- damaged ids ---------------------------------------------------------------------------
 
+def _reported_at(row: dict) -> dt.datetime:
+    return row["reported_at"]
+
+
 def _pair(rng: random.Random, rows: list[dict], lo: dt.date, hi: dt.date, when) -> list[dict]:
     """Two rows in [lo, hi], on the same day when possible (else on two days)."""
     by_day: dict[dt.date, list[dict]] = defaultdict(list)
@@ -111,10 +115,9 @@ def _damaged_alarm_ids(ctx: Ctx, hist: list[History]) -> int:
     rows = [h[0][1] for h in hist]
     ok = [r for r in rows if r["reported_at"].year == 2022 and r["alarm_subcategory"] != FISHING
           and r["merge_id"] is None and isinstance(r["alarm_id"], str)]
-    when = (lambda r: r["reported_at"])
-    picked = _pair(rng, ok, _d(2022, 3, 1), _d(2022, 7, 25), when)
+    picked = _pair(rng, ok, _d(2022, 3, 1), _d(2022, 7, 25), _reported_at)
     # in August: each is in the 8/24 and the 8/31 export (a second version, same 报警时间)
-    picked += _pair(rng, ok, _d(2022, 8, 1), _d(2022, 8, 20), when)
+    picked += _pair(rng, ok, _d(2022, 8, 1), _d(2022, 8, 20), _reported_at)
     # on a month's last day: in that month's export and, overlapping by two days, the next one's
     month_end = [r for r in ok if r["reported_at"].date() <= _d(2022, 7, 31)
                  and (r["reported_at"] + dt.timedelta(days=1)).month != r["reported_at"].month
@@ -140,15 +143,14 @@ def _numeric_event_ids(ctx: Ctx, hist: list[History]) -> int:
     ok = [h for h in hist if h[0][1]["reported_at"] >= dt.datetime(2022, 2, 1)
           and not any(row["is_enforcement_lead"] or row["related_case_id"] for _, row in h)]
     heads = {id(h[0][1]): h for h in ok}
-    when = (lambda r: r["reported_at"])
     n = 0
     for lo, hi in ((_d(2022, 4, 1), _d(2022, 7, 25)), (_d(2022, 8, 1), _d(2022, 8, 20))):
-        pair = _pair(rng, [h[0][1] for h in ok], lo, hi, when)
+        pair = _pair(rng, [h[0][1] for h in ok], lo, hi, _reported_at)
         if len(pair) < 2:
             continue
-        day = min(when(r) for r in pair).date()
+        day = min(_reported_at(r) for r in pair).date()
         seq = rng.randint(1000, 8000)
-        for k, r in enumerate(sorted(pair, key=when)):
+        for k, r in enumerate(sorted(pair, key=_reported_at)):
             digits = f"330109{day:%Y%m%d}0{seq + k * rng.randint(1, 60):04d}"
             for _, row in heads[id(r)]:
                 row["event_id"] = NumericId(digits)

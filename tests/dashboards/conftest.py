@@ -8,7 +8,6 @@ the demo pipeline published), over that one too. No fixture here shadows `publis
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 
 import duckdb
@@ -118,7 +117,7 @@ def _comparison_windows(as_of: dt.date) -> list[tuple]:
         for name, start, end, days in periods:
             ps, pe = ((start - dt.timedelta(days=days), end - dt.timedelta(days=days)) if days
                       else (year_earlier(start), year_earlier(end)))
-            out.append((code, name, start, end, ps, pe, START <= ps))
+            out.append((code, name, start, end, ps, pe, ps >= START))
     return out
 
 

@@ -4,12 +4,11 @@ import shutil
 
 import polars as pl
 import pytest
+from conftest import lake_rows, quarantine_rows
 
 from pipelines.ingest import SOURCES, ingest_reference, ingest_source, load_mappings
 from pipelines.ingest.lake import QUARANTINE_REASONS
 from pipelines.pii import load_or_create_secret
-
-from conftest import lake_rows, quarantine_rows
 
 
 def run_all(inbox, lake, secret):

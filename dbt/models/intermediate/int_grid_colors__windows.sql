@@ -33,7 +33,8 @@ window_ends as (
         false as is_week_end
     from last_sunday
     union all
-    select                         {{ dbt.cast(dbt.dateadd('day', -7, 'as_of_date'), api.Column.translate_type('date')) }},
+    select
+        {{ dbt.cast(dbt.dateadd('day', -7, 'as_of_date'), api.Column.translate_type('date')) }},
         false,
         false
     from last_sunday

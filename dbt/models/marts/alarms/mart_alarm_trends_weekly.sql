@@ -15,12 +15,6 @@ as_of as (
 
 ),
 
-townships as (
-
-    select * from {{ ref('dim_townships') }}
-
-),
-
 week_offsets as (
 
     {{ dbt.generate_series(105) }}

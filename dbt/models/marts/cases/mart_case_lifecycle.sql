@@ -25,7 +25,8 @@ keyed as (
         coalesce(nullif(party_id_pseudonym, ''), nullif(party_pseudonym, '')) as party_key,
         case
             when closed_on is not null
-                then {{ dbt.datediff('filed_on', 'closed_on', 'day') }} end as days_to_close
+                then {{ dbt.datediff('filed_on', 'closed_on', 'day') }}
+        end as days_to_close
     from cases
     where filed_on is not null
 

@@ -66,7 +66,8 @@ lead_outcomes as (
         first_case.event_id is not null as became_case,
         case
             when first_case.first_case_filed_on is not null
-                then {{ dbt.datediff('leads.reported_on', 'first_case.first_case_filed_on', 'day') }} end as days_to_case
+                then {{ dbt.datediff('leads.reported_on', 'first_case.first_case_filed_on', 'day') }}
+        end as days_to_case
     from leads
     left join first_case
         on leads.event_id = first_case.event_id

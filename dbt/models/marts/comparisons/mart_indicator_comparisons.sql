@@ -47,7 +47,8 @@ measured as (
         comparable.*,
         case
             when indicator <> 'fines_yuan'
-                then {{ poisson_z('value_now', 'value_before') }} end as poisson_z
+                then {{ poisson_z('value_now', 'value_before') }}
+        end as poisson_z
     from comparable
 
 ),

@@ -31,7 +31,7 @@ monthly as (
     from daily
     where
         breakdown = 'all'
-        and date <= (select as_of_date from as_of)
+        and date <= (select as_of.as_of_date from as_of)
     group by township_code, indicator, {{ dbt.date_trunc('month', 'date') }}
 
 ),

@@ -34,7 +34,7 @@ source_list as (
     {%- set meta = var('lake_sources')[src] %}
     {%- set indicators = [] %}
     {%- for indicator, indicator_source in var('indicator_sources').items() if indicator_source == src %}
-        {%- do indicators.append(indicator) %}
+    {%- do indicators.append(indicator) %}
     {%- endfor %}
     select
         {{ dbt.string_literal(src) }} as source,
@@ -66,7 +66,9 @@ file_counts as (
 newest_records as (
 
     {% for src, model in sources %}
-    select {{ dbt.string_literal(src) }} as source, max(records.counting_date) as newest_record_date
+    select
+        {{ dbt.string_literal(src) }} as source,
+        max(records.counting_date) as newest_record_date
     from {{ ref(model) }} as records
     inner join as_of
         on records.counting_date <= as_of.as_of_date

@@ -24,7 +24,8 @@ final as (
         {{ dbt.cast('count(distinct inspections.inspection_id)', api.Column.translate_type('bigint')) }} as inspections
     from inspections
     cross join as_of
-    where nullif(trim(inspections.campaign), '') is not null
+    where
+        nullif(trim(inspections.campaign), '') is not null
         and inspections.inspected_on <= as_of.as_of_date
     group by inspections.township_code, trim(inspections.campaign)
 

@@ -26,7 +26,8 @@ classified as (
         inspections.inspection_method = '综合查一次' as is_one_visit
     from inspections
     cross join as_of
-    where inspections.inspected_on <= as_of.as_of_date
+    where
+        inspections.inspected_on <= as_of.as_of_date
         and inspections.inspected_on is not null
 
 ),

@@ -26,7 +26,8 @@ events as (
         cast(events.due_at as date) as due_on
     from {{ ref('stg_grid_events__events') }} as events
     cross join as_of
-    where events.status in ('已受理', '处置中')
+    where
+        events.status in ('已受理', '处置中')
         and cast(events.reported_at as date) <= as_of.as_of_date
         and cast(events.due_at as date) < as_of.as_of_date
 
@@ -42,10 +43,11 @@ hazards as (
         inspections.inspected_on as opened_on,
         inspections.rectification_due_on as due_on,
         inspections.rectification_status = '逾期未整改'
-            or inspections.rectification_due_on < as_of.as_of_date as is_overdue
+        or inspections.rectification_due_on < as_of.as_of_date as is_overdue
     from {{ ref('stg_inspections__inspections') }} as inspections
     cross join as_of
-    where inspections.rectification_status in ('整改中', '逾期未整改')
+    where
+        inspections.rectification_status in ('整改中', '逾期未整改')
         and coalesce(inspections.hazards_found, 0) > 0
         and inspections.inspected_on <= as_of.as_of_date
 
@@ -63,7 +65,8 @@ cases as (
         cast(null as date) as due_on
     from {{ ref('stg_cases__cases') }} as cases
     cross join as_of
-    where cases.filed_on <= as_of.as_of_date - interval 90 day
+    where
+        cases.filed_on <= as_of.as_of_date - interval 90 day
         and (cases.closed_on is null or cases.closed_on > as_of.as_of_date)
         and cases.outcome is distinct from '撤销立案'
 
@@ -73,9 +76,25 @@ unioned as (
 
     select * from events
     union all
-    select township_code, 'hazard_open', item_id, grid_code, category, opened_on, due_on from hazards
+    select
+        township_code,
+        'hazard_open',
+        item_id,
+        grid_code,
+        category,
+        opened_on,
+        due_on
+    from hazards
     union all
-    select township_code, 'hazard_overdue', item_id, grid_code, category, opened_on, due_on from hazards
+    select
+        township_code,
+        'hazard_overdue',
+        item_id,
+        grid_code,
+        category,
+        opened_on,
+        due_on
+    from hazards
     where is_overdue
     union all
     select * from cases

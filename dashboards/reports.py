@@ -167,8 +167,8 @@ def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None
     campaign_hit: str | None = None
     for r in rows:
         ind = indicators.get(r["indicator"])
-        if ind is None:
-            continue
+        if ind is None or ctx.source_alert(r["indicator"]) is not None:
+            continue  # a missing, incomplete or stale source's change is not news, it is a gap
         if r["breakdown"] != "all" and (cats.get(r["indicator"]) is None or r["signal"] != CATEGORY_LEVEL):
             continue
         if ind.get("source") == INSPECTION_SOURCE and r["window_name"] in campaign_windows:

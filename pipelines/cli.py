@@ -6,6 +6,7 @@
     zhifa publish [--workdir DIR]                       re-run the gate and publish only
     zhifa status  [--workdir DIR]                       last runs, what is published, freshness
     zhifa rollback [--workdir DIR]                      put the previously published site back
+    zhifa check   [--inbox DIR] [--workdir DIR]         inspect an inbox; writes nothing
 
 `run` materializes the same Dagster definitions that `dagster dev -m pipelines.definitions`
 shows and the nightly schedule runs, in this process.
@@ -16,8 +17,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import errno
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -27,13 +28,23 @@ from pipelines.asof import AsOfOutOfRange
 from pipelines.runlock import WorkdirBusy, lock_holder, workdir_lock
 from pipelines.settings import REPO_ROOT, Settings
 
-
 # Exit codes of `zhifa run` / `zhifa publish` (README "Exit codes").
 EXIT_PUBLISHED = 0    # the site was published and every source is complete
 EXIT_BLOCKED = 1      # nothing published: a step failed or a blocking check failed
 EXIT_USAGE = 2        # bad arguments or missing folders; nothing was run
 EXIT_INCOMPLETE = 3   # published, but a source is missing, incomplete or stale (banner on every page)
 EXIT_BUSY = 4         # another run holds the workdir; nothing was changed
+EXIT_CHECK_LOSS = 5   # `zhifa check`: a run would lose a file (unreadable, missing required column)
+                      # or fail (reference tables missing or unreadable)
+EXIT_WORKDIR = 6      # the workdir is not writable (disk full, read-only, no permission):
+                      # nothing was published; the previous site and warehouse are unchanged
+
+# OS errors that mean "the workdir cannot take the run's files", by errno.
+WORKDIR_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.ENOTDIR}
+# The same, as they appear in the text of errors that crossed a process or library boundary
+# (dbt, DuckDB, SQLite): a step failure carries only the message.
+WORKDIR_ERROR_TEXTS = ("No space left on device", "Read-only file system", "Permission denied",
+                       "Disk quota exceeded", "database or disk is full", "Not a directory")
 
 
 def _date(text: str) -> dt.date:
@@ -73,9 +84,13 @@ def _instance(settings: Settings):
 
 def execute(settings: Settings, job_name: str = "nightly"):
     """Execute a job of the project's definitions in this process; returns (result, log path)."""
-    from pipelines.warehouse import prepare_manifest
+    from pipelines.assets import set_progress
 
     settings.workdir.mkdir(parents=True, exist_ok=True)
+    # before pipelines.warehouse is imported: its dbt manifest lives under ZHIFA_WORKDIR
+    settings.export_env()
+    from pipelines.warehouse import prepare_manifest
+
     prepare_manifest()
     from pipelines.definitions import build_definitions
 
@@ -84,9 +99,11 @@ def execute(settings: Settings, job_name: str = "nightly"):
     logs.mkdir(exist_ok=True)
     runs.prune_logs(logs)
     log_path = logs / f"{job_name}-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
-    print(f"  log (dbt output and step details): {log_path}")
+    print(f"  log (dbt output and step details): {log_path}", flush=True)
     # dagster-dbt streams every dbt log line to stdout and Dagster logs its events to stderr:
-    # both go to the run's log file; the terminal gets the summary `report` prints.
+    # both go to the run's log file; the terminal gets one progress line per stage (the
+    # assets write them to the stdout kept here) and the summary `report` prints.
+    set_progress(sys.stdout)
     with (
         _instance(settings) as instance,
         log_path.open("w", encoding="utf-8") as log,
@@ -95,8 +112,11 @@ def execute(settings: Settings, job_name: str = "nightly"):
     ):
         fail_orphaned_runs(instance)
         run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
-                                        tags={CLI_PID_TAG: str(os.getpid())})
+        try:
+            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
+                                            tags={CLI_PID_TAG: str(os.getpid())})
+        finally:
+            set_progress(None)
     return result, log_path
 
 
@@ -140,12 +160,12 @@ def _root_cause(error) -> str:
     return error.message.strip() if error is not None else "unknown error"
 
 
-def report(result, settings: Settings) -> tuple[int, str, list[str]]:
+def report(result, settings: Settings, progress_shown: bool = True) -> tuple[int, str, list[str]]:
     """Print what the run did; return (exit code, outcome, reasons): published (0), published
-    but incomplete (3) or blocked (1)."""
+    but incomplete (3), blocked (1), or the workdir could not be written (6)."""
     from dagster import AssetKey
 
-    for event in result.all_events:
+    for event in result.all_events if not progress_shown else ():
         if event.event_type_value == "ASSET_MATERIALIZATION":
             mat = event.event_specific_data.materialization
             summary = mat.metadata.get("summary")
@@ -163,17 +183,32 @@ def report(result, settings: Settings) -> tuple[int, str, list[str]]:
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.check_name == "freshness":
             continue
-        if evaluation.check_name.startswith("gx_") or not evaluation.passed:
+        if (evaluation.check_name.startswith("gx_") and not progress_shown) or not evaluation.passed:
             mark = "passed" if evaluation.passed else "FAILED"
-            print(f"  check {evaluation.asset_key.to_user_string()} {evaluation.check_name}: {mark} — {evaluation.description or ''}")
+            print(f"  check {evaluation.asset_key.to_user_string()} {evaluation.check_name}: {mark} — "
+                  f"{evaluation.description or ''}")
         if not evaluation.passed:
             failed_checks.append(evaluation.check_name)
             reasons.append(f"check {evaluation.check_name} failed: {evaluation.description or ''}"[:300])
-    for failure in result.get_step_failure_events():
+    failures = result.get_step_failure_events()
+    for failure in failures:
         cause = _root_cause(failure.event_specific_data.error)
-        if cause.startswith(AsOfOutOfRange.PREFIX):  # a bad argument: one line, nothing changed
-            print(f"error: {cause.removeprefix(AsOfOutOfRange.PREFIX)}", file=sys.stderr)
-            return EXIT_USAGE, "usage", [cause]
+        if AsOfOutOfRange.PREFIX in cause:  # a bad argument: one line, nothing changed
+            # Dagster's message may start with the exception's class name: keep our words only
+            message = cause.split(AsOfOutOfRange.PREFIX, 1)[1].strip()
+            print(f"error: {message}", file=sys.stderr)
+            return EXIT_USAGE, "usage", [message]
+    problem = None
+    if failures or not result.success:
+        texts = [_error_text(f.event_specific_data.error) for f in failures]
+        problem = next((t for text in texts for t in WORKDIR_ERROR_TEXTS if t in text), None) \
+            or workdir_problem(settings.workdir)
+    if problem:  # disk full, read-only or no permission: one line, not a traceback per step
+        line = workdir_error_line(settings.workdir, problem)
+        print(f"error: {line}", file=sys.stderr)
+        return EXIT_WORKDIR, "failed", [line]
+    for failure in failures:
+        cause = _root_cause(failure.event_specific_data.error)
         print(f"  step {failure.step_key} failed: {cause}", file=sys.stderr)
         reasons.append(f"step {failure.step_key} failed: {cause}"[:300])
 
@@ -201,6 +236,54 @@ def report(result, settings: Settings) -> tuple[int, str, list[str]]:
     return EXIT_BLOCKED, outcome, reasons
 
 
+def _error_text(error) -> str:
+    """Every message of Dagster's wrapped error chain, joined."""
+    parts = []
+    while error is not None:
+        parts.append(error.message or "")
+        error = error.cause or error.context
+    return "\n".join(parts)
+
+
+def workdir_problem(workdir: Path, probe_bytes: int = 1 << 20) -> str | None:
+    """Why the workdir cannot take a run's files (the OS's words), or None if it can: a
+    probe file of 1 MiB is written and removed (dbt and DuckDB report a full disk only as
+    text in their own logs, so the run's failure alone does not say it)."""
+    probe = workdir / f".write-probe-{os.getpid()}"
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        with probe.open("wb") as f:
+            f.write(b"\0" * probe_bytes)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        return e.strerror or str(e)
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+    return None
+
+
+def workdir_error_line(workdir: Path, why: str) -> str:
+    return (f"the workdir {workdir} is not writable ({why}): nothing was published; "
+            "the previous site is unchanged")
+
+
+def _is_workdir_error(error: BaseException) -> str | None:
+    """The OS's words when `error` (or what caused it) means the workdir cannot be written."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in WORKDIR_ERRNOS:
+            return error.strerror or str(error)
+        text = str(error)
+        hit = next((t for t in WORKDIR_ERROR_TEXTS if t in text), None)
+        if hit:
+            return hit
+        error = error.__cause__ or error.__context__
+    return None
+
+
 def source_alerts(settings: Settings) -> list[str]:
     """One line per source that is missing, incomplete or stale (mart_source_status)."""
     import duckdb
@@ -221,6 +304,11 @@ def source_alerts(settings: Settings) -> list[str]:
 def _locked_run(settings: Settings, job_name: str, command: str) -> int:
     """Run a job under the workdir lock; record it in runs.jsonl and alert when it was not clean."""
     started_at, started = runs.now(), time.perf_counter()
+    log_path = None
+    why = workdir_problem(settings.workdir)
+    if why:  # before anything is touched: one line, nothing was run
+        print(f"error: {workdir_error_line(settings.workdir, why)}", file=sys.stderr)
+        return EXIT_WORKDIR
     try:
         with workdir_lock(settings.workdir, command=command):
             result, log_path = execute(settings, job_name)
@@ -228,14 +316,31 @@ def _locked_run(settings: Settings, job_name: str, command: str) -> int:
     except WorkdirBusy as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BUSY
+    except Exception as e:  # noqa: BLE001 - only a workdir that cannot be written is handled here
+        # the error's own words, else a probe: SQLite says only "disk I/O error" on a full disk
+        why = _is_workdir_error(e) or workdir_problem(settings.workdir)
+        if why is None:
+            raise
+        from pipelines.assets import progress_end
+
+        progress_end("stopped")
+        line = workdir_error_line(settings.workdir, why)
+        print(f"error: {line}", file=sys.stderr)
+        code, outcome, reasons = EXIT_WORKDIR, "failed", [line]
     record = runs.RunRecord(
         command=command, started=started_at, seconds=round(time.perf_counter() - started, 1), outcome=outcome,
-        exit_code=code, as_of=_live_as_of(settings), log=str(log_path), reasons=reasons,
+        exit_code=code, as_of=_live_as_of(settings), log=str(log_path) if log_path else None, reasons=reasons,
         release=settings.site.resolve().name if settings.site.exists() else None)
-    runs.record_run(settings.workdir, record)
-    if outcome in ("blocked", "failed", "incomplete"):
-        path, error = runs.alert(settings.workdir, record, runs.webhook_url())
-        print(f"alert written: {path}" + (f" (webhook failed: {error})" if error else ""), file=sys.stderr)
+    try:  # the history and the alert are best effort when the workdir is what failed
+        runs.record_run(settings.workdir, record)
+        if outcome in ("blocked", "failed", "incomplete"):
+            path, error = runs.alert(settings.workdir, record, runs.webhook_url())
+            print(f"alert written: {path}" + (f" (webhook failed: {error})" if error else ""), file=sys.stderr)
+    except OSError as e:
+        if code != EXIT_WORKDIR:
+            print(f"error: {workdir_error_line(settings.workdir, e.strerror or str(e))}", file=sys.stderr)
+            return EXIT_WORKDIR
+        print("  (no history line or alert file could be written to the workdir)")
     print(f"{command} finished in {record.seconds:.1f} s; warehouse {settings.warehouse}")
     return code
 
@@ -255,8 +360,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not settings.inbox.is_dir():
         print(f"error: inbox folder not found: {settings.inbox}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"run: inbox {settings.inbox} → workdir {settings.workdir}")
+    print(f"run: inbox {settings.inbox} → workdir {settings.workdir}", flush=True)
     return _locked_run(settings, "nightly", "zhifa run")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """What a run over the inbox would do, without writing anything (pipelines/inbox_check.py)."""
+    from pipelines.inbox_check import check_inbox, render
+
+    inbox = Path(args.inbox).resolve()
+    if not inbox.is_dir():
+        print(f"error: inbox folder not found: {inbox}", file=sys.stderr)
+        return EXIT_USAGE
+    workdir = Path(args.workdir).resolve() if args.workdir else None
+    result = check_inbox(inbox, workdir if workdir and workdir.is_dir() else None)
+    for line in render(result):
+        print(line)
+    return EXIT_CHECK_LOSS if result.run_would_lose_something else EXIT_PUBLISHED
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -341,6 +461,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--as-of-beyond-data", action="store_true",
                    help="allow an --as-of after the newest record (recent figures then read 0)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check", help="inspect an inbox before a run (reads only): files, headers, rows, dates, "
+                                     "what would be quarantined or lost")
+    p.add_argument("--inbox", default="data/inbox")
+    p.add_argument("--workdir", default=None,
+                   help="compare with this workdir's lake (new / changed / unchanged files); not written")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("publish", help="re-run the quality gate and publish from the existing warehouse")
     p.add_argument("--workdir", default="data")

@@ -16,10 +16,10 @@ from pipelines.assets.ingest import freshness_checks, ingest_assets
 from pipelines.assets.publish import site
 from pipelines.assets.quality import gx_checks
 from pipelines.assets.warehouse import warehouse_models
+from pipelines.dbt_child import dbt_launcher
 from pipelines.resources import WarehousePaths
 from pipelines.sensors import build_inbox_sensor
 from pipelines.settings import DBT_DIR, Settings
-from pipelines.dbt_child import dbt_launcher
 from pipelines.warehouse import OfflineDbtCliResource
 
 NIGHTLY_JOB = "nightly"

@@ -7,6 +7,7 @@ rename(2), so a reader sees either the old site or the new one, never a half-wri
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -27,15 +28,27 @@ def new_release_dir(site: Path, run_id: str) -> Path:
 
 
 def swap_in(site: Path, release: Path) -> None:
-    if site.exists() and not site.is_symlink():
-        # a plain folder from an older layout: keep it as a release instead of deleting it
-        site.rename(release.parent / f"legacy-{dt.datetime.now():%Y%m%dT%H%M%S}")
+    commit_link(stage_link(site, release), site, release)
+
+
+def stage_link(site: Path, release: Path) -> Path:
+    """The new symlink, made beside the live one (this can fail on a full disk; nothing live
+    has changed yet)."""
     tmp_link = site.parent / f".site-link-{release.name}"
     if tmp_link.is_symlink() or tmp_link.exists():
         tmp_link.unlink()
     tmp_link.symlink_to(os.path.relpath(release, site.parent))
+    return tmp_link
+
+
+def commit_link(tmp_link: Path, site: Path, release: Path) -> None:
+    """Swap the staged link in with one rename(2), then drop old releases (best effort)."""
+    if site.exists() and not site.is_symlink():
+        # a plain folder from an older layout: keep it as a release instead of deleting it
+        site.rename(release.parent / f"legacy-{dt.datetime.now():%Y%m%dT%H%M%S}")
     os.replace(tmp_link, site)  # atomic on POSIX
-    _prune(release.parent, keep=release)
+    with contextlib.suppress(OSError):
+        _prune(release.parent, keep=release)
 
 
 def _prune(releases: Path, keep: Path) -> None:

@@ -15,6 +15,17 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 CONTRACT_PATH = Path(__file__).resolve().parent / "contract.yaml"
 
 
+def default_workdir() -> Path:
+    """The workdir of a process not started by the CLI (`dagster dev`, the services)."""
+    return Path(os.environ.get("ZHIFA_WORKDIR", "data")).resolve()
+
+
+def manifest_dir(workdir: Path | None = None) -> Path:
+    """Where dbt's parsed manifest (and its parse cache and log) lives: under the workdir,
+    never in the code folder, so the code can be deployed read-only."""
+    return (workdir or default_workdir()) / "dbt-manifest"
+
+
 def load_contract() -> dict:
     with CONTRACT_PATH.open(encoding="utf-8") as f:
         return yaml.safe_load(f)
@@ -28,11 +39,11 @@ class Settings:
     as_of_beyond_data: bool = False  # allow an --as-of after the newest record (figures near it read 0)
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         as_of = os.environ.get("ZHIFA_AS_OF") or None
         return cls(
             inbox=Path(os.environ.get("ZHIFA_INBOX", "data/inbox")).resolve(),
-            workdir=Path(os.environ.get("ZHIFA_WORKDIR", "data")).resolve(),
+            workdir=default_workdir(),
             as_of=dt.date.fromisoformat(as_of) if as_of else None,
         )
 
@@ -71,12 +82,18 @@ class Settings:
         # workdirs (tests run in parallel) never share dbt artifacts.
         return self.workdir / "dbt-target"
 
+    @property
+    def dbt_manifest(self) -> Path:
+        return manifest_dir(self.workdir) / "manifest.json"
+
     def export_env(self) -> None:
         """dbt reads the lake and warehouse paths from the environment (dbt/profiles.yml)."""
         os.environ["ZHIFA_INBOX"] = str(self.inbox)
         os.environ["ZHIFA_WORKDIR"] = str(self.workdir)
         os.environ["ZHIFA_LAKE"] = str(self.lake)
         os.environ["ZHIFA_WAREHOUSE"] = str(self.warehouse_build)
+        # dbt's own log goes with the run's files, never into the (read-only) code folder
+        os.environ["DBT_LOG_PATH"] = str(self.dbt_target)
         if self.as_of:
             os.environ["ZHIFA_AS_OF"] = self.as_of.isoformat()
         else:

@@ -16,18 +16,22 @@ from dagster import (
     asset_check,
 )
 
+from pipelines.assets import progress_done, progress_start
 from pipelines.ingest import SOURCES, ingest_reference, ingest_source, load_reference
-from pipelines.settings import load_contract
 from pipelines.pii import load_or_create_secret
 from pipelines.resources import WarehousePaths
+from pipelines.settings import load_contract
 
 REFERENCE_KEY = AssetKey(["lake", "reference"])
 
 
-@asset(key=REFERENCE_KEY, group_name="ingest", description="乡镇街道, 网格, 赋权事项 and micro-grid polygons from inbox/reference/.")
+@asset(key=REFERENCE_KEY, group_name="ingest",
+       description="乡镇街道, 网格, 赋权事项 and micro-grid polygons from inbox/reference/.")
 def reference(context: AssetExecutionContext, paths: WarehousePaths) -> MaterializeResult:
     s = paths.settings
+    progress_start("reference 参考表")
     ref = ingest_reference(s.inbox, s.lake)
+    progress_done(ref.summary().removeprefix("reference: "))
     context.log.info(ref.summary())
     return MaterializeResult(metadata={"summary": ref.summary()})
 
@@ -41,9 +45,13 @@ def _source_asset(source: str):
     )
     def _ingest(context: AssetExecutionContext, paths: WarehousePaths) -> MaterializeResult:
         s = paths.settings
+        progress_start(f"ingest {source}")
         report = ingest_source(source, s.inbox, s.lake, load_or_create_secret(s.workdir), load_reference(s.lake))
         context.log.info(report.summary())
         newest = newest_counting_date(s.lake, source)
+        progress_done(f"{len(report.files):,} files ({len(report.files_read)} read, {len(report.files_unchanged)} unchanged), "
+                      f"{report.rows_read:,} rows: {report.rows_lake:,} to the lake, {report.rows_quarantined:,} quarantined"
+                      + (f"; UNREADABLE: {', '.join(report.unreadable)}" if report.unreadable else ""))
         return MaterializeResult(
             metadata={
                 "files_read": MetadataValue.int(len(report.files_read)),

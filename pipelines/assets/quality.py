@@ -2,6 +2,7 @@
 
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
+from pipelines.assets import progress_line
 from pipelines.quality import load_suite_spec, suite_names, validate_suite
 from pipelines.resources import WarehousePaths
 
@@ -17,6 +18,7 @@ def _gx_check(mart: str):
     )
     def _check(paths: WarehousePaths) -> AssetCheckResult:
         result = validate_suite(paths.settings.newest_warehouse(), mart)
+        progress_line(f"quality gate {mart}: {'passed' if result.success else 'FAILED'} ({result.rows:,} rows)")
         return AssetCheckResult(
             passed=result.success,
             severity=AssetCheckSeverity.ERROR,

@@ -2,10 +2,11 @@
 
 import json
 
-from dagster import AssetExecutionContext
+from dagster import AssetCheckResult, AssetExecutionContext, AssetMaterialization, Output
 from dagster_dbt import dbt_assets
 
 from pipelines.asof import resolve_as_of
+from pipelines.assets import progress_done, progress_start
 from pipelines.resources import WarehousePaths
 from pipelines.warehouse import DBT_PROJECT, LayeredTranslator, OfflineDbtCliResource, prepare_manifest
 
@@ -24,9 +25,17 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
     s.warehouse_build.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (s.warehouse_build, s.warehouse_build.with_name(s.warehouse_build.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    yield from dbt.cli(
+    progress_start(f"dbt build, as of {as_of}")
+    models = tests = 0
+    for event in dbt.cli(
         ["build", "--vars", json.dumps({"as_of": as_of.isoformat()})],
         context=context,
         target_path=s.dbt_target,
-    ).stream()
+    ).stream():
+        if isinstance(event, AssetCheckResult):
+            tests += 1
+        elif isinstance(event, (Output, AssetMaterialization)):
+            models += 1
+        yield event
+    progress_done(f"{models} models, {tests} tests")
     s.warehouse_build_done.write_text(as_of.isoformat(), encoding="utf-8")

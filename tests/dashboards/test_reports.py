@@ -101,7 +101,23 @@ def test_kpi_card_prints_its_period_and_no_prior(changed_site: Path):
     assert 'id="ind-valid_alarms"' in glossary
 
 
-def test_campaign_is_shown_apart_from_routine_work(synthetic_site: Path, synthetic_warehouse: Path):
+@pytest.fixture(scope="module")
+def complete_warehouse(tmp_path_factory, warehouse_factory) -> Path:
+    """The synthetic warehouse with every source complete (the default one has an unreadable
+    inspections file, and an incomplete source's changes are not reported as news)."""
+    return warehouse_factory(tmp_path_factory.mktemp("ok") / "w.duckdb",
+                             source_status=warehouse_factory.all_sources_ok)
+
+
+@pytest.fixture(scope="module")
+def complete_site(complete_warehouse: Path, tmp_path_factory, warehouse_factory) -> Path:
+    out = tmp_path_factory.mktemp("ok-site") / "site"
+    build_site(complete_warehouse, out, warehouse_factory.as_of)
+    return out
+
+
+def test_campaign_is_shown_apart_from_routine_work(complete_site: Path, complete_warehouse: Path):
+    synthetic_site, synthetic_warehouse = complete_site, complete_warehouse
     html = _html(synthetic_site, "index.html")
     card = _kpi_card(html, "瓜沥镇", "one_visit_inspections")
     assert "含专项行动「除险保安」" in card and "日常" in card

@@ -206,6 +206,11 @@ def test_every_page_names_an_incomplete_source(synthetic_site: Path):
     index = _html(synthetic_site, "index.html")
     assert 'data-indicator="one_visit_inspections" data-source-status="incomplete"' in index
     assert 'data-indicator="valid_alarms" data-source-status' not in index
+    # an incomplete source's change is not presented (no −100 % 极显著 from a gap), nor is it news
+    card = index.split('data-indicator="one_visit_inspections" data-source-status="incomplete"')[1].split("</table>")[0]
+    assert "不作同比" in card and "极显著" not in card
+    headlines = index.split('id="hl-h"')[1].split("</section>")[0] if 'id="hl-h"' in index else ""
+    assert 'data-indicator="one_visit_inspections"' not in headlines
 
 
 def test_no_banner_when_every_source_is_complete(tmp_path: Path, warehouse_factory):

@@ -9,7 +9,7 @@ absent; the publish step swaps it in atomically):
     index.html  weekly.html  grid.html  compare.html  quality.html  glossary.html
     data/township_daily.csv  data/campaigns.csv  data/grid_colors.csv
     data/ingest_report.csv   data/quarantine.csv (when mart_quarantine exists)
-    assets/plotly.min.js  assets/site.css  assets/site.js
+    assets/plotly.min.js  assets/site.css  assets/site.js  assets/favicon.svg
 
 Output is a pure function of (warehouse, as_of, contract, build_stamp): no clock, no
 random ids, rows sorted.
@@ -153,7 +153,9 @@ def build_site(warehouse: Path, out_dir: Path, as_of: dt.date, *,
         shutil.copyfile(plotly_js(), assets / "plotly.min.js")
         shutil.copyfile(STATIC / "site.css", assets / "site.css")
         shutil.copyfile(STATIC / "site.js", assets / "site.js")
-        written += [assets / "plotly.min.js", assets / "site.css", assets / "site.js"]
+        # the site's own icon: otherwise browsers ask for /favicon.ico and log a failed request
+        shutil.copyfile(STATIC / "favicon.svg", assets / "favicon.svg")
+        written += [assets / "plotly.min.js", assets / "site.css", assets / "site.js", assets / "favicon.svg"]
 
         written += exports.write_downloads(wh, out_dir)
 

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.slow
 
 
 def _files_read(output: str) -> dict[str, int]:
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"lake/(\w+): \w+: \d+ file\(s\) — (\d+) read", output)}
+    # the progress line per source: "ingest cases … 17 files (0 read, 17 unchanged), …"
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"ingest (\w+) … \d+ files? \((\d+) read", output)}
 
 
 def test_unchanged_inbox_rerun_reads_nothing_and_changes_no_mart(demo_run, tmp_path):

@@ -9,27 +9,40 @@
     from_json({{ expr }}, '[{"flag": "VARCHAR", "column": "VARCHAR", "raw_value": "VARCHAR"}]')
 {%- endmacro %}
 
+{#- The export header staff know a column by (contract.yaml `zh`, via var('column_labels')),
+    else the column name itself. -#}
+{% macro column_label(source, column) -%}
+    case
+        {%- for src, labels in var('column_labels').items() %}
+        {%- for name, zh in labels.items() %}
+        when {{ source }} = '{{ src }}' and {{ column }} = '{{ name }}' then '{{ zh }}'
+        {%- endfor %}
+        {%- endfor %}
+        else {{ column }}
+    end
+{%- endmacro %}
+
 {#- The Chinese sentence staff read for a flag or quarantine reason on a column. -#}
-{% macro quality_explanation(code, column, raw_value) -%}
-    {%- set col = "coalesce(" ~ column ~ ", '')" -%}
+{% macro quality_explanation(code, column, raw_value, source='source') -%}
+    {%- set col = "coalesce(" ~ column_label(source, column) ~ ", '')" -%}
     {%- set raw = "coalesce(" ~ raw_value ~ ", '(空)')" -%}
     case {{ code }}
-        when 'id_precision_lost' then {{ dbt.concat(["'字段 '", col, "' 的编号「'", raw,
+        when 'id_precision_lost' then {{ dbt.concat(["'「'", col, "'」的编号「'", raw,
             "'」以科学计数法或小数导出，已丢失位数；请在源系统中把该列设为文本后重新导出。'"]) }}
-        when 'id_checksum_failed' then {{ dbt.concat(["'字段 '", col, "' 的值「'", raw,
+        when 'id_checksum_failed' then {{ dbt.concat(["'「'", col, "'」的值「'", raw,
             "'」校验位不符，请核对是否录入有误。'"]) }}
         when 'unknown_grid' then {{ dbt.concat(["'网格编码「'", raw,
             "'」不在网格参照表中，本行不计入任何网格；请核对所属网格。'"]) }}
         when 'grid_from_location' then {{ dbt.concat(["'所属网格为空，已按经纬度定位到网格（'", raw,
             "'）；请在源系统中补录所属网格。'"]) }}
-        when 'bad_value' then {{ dbt.concat(["'字段 '", col, "' 的值「'", raw,
+        when 'bad_value' then {{ dbt.concat(["'「'", col, "'」的值「'", raw,
             "'」无法识别，已置空，本行其余数据照常统计。'"]) }}
-        when 'bad_date' then {{ dbt.concat(["'字段 '", col, "' 的日期「'", raw,
+        when 'bad_date' then {{ dbt.concat(["'「'", col, "'」的日期「'", raw,
             "'」无法解析，已置空（主统计日期无法解析时整行隔离）；请更正日期。'"]) }}
-        when 'future_date' then {{ dbt.concat(["'字段 '", col, "' 的日期「'", raw,
+        when 'future_date' then {{ dbt.concat(["'「'", col, "'」的日期「'", raw,
             "'」晚于统计截止日的次日（期限类日期：晚于截止日后一年），视为录入错误，已置空，本行其余数据照常统计；请更正日期。'"]) }}
-        when 'missing_key' then {{ dbt.concat(["'主键 '", col, "' 为空，整行隔离；请补录编号。'"]) }}
-        when 'missing_date' then {{ dbt.concat(["'主统计日期 '", col, "' 为空，整行隔离；请补录日期。'"]) }}
+        when 'missing_key' then {{ dbt.concat(["'主键「'", col, "'」为空，整行隔离；请补录编号。'"]) }}
+        when 'missing_date' then {{ dbt.concat(["'主统计日期「'", col, "'」为空，整行隔离；请补录日期。'"]) }}
         when 'unknown_township' then {{ dbt.concat(["'所属镇街「'", raw,
             "'」不是参照表中的镇街名称、编码或别名，整行隔离；请更正镇街。'"]) }}
         when 'bad_line' then '该行无法解析（引号不成对或格式错误），整行隔离，文件其余行照常导入；请在源系统中检查该行后重新导出。'

@@ -52,7 +52,7 @@ def _make_read_only(folder: Path) -> str:
 
 def _undo_read_only(folder: Path, how: str) -> None:
     if how == "mount":
-        subprocess.run(["umount", str(folder)], capture_output=True)
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)  # lazy: a killed run may still hold it
     else:
         for p in [folder, *folder.rglob("*")]:
             if not p.is_symlink():

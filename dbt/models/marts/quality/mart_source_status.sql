@@ -8,12 +8,7 @@
       ok          otherwise
     A header-only file (manifest status `empty`) does not make a source incomplete (nothing
     was lost: the export had no rows); it is counted in files_empty, named in empty_files and
-    in message_zh.     indicators lists the §7 indicators counted from the source (var indicator_sources). -#}
-{% set sources = [('grid_events', 'stg_grid_events__events'),
-                  ('inspections', 'stg_inspections__inspections'),
-                  ('cases', 'stg_cases__cases'),
-                  ('notices', 'stg_notices__notices'),
-                  ('police_alarms', 'stg_police_alarms__alarms')] %}
+    in message_zh. `indicators` lists the §7 indicators counted from the source (var indicator_sources). -#}
 with
 
 files as (
@@ -30,8 +25,7 @@ as_of as (
 
 source_list as (
 
-    {% for src, model in sources %}
-    {%- set meta = var('lake_sources')[src] %}
+    {% for src, meta in var('lake_sources').items() %}
     {%- set indicators = [] %}
     {%- for indicator, indicator_source in var('indicator_sources').items() if indicator_source == src %}
     {%- do indicators.append(indicator) %}
@@ -65,15 +59,12 @@ file_counts as (
 
 newest_records as (
 
-    {% for src, model in sources %}
+    -- the newest published counting date per source, from the per-township first/last dates
     select
-        {{ dbt.string_literal(src) }} as source,
-        max(records.counting_date) as newest_record_date
-    from {{ ref(model) }} as records
-    inner join as_of
-        on records.counting_date <= as_of.as_of_date
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+        source,
+        max(last_date) as newest_record_date
+    from {{ ref('int_lake__township_source_dates') }}
+    group by source
 
 ),
 

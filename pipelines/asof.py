@@ -11,7 +11,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import Settings, load_contract
+from pipelines.contract import load_contract
+from pipelines.settings import Settings
 
 
 class AsOfOutOfRange(ValueError):
@@ -24,7 +25,7 @@ def counting_date_span(lake: Path, today: dt.date | None = None) -> tuple[dt.dat
     """(earliest, latest) primary counting date (lake column `_counting_date`) not after today."""
     today = today or dt.date.today()
     parts = []
-    for source in load_contract()["sources"]:
+    for source in load_contract().sources:
         if not any((lake / source).glob("*.parquet")):
             continue
         glob = str(lake / source / "*.parquet").replace("'", "''")

@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from pipelines.settings import DBT_DIR, load_contract
+from pipelines.contract import Contract, load_contract
+from pipelines.settings import DBT_DIR
 
 PROJECT = DBT_DIR / "dbt_project.yml"
 BEGIN = "  # --- GENERATED from pipelines/contract.yaml by `python -m pipelines.contract_gen`; do not edit ---\n"
@@ -24,32 +25,26 @@ DATE_TYPES = ("date", "timestamp")
 DEADLINE_DAYS, EVENT_DAYS = 366, 1
 
 
-def _counting_dates(spec: dict[str, Any]) -> list[str]:
-    cd = spec["counting_date"]
-    return list(cd) if isinstance(cd, list) else [cd]
-
-
-def dbt_vars(contract: dict[str, Any]) -> dict[str, Any]:
+def dbt_vars(contract: Contract) -> dict[str, Any]:
     """The contract's facts in the shape the dbt models read."""
-    sources = contract["sources"]
-    fc = contract["five_colour"]
+    fc = contract.five_colour
     return {
-        "indicators": [i["name"] for i in contract["indicators"]],
-        "indicator_sources": {i["name"]: i["source"] for i in contract["indicators"]},
-        "lake_sources": {name: {"zh": s["zh"], "stale_after_days": s["stale_after_days"]}
-                         for name, s in sources.items()},
+        "indicators": list(contract.indicator_names),
+        "indicator_sources": {i.name: i.source for i in contract.indicators},
+        "lake_sources": {name: {"zh": s.zh, "stale_after_days": s.stale_after_days}
+                         for name, s in contract.sources.items()},
         # every date column but the first counting date (cases' fallback 结案日期 is one too),
         # with how many days after the as-of date it may lie (contract §2 v1.1)
         "secondary_dates": {
-            name: {c["name"]: DEADLINE_DAYS if c.get("deadline") else EVENT_DAYS
-                   for c in s["columns"] if c["type"] in DATE_TYPES and c["name"] != _counting_dates(s)[0]}
-            for name, s in sources.items()},
-        "column_labels": {name: {c["name"]: c["zh"] for c in s["columns"]} for name, s in sources.items()},
+            name: {c.name: DEADLINE_DAYS if c.deadline else EVENT_DAYS
+                   for c in s.columns if c.type in DATE_TYPES and c.name != s.counting_date}
+            for name, s in contract.sources.items()},
+        "column_labels": {name: {c.name: c.zh for c in s.columns} for name, s in contract.sources.items()},
         "five_colour": {
-            "window_days": fc["window_days"],
-            "min_population": fc["min_population"],
-            "min_ranked_grids": fc["min_ranked_grids"],
-            "colours": [{"color": c["color"], "h_below": c["h_below"]} for c in fc["colours"]],
+            "window_days": fc.window_days,
+            "min_population": fc.min_population,
+            "min_ranked_grids": fc.min_ranked_grids,
+            "colours": [{"color": c.color, "h_below": c.h_below} for c in fc.colours],
         },
     }
 

@@ -222,9 +222,9 @@ def check_file(path: Path, inbox: Path, source: str, spec, rules, ref, secret: b
 
 def check_inbox(inbox: Path, workdir: Path | None = None) -> InboxCheck:
     """What a run over `inbox` would do; reads only (a throwaway pseudonym key, no lake)."""
+    from pipelines.contract import load_contract
     from pipelines.ingest import RULES, SOURCES
     from pipelines.ingest.reference import read_reference
-    from pipelines.ingest.spec import load_contract
 
     inbox = Path(inbox)
     result = InboxCheck(inbox=inbox)

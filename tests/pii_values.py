@@ -7,8 +7,8 @@ import json
 import re
 
 from pipelines import pii
+from pipelines.contract import load_contract
 from pipelines.ingest.readers import decode
-from pipelines.ingest.spec import load_contract
 
 # A notice's party may be a company (杭州…有限公司) with its 统一社会信用代码: not personal data
 # of a natural person, and kept by ingest where the contract allows.

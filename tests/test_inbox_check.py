@@ -106,7 +106,7 @@ def test_workdir_comparison_says_new_changed_unchanged(tmp_path):
 
 @pytest.mark.parametrize("header,expected", [("检查时间", "检查时间"), ("完全无关", "")])
 def test_close_matches(tmp_path, header, expected):
-    from pipelines.ingest.spec import load_contract
+    from pipelines.contract import load_contract
 
     spec = load_contract().sources["inspections"]
     first = (FIXTURE_INBOX / "inspections" / "rental_room_landlords.csv").read_text(encoding="utf-8").splitlines()

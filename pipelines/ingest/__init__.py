@@ -17,13 +17,14 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.contract import CONTRACT_PATH, load_contract
+
 from ..pii import secret_fingerprint
 from . import cases, grid_events, inspections, notices, police_alarms
 from . import lake as lk
 from .mapping import Mapping, load_mappings, mapping_for
 from .readers import UnreadableFile, read_file
 from .reference import Reference, ReferenceDataError, ingest_reference, load_reference, read_reference
-from .spec import CONTRACT_PATH, load_contract
 from .transform import Rules, transform
 
 __all__ = ["SOURCES", "RULES", "Reference", "ReferenceDataError", "SourceReport", "ingest_reference",

@@ -39,7 +39,7 @@ from pathlib import Path, PurePosixPath
 
 import polars as pl
 
-from .spec import LAKE_TYPES, Source
+from pipelines.contract import LAKE_TYPES, Source
 
 _POLARS_TYPES = {"str": pl.String, "datetime": pl.Datetime("us"), "date": pl.Date,
                  "int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean}

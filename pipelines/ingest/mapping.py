@@ -29,8 +29,9 @@ from pathlib import Path
 import polars as pl
 import yaml
 
+from pipelines.contract import Source, load_contract
+
 from .parsing import TRIM_CHARS
-from .spec import Source, load_contract
 
 MAPPINGS_DIR = "_mappings"
 KEYS = ("source", "files", "columns", "values", "constants")

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
-from .spec import load_contract
+from pipelines.contract import load_contract
 
 # --- text -----------------------------------------------------------------------------
 

@@ -16,16 +16,16 @@ import difflib
 import io
 import json
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import fastexcel
 import polars as pl
 
+from pipelines.contract import Source
+
 from .mapping import Mapping, apply_values
 from .parsing import TRIM_CHARS
-from .spec import Source
 
 HEADER_SEARCH_ROWS = 30  # title rows above the header: the contract says 1-3
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -107,12 +107,13 @@ def _close_matches(missing: list[str], cells: list[str]) -> dict[str, str]:
     return hints
 
 
-def find_header(rows: list[list[object]], source: Source, mapping: Mapping | None = None) -> int:
-    """Index of the first row containing every required column; UnreadableFile otherwise."""
+def find_header(rows: list[list[object]], source: Source, mapping: Mapping | None = None, start: int = 0) -> int:
+    """Index of the first row containing every required column, searched in the
+    HEADER_SEARCH_ROWS rows from `start` (a sheet's first non-empty row); UnreadableFile otherwise."""
     hmap = header_map(source, mapping)
     required = set(required_columns(source, mapping))
     best: tuple[int, int, set[str]] | None = None
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+    for i, row in enumerate(rows[start:start + HEADER_SEARCH_ROWS], start=start):
         found = {lookup(hmap, v) for v in row} - {None}
         missing = required - found
         if not missing:
@@ -383,50 +384,26 @@ def pick_sheet(sheet_names: list[str], source: Source) -> str:
     return sheet_names[0]
 
 
-_CELL_WITH_VALUE = re.compile(rb'<(?:\w+:)?c r="[A-Z]+(\d+)"[^>]*?(?<!/)>\s*<(?:\w+:)?(?:v|is|f)\b')
-
-
-def _first_used_row(path: Path, sheet_index: int) -> int:
-    """1-based sheet row of the first cell holding a value (calamine's range starts there).
-
-    Reads the start of the sheet XML of an xlsx; other formats are assumed to start at row 1.
-    """
-    try:
-        with zipfile.ZipFile(path) as z:
-            wb = z.read("xl/workbook.xml")
-            rels = z.read("xl/_rels/workbook.xml.rels")
-            rids = re.findall(rb'<(?:\w+:)?sheet\b[^>]*?r:id="([^"]+)"', wb)
-            rid = rids[sheet_index].decode()
-            target = re.search(rb'<Relationship\b[^>]*Id="' + re.escape(rid.encode()) + rb'"[^>]*Target="([^"]+)"', rels) \
-                or re.search(rb'<Relationship\b[^>]*Target="([^"]+)"[^>]*Id="' + re.escape(rid.encode()) + rb'"', rels)
-            name = target.group(1).decode().lstrip("/")
-            name = name if name.startswith("xl/") else "xl/" + name
-            with z.open(name) as f:
-                buf = b""
-                while chunk := f.read(1 << 16):
-                    buf += chunk
-                    m = _CELL_WITH_VALUE.search(buf)
-                    if m:
-                        return int(m.group(1))
-                    buf = buf[-4096:]
-    except (zipfile.BadZipFile, KeyError, IndexError, AttributeError):
-        pass
-    return 1
-
-
 def read_excel(path: Path, source: Source, mapping: Mapping | None = None) -> RawTable:
+    """The picked sheet of a workbook, read by calamine (fastexcel) with `skip_rows=0`: the
+    grid then starts at sheet row 1 (calamine's default would drop the leading empty rows),
+    so grid index i is the physical Excel row i + 1 in every format (xlsx, xlsm, xls, xlsb, ods)."""
     try:
         reader = fastexcel.read_excel(path)
         sheet = pick_sheet(reader.sheet_names, source)
         sheet_index = reader.sheet_names.index(sheet)
-        grid = reader.load_sheet(sheet_index, header_row=None, dtypes="string").to_polars()
+        grid = reader.load_sheet(sheet_index, header_row=None, skip_rows=0, dtypes="string").to_polars()
     except Exception as e:  # calamine raises a family of errors for broken workbooks
         first = (str(e).splitlines() or [""])[0][:120]
         raise UnreadableFile(f"无法读取：不是有效的 {path.suffix.lower().lstrip('.')} 文件（文件已损坏、未下载完整或实为其他格式；"
                              f"{type(e).__name__}: {first}）") from None
-    head = grid.head(HEADER_SEARCH_ROWS).rows()
-    header_idx = find_header([list(r) for r in head], source, mapping)
-    header = list(head[header_idx])
+    # The header is searched from the first row holding a value (leading empty rows do not
+    # count against HEADER_SEARCH_ROWS).
+    used = grid.select(pl.any_horizontal(pl.all().is_not_null())).to_series().arg_true() if grid.width else []
+    start = int(used[0]) if len(used) else 0
+    head = [list(r) for r in grid.slice(0, start + HEADER_SEARCH_ROWS).rows()]
+    header_idx = find_header(head, source, mapping, start=start)
+    header = head[header_idx]
     names, extras = _name_columns(header, source, mapping)
     body = grid.slice(header_idx + 1)
     # Which id cells are numbers: a boolean read yields null for text cells only.
@@ -439,13 +416,12 @@ def read_excel(path: Path, source: Source, mapping: Mapping | None = None) -> Ra
                     if body[body.columns[i]].str.strip_chars().str.contains(r"^[+-]?[\d.]+([eE][+-]?\d+)?$").any()}
     if id_positions and body.height:
         cols = grid.columns
-        mask = reader.load_sheet(sheet_index, header_row=None, dtypes="boolean",
+        mask = reader.load_sheet(sheet_index, header_row=None, skip_rows=0, dtypes="boolean",
                                  use_columns=[cols[i] for i in id_positions]).to_polars().slice(header_idx + 1)
         for n, col in zip(id_positions.values(), mask.columns):
             numeric[n] = mask[col].is_not_null()
-    first = _first_used_row(path, sheet_index) if path.suffix.lower() in {".xlsx", ".xlsm"} else 1
-    df, extras = _finish(body, names, extras, source, first + header_idx + 1, numeric)
-    return RawTable(df=df, extras=extras, sheet=sheet, header_row=first + header_idx, encoding=None)
+    df, extras = _finish(body, names, extras, source, header_idx + 2, numeric)
+    return RawTable(df=df, extras=extras, sheet=sheet, header_row=header_idx + 1, encoding=None)
 
 
 def read_file(path: Path, source: Source, allowed: set[str], mapping: Mapping | None = None) -> RawTable:

@@ -35,12 +35,13 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from pipelines.contract import Column, Source
+
 from .. import pii
 from . import parsing as P
 from .lake import QUARANTINE_SCHEMA, file_date, file_name, row_schema
 from .readers import BAD_LINE, BAD_LINE_DETAIL, NUMERIC_PREFIX, ROW, RawTable
 from .reference import Reference
-from .spec import Column, Source
 
 FLAG_ORDER = ("id_precision_lost", "id_checksum_failed", "unknown_grid", "grid_from_location", "bad_date",
               "bad_value")

@@ -8,9 +8,9 @@ import pytest
 from conftest import lake_rows, quarantine_rows
 
 from pipelines import pii
+from pipelines.contract import load_contract
 from pipelines.ingest import PARSER_VERSION, read_reference
 from pipelines.ingest.lake import LINEAGE_SCHEMA, QUARANTINE_SCHEMA, file_date
-from pipelines.ingest.spec import load_contract
 
 KEYS = {s: spec.key for s, spec in load_contract().sources.items()}
 

@@ -5,9 +5,9 @@ import polars as pl
 import pytest
 from conftest import lake_rows, quarantine_rows
 
+from pipelines.contract import load_contract
 from pipelines.ingest import SOURCES
 from pipelines.ingest.lake import MANIFEST_SCHEMA, QUARANTINE_SCHEMA, row_schema
-from pipelines.ingest.spec import load_contract
 
 
 def outcomes(lake, source, file):

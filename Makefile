@@ -55,7 +55,7 @@ ui: $(STAMP)
 	  $(BIN)/dagster dev -m pipelines.definitions
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --scale $(or $(SCALE),demo) $(if $(INBOX),--inbox $(INBOX))
 
 clean:
 	rm -rf data dbt/target dbt/logs .pytest_cache .lint

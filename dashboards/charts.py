@@ -18,6 +18,8 @@ LAST_YEAR = "#9aa5b1"
 
 CAMPAIGN_FILL = "#f4a259"
 REFORM = "#b3261e"
+# Chart labels sit on a half-opaque white box so a line or bar under them does not hide them.
+LABEL_BG = "rgba(255,255,255,0.85)"
 # No mode bar (it covered legends on phones and spoke English); the zh-CN locale is
 # registered by assets/site.js (bundled, no CDN) before any chart is drawn.
 CONFIG = {
@@ -113,7 +115,8 @@ def months_since_reform(series: list[dict], *, y_title: str, unit: str) -> go.Fi
     fig.update_yaxes(tickformat=",.1f")
     fig.add_vline(x=0, line={"color": "#b3261e", "width": 1, "dash": "dash"})
     fig.add_annotation(x=0, y=1, yref="paper", text="改革起始", showarrow=False, xanchor="left",
-                       yanchor="top", font={"size": 12, "color": "#b3261e"}, xshift=3)
+                       yanchor="top", font={"size": 12, "color": "#b3261e"}, xshift=3,
+                       bgcolor=LABEL_BG)
     return fig
 
 
@@ -134,14 +137,14 @@ def mark_periods(fig: go.Figure, *, first: dt.date, last: dt.date, campaigns: li
                       fillcolor=CAMPAIGN_FILL, opacity=0.18, line_width=0, layer="below", **kw)
         if label:
             fig.add_annotation(x=x0.isoformat(), y=1, yref="paper" if row is None else _yref(fig, row),
-                               text="专项：" + c["campaign"], showarrow=False, xanchor="left",
+                               text="专项：" + c["campaign"], showarrow=False, xanchor="left", bgcolor=LABEL_BG,
                                yanchor="top", font={"size": 12, "color": "#8a4b00"},
                                **({} if row is None else {"xref": _xref(fig, row)}))
     if reform is not None and first <= reform <= last:
         fig.add_vline(x=reform.isoformat(), line={"color": REFORM, "width": 1.5, "dash": "dash"}, **kw)
         fig.add_annotation(x=reform.isoformat(), y=0.82, yref="paper" if row is None else _yref(fig, row),
                            text="改革起始", showarrow=False, xanchor="left", yanchor="top",
-                           font={"size": 12, "color": REFORM}, xshift=2,
+                           font={"size": 12, "color": REFORM}, xshift=2, bgcolor=LABEL_BG,
                            **({} if row is None else {"xref": _xref(fig, row)}))
     return fig
 
@@ -199,3 +202,104 @@ def sparkline(values: list[float], *, width: int = 96, height: int = 26, colour:
             f'role="img" aria-label="近{len(vals)}周走势"><polyline fill="none" stroke="{colour}" '
             f'stroke-width="1.6" points="{pts}"/><circle cx="{last[0]}" cy="{last[1]}" r="2.2" '
             f'fill="{colour}"/></svg>')
+
+
+# ---------------------------------------------------------------- issue 10: topic pages and KPI drill-down
+
+DAY_MS = 86_400_000
+
+
+def _compact(values: list[float | None]) -> Any:
+    """A typed array (plotly writes it base64-encoded): whole numbers as int16/int32, else float64."""
+    import numpy as np
+
+    vals = [0.0 if v is None else float(v) for v in values]
+    if all(v.is_integer() and abs(v) < 2**15 for v in vals):
+        return np.asarray(vals, dtype=np.int16)
+    if all(v.is_integer() and abs(v) < 2**31 for v in vals):
+        return np.asarray(vals, dtype=np.int32)
+    return np.asarray(vals, dtype=np.float64)
+
+
+def daily_drilldown(start: dt.date, daily: list[float], rolling: list[float], *, colour: str, unit: str,
+                    rolling_label: str = "近28天合计") -> go.Figure:
+    """One indicator of one township, every day from ``start``: the 28-day running total on
+    top (the KPI card's big number over time) and the daily counts below.
+
+    Evenly spaced days (x0/dx) and typed arrays keep a 600-day series a few kB.
+    """
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, row_heights=[0.55, 0.45],
+                        subplot_titles=[rolling_label, "每日"])
+    fig.add_scatter(x0=start.isoformat(), dx=DAY_MS, y=_compact(rolling), mode="lines", name=rolling_label,
+                    line={"color": colour, "width": 2},
+                    hovertemplate="%{x|%Y-%m-%d} 止近28天 %{y:,.0f} " + unit + "<extra></extra>", row=1, col=1)
+    fig.add_bar(x0=start.isoformat(), dx=DAY_MS, y=_compact(daily), name="每日", marker_color=colour,
+                marker_line_width=0, hovertemplate="%{x|%Y-%m-%d} 当天 %{y:,.0f} " + unit + "<extra></extra>",
+                row=2, col=1)
+    _layout(fig, y_title="")
+    fig.update_layout(showlegend=False, hovermode="closest", bargap=0, margin={"l": 44, "r": 12, "t": 24, "b": 30})
+    # a fixed range: labels of marked periods (mark_periods) must not widen the axis
+    end = start + dt.timedelta(days=len(daily))
+    fig.update_xaxes(type="date", tickformat="%Y-%m", hoverformat="%Y-%m-%d",
+                     range=[(start - dt.timedelta(days=1)).isoformat(), end.isoformat()])
+    fig.update_annotations(font_size=12)
+    for a in fig.layout.annotations:
+        a.update(xanchor="left", x=0)
+    return fig
+
+
+def weekly_yoy_panels(panels: list[dict[str, Any]], *, colour: str, unit: str = "起") -> go.Figure:
+    """Small multiples, one panel per category (own y axis): each complete week of this year
+    against the same ISO week last year (a gap where last year has no data).
+
+    panels: [{title, weeks: [iso date], now: [n], before: [n | None]}].
+    """
+    n = max(len(panels), 1)
+    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=min(0.3 / n, 0.08),
+                        subplot_titles=[p["title"] for p in panels])
+    for i, p in enumerate(panels, start=1):
+        fig.add_scatter(x=p["weeks"], y=p["before"], name="去年同周", mode="lines", connectgaps=False,
+                        line={"color": LAST_YEAR, "width": 1.6, "dash": "dot"}, legendgroup="before",
+                        showlegend=i == 1, hovertemplate="去年同周 %{y:,d} " + unit, row=i, col=1)
+        fig.add_scatter(x=p["weeks"], y=p["now"], name="今年", mode="lines", legendgroup="now",
+                        line={"color": colour, "width": 2.2}, showlegend=i == 1,
+                        hovertemplate="今年 %{y:,d} " + unit, row=i, col=1)
+    _layout(fig, y_title="")
+    fig.update_layout(margin={"l": 40, "r": 10, "t": 34, "b": 30},
+                      legend={"y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"})
+    fig.update_xaxes(tickformat="%m-%d", hoverformat="%Y-%m-%d（周一起）")
+    fig.update_yaxes(nticks=3)
+    fig.update_annotations(font_size=12)
+    for a in fig.layout.annotations:
+        if a.text in [p["title"] for p in panels]:
+            a.update(xanchor="left", x=0, font={"size": 12, "color": "#1d2733"})
+    return fig
+
+
+def monthly_bars(months: list[str], series: list[dict[str, Any]], *, y_title: str, unit: str,
+                 partial: str | None = None) -> go.Figure:
+    """Grouped monthly bars. series: [{name, values: [n], colour}]; ``partial``: the month
+    (iso date of its first day) that is not complete yet, drawn lighter."""
+    fig = go.Figure()
+    for s in series:
+        opacity = [0.45 if partial is not None and m == partial else 1.0 for m in months]
+        fig.add_bar(x=months, y=s["values"], name=s["name"], marker={"color": s["colour"], "opacity": opacity},
+                    hovertemplate=s["name"] + " %{y:,d} " + unit + "<extra></extra>")
+    fig.update_layout(barmode="group", bargap=0.2)
+    _layout(fig, y_title=y_title)
+    fig.update_xaxes(tickformat="%Y-%m", hoverformat="%Y-%m", tickangle=0, nticks=6)
+    return fig
+
+
+def keep_labels_inside(fig: go.Figure, first: dt.date, last: dt.date) -> go.Figure:
+    """Date-anchored labels (e.g. of mark_periods) in the right third of [first, last] are
+    right-aligned to their date, so a phone-width chart does not cut them off."""
+    cut = first + (last - first) * 2 / 3
+    for a in fig.layout.annotations:
+        try:
+            x = dt.date.fromisoformat(str(a.x)[:10])
+        except ValueError:
+            continue
+        if x > cut and a.xanchor == "left":
+            a.update(xanchor="right", xshift=-3)
+    return fig

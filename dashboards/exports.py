@@ -79,7 +79,26 @@ DOWNLOADS: tuple[Download, ...] = (
         "标记记录",
         "已入库但有问题的每一行（如日期无法识别或晚于截至日、编号精度丢失、网格未知），每个问题一行，附原值与中文说明。",
     ),
+    # Issue 10: the open-item lists behind the 检查 and 案件 pages (their pages show the oldest).
+    Download(
+        "data/open_items.csv", "mart_report_open_items",
+        ("township_code", "item_type", "item_id", "grid_code", "category", "opened_on", "due_on", "days_open"),
+        ("township_code", "item_type", "days_open", "item_id"),
+        "待办清单",
+        "截至日仍未办结的事项，每项一行：event_overdue 超期未办结事件、hazard_open 未整改隐患、"
+        "hazard_overdue 逾期未整改隐患、case_open_90d 立案超过90天未结案件；days_open 为截至日距开始的天数。",
+        required=False,
+    ),
 )
+
+# Issue 10, item 5: the daily series behind each KPI card, one file per indicator.
+SERIES_MART = "mart_report_daily_series"
+SERIES_COLUMNS = ("township_code", "township_name", "date", "value", "value_28d")
+
+
+def series_file(indicator: str) -> str:
+    """The CSV of one indicator's daily series, relative to the site root."""
+    return f"data/series/{indicator}.csv"
 
 
 def _cell(v: object) -> str:
@@ -119,5 +138,22 @@ def write_downloads(wh: Warehouse, out_dir: Path) -> list[Path]:
         _, rows = wh.tuples(f"select {cols} from {wh.table(d.mart)} order by {order}")
         path = out_dir / d.file
         write_csv(path, d.columns, rows)
+        written.append(path)
+    return written + write_series(wh, out_dir)
+
+
+def write_series(wh: Warehouse, out_dir: Path) -> list[Path]:
+    """``data/series/<indicator>.csv`` for every indicator of the daily-series mart: each
+    township's every day (0 when nothing was recorded) and the 28-day running total."""
+    if not wh.has(SERIES_MART):
+        return []
+    mart = wh.table(SERIES_MART)
+    cols = ", ".join(f'"{c}"' for c in SERIES_COLUMNS)
+    written = []
+    for (indicator,) in wh.tuples(f"select distinct indicator from {mart} order by 1")[1]:
+        _, rows = wh.tuples(f"select {cols} from {mart} where indicator = ? order by township_code, date",
+                            [indicator])
+        path = out_dir / series_file(indicator)
+        write_csv(path, SERIES_COLUMNS, rows)
         written.append(path)
     return written

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from . import metrics
 
 if TYPE_CHECKING:
+    from pipelines.contract import Contract
+
     from .site import SiteContext, Town
 
 COMPARISONS_MART = "mart_indicator_comparisons"
@@ -43,13 +45,13 @@ def short_span(start: dt.date, end: dt.date, as_of: dt.date | None = None) -> st
     return f"{start:%Y-%m-%d}至{end:%Y-%m-%d}"
 
 
-def category_breakdowns(contract: dict[str, Any]) -> dict[str, str]:
+def category_breakdowns(contract: Contract) -> dict[str, str]:
     """indicator → its readable breakdown (警情细类, 执法领域, 检查对象类型; not codes such as 事项编码)."""
     out = {}
-    for ind in contract.get("indicators", []):
-        for b in ind.get("breakdowns") or []:
-            if not str(b).endswith("编码"):
-                out[ind["name"]] = b
+    for ind in contract.indicators:
+        for b in ind.breakdowns:
+            if not b.endswith("编码"):
+                out[ind.name] = b
     return out
 
 
@@ -144,7 +146,7 @@ def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None
         return []
     better = better or {}
     cats = category_breakdowns(ctx.contract)
-    indicators = {i["name"]: i for i in ctx.contract.get("indicators", [])}
+    indicators = {i.name: ctx.indicator(i.name) for i in ctx.contract.indicators}
     keys = [w for w, _ in HEADLINE_WINDOWS]
     rows = ctx.wh.rows(
         f"select * from {ctx.wh.table(COMPARISONS_MART)} where township_code = ? "

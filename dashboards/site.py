@@ -18,20 +18,21 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import plotly
-import yaml
+
+from pipelines.contract import Contract, load_contract
 
 from . import exports
-from .pages import compare, glossary, grid, index, quality, weekly
+from .pages import alarms, cases, compare, glossary, grid, index, inspections, kpi, quality, weekly
 from .render import environment
 from .warehouse import Warehouse
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (index, weekly, grid, compare, quality, glossary)  # each: FILE, TITLE, build(ctx) -> html
+PAGES = (index, weekly, alarms, inspections, cases, grid, compare, kpi, quality, glossary)  # each: FILE, TITLE, build(ctx) -> html
 NAV = [(p.FILE, p.NAV) for p in PAGES]
 # Marts the site cannot be built without (issue 2). Others degrade to a note.
 REQUIRED_MARTS = ("fct_township_daily", "mart_campaigns", "mart_grid_colors",
@@ -39,17 +40,6 @@ REQUIRED_MARTS = ("fct_township_daily", "mart_campaigns", "mart_grid_colors",
 
 # How each source status reads on the pages (contract v1.1: missing data must be visible).
 STATUS_LABELS = {"missing": "缺失", "incomplete": "不完整", "stale": "数据滞后"}
-
-
-def contract_path() -> Path:
-    import pipelines  # a namespace package: no __file__, so use its __path__
-
-    return Path(list(pipelines.__path__)[0]) / "contract.yaml"
-
-
-def load_contract(path: Path | None = None) -> dict[str, Any]:
-    with open(path or contract_path(), encoding="utf-8") as f:
-        return yaml.safe_load(f)
 
 
 def plotly_js() -> Path:
@@ -69,23 +59,27 @@ class Town:
 class SiteContext:
     wh: Warehouse
     as_of: dt.date
-    contract: dict[str, Any]
+    contract: Contract
     towns: list[Town]
     build_stamp: str | None = None
+    # The publishing gate's results of this run (pipelines/quality.py), for the 数据质量 page.
+    gate: dict[str, Any] | None = None
     # Sources that are missing, incomplete or stale (mart_source_status rows, status != 'ok').
     source_alerts: list[dict[str, Any]] = field(default_factory=list)
     env: Any = field(default_factory=environment)
 
     def source_alert(self, indicator: str) -> dict[str, Any] | None:
         """The alert of the source an indicator is counted from, or None when it is complete."""
-        source = self.indicator(indicator).get("source")
+        source = self.indicator(indicator)["source"]
         return next((a for a in self.source_alerts if a["source"] == source), None)
 
     def indicator(self, name: str) -> dict[str, Any]:
-        for ind in self.contract.get("indicators", []):
-            if ind["name"] == name:
-                return ind
-        return {"name": name, "zh": name, "unit": ""}
+        """The contract's indicator as a plain dict for the view models. A name the contract
+        does not define (a contract narrowed for a test) reads as itself."""
+        try:
+            return asdict(self.contract.indicator(name))
+        except KeyError:
+            return {"name": name, "zh": name, "unit": "", "source": None, "counted_on": "", "definition": ""}
 
     def render(self, template: str, *, page_file: str, title: str, **kw: Any) -> str:
         return self.env.get_template(template).render(
@@ -93,15 +87,15 @@ class SiteContext:
             build_stamp=self.build_stamp, source_alerts=self.source_alerts, **kw)
 
 
-def source_alerts(wh: Warehouse, contract: dict[str, Any]) -> list[dict[str, Any]]:
+def source_alerts(wh: Warehouse, contract: Contract) -> list[dict[str, Any]]:
     """The sources a reader must be warned about, with the indicators they affect (in Chinese)."""
-    indicators = {i["name"]: i for i in contract.get("indicators", [])}
+    indicators = {i.name: i for i in contract.indicators}
     rows = wh.rows(f"select * from {wh.table('mart_source_status')} where status <> 'ok' order by source")
     for r in rows:
         r["label"] = STATUS_LABELS.get(r["status"], r["status"])
-        r["source_zh"] = contract["sources"].get(r["source"], {}).get("zh", r["source"])
+        r["source_zh"] = contract.sources[r["source"]].zh if r["source"] in contract.sources else r["source"]
         names = [n for n in (r.get("indicators") or "").split(",") if n]
-        r["indicators_zh"] = [indicators[n]["zh"] if n in indicators else n for n in names]
+        r["indicators_zh"] = [indicators[n].zh if n in indicators else n for n in names]
         r["files_list"] = [f for f in (r.get("unreadable_files") or "").split(",") if f]
     return rows
 
@@ -125,26 +119,28 @@ def _towns(wh: Warehouse) -> list[Town]:
 
 
 def build_site(warehouse: Path, out_dir: Path, as_of: dt.date, *,
-               contract: dict[str, Any] | Path | None = None,
-               build_stamp: str | None = None) -> list[Path]:
+               contract: Contract | None = None,
+               build_stamp: str | None = None,
+               gate: dict[str, Any] | None = None) -> list[Path]:
     """Write the complete site into ``out_dir``; return the paths written (sorted).
 
-    ``contract``: the parsed contract.yaml, or a path to it (default: pipelines/contract.yaml).
+    ``contract``: the typed contract (default: `pipelines.contract.load_contract()`).
     ``build_stamp``: optional text for the footer (e.g. a run id); never taken from a clock.
+    ``gate``: the quality gate's results of this run (pipelines/quality.py), shown on 数据质量.
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise FileExistsError(f"{out_dir} is not empty; build_site writes into an empty folder")
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
-    if not isinstance(contract, dict):
-        contract = load_contract(contract)
+    contract = contract or load_contract()
 
     with Warehouse(warehouse) as wh:
         missing = [m for m in REQUIRED_MARTS if not wh.has(m)]
         if missing:
             raise LookupError(f"warehouse {warehouse} lacks required marts: {', '.join(missing)}")
-        ctx = SiteContext(wh, as_of, contract, _towns(wh), build_stamp, source_alerts(wh, contract))
+        ctx = SiteContext(wh, as_of, contract, _towns(wh), build_stamp, gate=gate,
+                          source_alerts=source_alerts(wh, contract))
         out_dir.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
 
@@ -158,6 +154,7 @@ def build_site(warehouse: Path, out_dir: Path, as_of: dt.date, *,
         written += [assets / "plotly.min.js", assets / "site.css", assets / "site.js", assets / "favicon.svg"]
 
         written += exports.write_downloads(wh, out_dir)
+        written += grid.write_files(ctx, out_dir)  # the 五色图 map's script and polygon file
 
         for page in PAGES:
             path = out_dir / page.FILE

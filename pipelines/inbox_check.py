@@ -193,14 +193,18 @@ def _lake_manifest(workdir: Path | None, source: str) -> dict[str, str]:
     return dict(zip(df["source_file"], df["sha256"]))
 
 
-def check_file(path: Path, inbox: Path, source: str, spec, rules, ref, secret: bytes) -> FileCheck:
+def check_file(path: Path, inbox: Path, source: str, spec, rules, ref, secret: bytes, mappings=()) -> FileCheck:
+    """What a run would do with one file; `mappings` are the inbox's `_mappings/` (a mapped
+    export reads through its mapping, exactly as in a run)."""
+    from pipelines.ingest.mapping import mapping_for
     from pipelines.ingest.readers import UnreadableFile, read_file
     from pipelines.ingest.transform import transform
 
     rel = path.relative_to(inbox).as_posix()
+    mapping = mapping_for(list(mappings), rel)
     fc = FileCheck(source=source, path=rel, counting_date_zh="/".join(spec.column(n).zh for n in spec.counting_dates))
     try:
-        raw = read_file(path, spec, set(rules.suffixes))
+        raw = read_file(path, spec, set(rules.suffixes), mapping)
         rows, quarantined = transform(raw, spec, rules, ref, secret, rel)
     except UnreadableFile as e:
         fc.readable, fc.error = False, str(e)
@@ -223,7 +227,7 @@ def check_file(path: Path, inbox: Path, source: str, spec, rules, ref, secret: b
 def check_inbox(inbox: Path, workdir: Path | None = None) -> InboxCheck:
     """What a run over `inbox` would do; reads only (a throwaway pseudonym key, no lake)."""
     from pipelines.contract import load_contract
-    from pipelines.ingest import RULES, SOURCES
+    from pipelines.ingest import RULES, SOURCES, load_mappings
     from pipelines.ingest.reference import read_reference
 
     inbox = Path(inbox)
@@ -239,6 +243,7 @@ def check_inbox(inbox: Path, workdir: Path | None = None) -> InboxCheck:
         ref = None
     secret = os.urandom(32)  # never stored: pseudonyms made here are thrown away
     contract = load_contract()
+    mappings = load_mappings(inbox) if inbox.is_dir() else []
     result.ignored = sorted(p.name for p in inbox.iterdir()
                             if p.is_dir() and p.name not in SOURCES and p.name != "reference"
                             and not p.name.startswith((".", "_"))) if inbox.is_dir() else []
@@ -252,7 +257,7 @@ def check_inbox(inbox: Path, workdir: Path | None = None) -> InboxCheck:
                 fc = FileCheck(source=source, path=path.relative_to(inbox).as_posix(), readable=False,
                                error="not checked: the reference tables cannot be read")
             else:
-                fc = check_file(path, inbox, source, spec, RULES[source], ref, secret)
+                fc = check_file(path, inbox, source, spec, RULES[source], ref, secret, mappings)
             if workdir is not None:
                 sha = previous.get(fc.path)
                 fc.state = "new" if sha is None else ("unchanged" if sha == _sha256(path) else "changed")

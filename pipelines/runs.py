@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,8 @@ ALERTS_DIR = "alerts"
 KEEP_LOGS = 30          # run logs kept under WORKDIR/logs (older ones are pruned)
 WEBHOOK_TIMEOUT_S = 5
 OUTCOME_ZH = {"published": "已发布", "incomplete": "已发布但数据不完整", "blocked": "已拦截，未发布",
-              "failed": "运行失败，未发布", "busy": "另一运行进行中", "usage": "参数错误"}
+              "failed": "运行失败，未发布", "busy": "另一运行进行中", "usage": "参数错误",
+              "unchanged": "无新数据，沿用上次发布"}
 
 
 @dataclass
@@ -30,7 +30,7 @@ class RunRecord:
     command: str
     started: str
     seconds: float
-    outcome: str            # published | incomplete | blocked | failed
+    outcome: str            # published | incomplete | blocked | failed | unchanged (nothing new: skipped)
     exit_code: int
     as_of: str | None = None
     release: str | None = None
@@ -80,6 +80,8 @@ def alert(workdir: Path, record: RunRecord, webhook_url: str | None = None) -> t
 
 def post_webhook(url: str, text: str, timeout: float = WEBHOOK_TIMEOUT_S) -> str | None:
     """POST {"msgtype": "text", "text": {"content": ...}}; the error as text, or None."""
+    import urllib.request  # only when a webhook is configured (it is slow to import)
+
     body = json.dumps({"msgtype": "text", "text": {"content": text}}, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
     try:

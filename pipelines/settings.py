@@ -7,12 +7,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = REPO_ROOT / "dbt"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
-CONTRACT_PATH = Path(__file__).resolve().parent / "contract.yaml"
 
 
 def default_workdir() -> Path:
@@ -24,11 +21,6 @@ def manifest_dir(workdir: Path | None = None) -> Path:
     """Where dbt's parsed manifest (and its parse cache and log) lives: under the workdir,
     never in the code folder, so the code can be deployed read-only."""
     return (workdir or default_workdir()) / "dbt-manifest"
-
-
-def load_contract() -> dict:
-    with CONTRACT_PATH.open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
 
 
 @dataclass(frozen=True)
@@ -81,6 +73,13 @@ class Settings:
         # One target folder per workdir: partial parsing is reused night to night, and two
         # workdirs (tests run in parallel) never share dbt artifacts.
         return self.workdir / "dbt-target"
+
+    @property
+    def dbt_full_build_stamp(self) -> Path:
+        """The code version (pipelines.publish.code_version) whose `dbt build` last ran every
+        dbt test and unit test and passed here; while it holds, nightly builds run only the
+        tests that guard the marts (pipelines/assets/warehouse.py)."""
+        return self.dbt_target / "full-build.code"
 
     @property
     def dbt_manifest(self) -> Path:

@@ -113,3 +113,24 @@ def test_close_matches(tmp_path, header, expected):
     path = tmp_path / "x.csv"
     path.write_text("\n".join([first[0].replace("检查日期", header, 1), *first[1:]]), encoding="utf-8")
     assert ("检查日期", expected) in close_matches(path, spec)
+
+
+def test_a_mapped_export_reads_through_its_mapping(tmp_path):
+    """An export of another system with a `_mappings/` file is read as a run reads it, not
+    reported as a file a run would lose."""
+    inbox = tmp_path / "inbox"
+    shutil.copytree(FIXTURE_INBOX, inbox)
+    (inbox / "grid_events" / "missing_required_column.csv").unlink()
+    (inbox / "grid_events" / "unreadable.xlsx").unlink()
+    source = (inbox / "inspections" / "acceptance_date_unparseable.csv").read_text(encoding="utf-8")
+    (inbox / "inspections" / "other_system_20220620.csv").write_text(
+        source.replace("检查编号", "任务编号", 1).replace("I-AD-", "I-OS-"), encoding="utf-8")
+    (inbox / "_mappings").mkdir()
+    (inbox / "_mappings" / "other.yaml").write_text(
+        'source: inspections\nfiles: "inspections/other_system_*.csv"\ncolumns:\n  任务编号: 检查编号\n',
+        encoding="utf-8")
+    proc = zhifa("check", "--inbox", str(inbox), check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "UNREADABLE" not in proc.stdout
+    line = next(line for line in proc.stdout.splitlines() if "other_system_20220620.csv" in line)
+    assert "3 rows" in line and "✓" in line, line

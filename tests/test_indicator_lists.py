@@ -10,7 +10,8 @@ import json
 import yaml
 
 from pipelines import contract_gen
-from pipelines.settings import DBT_DIR, EXPECTATIONS_DIR, load_contract
+from pipelines.contract import load_contract
+from pipelines.settings import DBT_DIR, EXPECTATIONS_DIR
 
 
 def test_regenerating_the_dbt_vars_changes_nothing():
@@ -28,7 +29,7 @@ def _accepted_values(path):
 
 
 def test_no_indicator_list_is_copied_into_dbt_or_gx():
-    names = {i["name"] for i in load_contract()["indicators"]}
+    names = set(load_contract().indicator_names)
     checked = 0
     for path in sorted((DBT_DIR / "models").rglob("*.yml")):
         for where, values in _accepted_values(path):

@@ -1,4 +1,6 @@
-"""A failing Great Expectations suite blocks publishing and leaves the live site untouched."""
+"""The publishing gate over the demo: every check passes there, each check fails (block) or
+warns on a copy of the demo warehouse broken the way it exists to catch, a blocking failure
+leaves the live site untouched, and the 数据质量 page shows the run's results."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import shutil
 import duckdb
 import pytest
 
+from pipelines import quality
+from pipelines.quality import FAIL, PASS, WARN, check_names, read_results, results_path, run_gate
 from tests.helpers import zhifa
 
 pytestmark = pytest.mark.slow
@@ -29,21 +33,96 @@ def workdir_copy(demo_run, tmp_path):
     return copy
 
 
-def test_corrupted_mart_blocks_publish_and_keeps_previous_site(workdir_copy):
+@pytest.fixture
+def warehouse_copy(demo_run, tmp_path):
+    """The demo's warehouse alone (its staging views read the demo's lake, left as it is)."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_run.warehouse, path)
+    return path
+
+
+def test_the_demo_passes_every_check_and_the_page_shows_the_results(demo_run):
+    gate = read_results(results_path(demo_run.workdir))
+    assert gate is not None and gate["status"] == PASS
+    assert [c["name"] for c in gate["checks"]] == check_names()
+    for c in gate["checks"]:
+        assert c["status"] == PASS and c["items"], c["name"]
+        assert c["gx_validation_results"] and all(r["success"] for r in c["gx_validation_results"])
+    # the campaign inflating 瓜沥镇's inspections (除险保安, over by 08-14) does not trip the volumes
+    volumes = next(c for c in gate["checks"] if c["name"] == "gx_weekly_volumes")
+    assert any(i["subject"] == "检查任务 · 瓜沥镇（不含专项行动）" for i in volumes["items"])
+    html = (demo_run.site / "quality.html").read_text(encoding="utf-8")
+    assert 'data-gate-status="pass"' in html and 'href="#gate-h"' in html
+    for name in check_names():
+        assert f'data-check="{name}" data-status="pass"' in html, name
+    assert "本版网站发布时间" in html and "（北京时间）" in html
+    assert "更新周期（天）" in html  # freshness per source with its cadence
+
+
+def _halve_last_week_of_events(con):
+    # the staging view re-reads the lake: replace it by a table without half of 义桥镇's last week
+    con.execute("create table staging.events_cut as select * from staging.stg_grid_events__events "
+                "where not (township_code = '330109118' and counting_date between date '2022-08-22' "
+                "and date '2022-08-28' and hash(event_id) % 5 < 3)")
+    con.execute("drop view staging.stg_grid_events__events")
+    con.execute("alter table staging.events_cut rename to stg_grid_events__events")
+
+
+@pytest.mark.parametrize("check, status, corruption", [
+    ("gx_marts_match_records", FAIL,
+     "update fct_township_daily set value = value + 1 where indicator = 'inspections' and breakdown = 'all' "
+     "and date = date '2022-08-01'"),
+    ("gx_campaigns_agree", FAIL,
+     "update mart_campaigns set inspections = inspections + 50000 where target_type = 'all'"),
+    ("gx_weekly_volumes", WARN, _halve_last_week_of_events),
+    ("gx_sources_complete", WARN, "update mart_source_status set status = 'incomplete' where source = 'cases'"),
+    ("gx_sources_complete", FAIL, "delete from mart_source_status where source = 'cases'"),
+    ("gx_sources_fresh", WARN, "update mart_source_status set lag_days = 9 where source = 'police_alarms'"),
+])
+def test_each_check_catches_its_bad_data(warehouse_copy, check, status, corruption):
+    with duckdb.connect(str(warehouse_copy)) as con:
+        corruption(con) if callable(corruption) else con.execute(corruption)
+    [result] = run_gate(warehouse_copy, only=[check])
+    assert result.status == status, result.describe()
+    assert all(i["severity"] == ("critical" if status == FAIL else "warning")
+               for i in result.items if i["status"] == status)
+
+
+def test_a_download_that_differs_from_its_mart_blocks(warehouse_copy, monkeypatch):
+    real = quality.write_downloads
+
+    def dropping_a_row(warehouse, out_dir):  # an exporter that loses the last row of a file
+        paths = real(warehouse, out_dir)
+        csv = paths["fct_township_daily"]
+        lines = csv.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+        csv.write_text("".join(lines[:-1]), encoding="utf-8-sig")
+        return paths
+
+    monkeypatch.setattr(quality, "write_downloads", dropping_a_row)
+    results = {c.name: c for c in run_gate(warehouse_copy, only=["gx_published_totals", "gx_campaigns_agree"])}
+    totals = results["gx_published_totals"]
+    assert totals.status == FAIL
+    failed = {i["subject"] for i in totals.items if not i["success"]}
+    assert "township_daily.csv" in failed
+
+
+def test_a_blocking_failure_keeps_the_previous_site(workdir_copy):
     site = workdir_copy / "site"
     before_target = site.resolve()
     before = tree_digest(site)
     with duckdb.connect(str(workdir_copy / "warehouse.duckdb")) as con:
-        # a negative count can only come from a broken mart
-        con.execute("update fct_township_daily set value = -value where indicator = 'cases_filed'")
+        # a mart total that the records do not add up to can only come from a broken mart
+        con.execute("update fct_township_daily set value = value * 2 where indicator = 'cases_filed'")
 
     proc = zhifa("publish", "--workdir", str(workdir_copy), check=False)
 
-    assert proc.returncode != 0
-    assert "gx_fct_township_daily" in proc.stderr + proc.stdout
-    assert "expect_column_values_to_be_between" in proc.stdout
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "gx_marts_match_records" in proc.stderr + proc.stdout
+    assert "expect_column_pair_values_to_be_equal" in proc.stdout
     assert site.resolve() == before_target
     assert tree_digest(site) == before
+    gate = read_results(results_path(workdir_copy))  # the results of the blocked run are kept
+    assert gate["status"] == FAIL
 
 
 def test_clean_publish_passes_gate(workdir_copy):
@@ -53,3 +132,4 @@ def test_clean_publish_passes_gate(workdir_copy):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert site.resolve() != before_target  # a new release was swapped in
     assert (site / "index.html").is_file()
+    assert 'data-gate-status="pass"' in (site / "quality.html").read_text(encoding="utf-8")

@@ -20,11 +20,11 @@ from pathlib import Path
 import fastexcel
 import pytest
 
+from pipelines.contract import load_contract
 from pipelines.ingest import load_mappings
 from pipelines.ingest.readers import read_file
-from pipelines.ingest.spec import load_contract
-from pipelines.sample import generate_inbox
-from pipelines.sample.common import SURNAMES, columns, contract, id_check_char
+from pipelines.sample import district, generate_inbox, reference
+from pipelines.sample.common import SURNAMES, Ctx, columns, id_check_char
 
 SCALE = 0.03
 SOURCES = ("grid_events", "inspections", "cases", "notices", "police_alarms")
@@ -89,7 +89,7 @@ def _files(root: Path, source: str) -> list[Path]:
 
 def _required(source: str) -> list[str]:
     """Headers every export of the source has (the optional 更新时间 may be missing)."""
-    return [c["zh"] for c in contract()["sources"][source]["columns"] if c.get("required", True)]
+    return [c.zh for c in load_contract().sources[source].columns if c.required]
 
 
 # ---- layout ------------------------------------------------------------------------------
@@ -477,3 +477,70 @@ def test_ships_a_mapped_export_that_no_published_figure_counts(inbox, clean_inbo
     assert set(df["target_type"]) <= {"企业", "沿街商铺"}
     assert set(df["township_code"]) == {"瓜沥镇"}
     assert not (clean_inbox / "_mappings").exists()
+
+
+# ---- the district (issue 11): more towns, vectorised ----------------------------------------
+
+@pytest.fixture(scope="module")
+def district_inbox(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("district") / "inbox"
+    generate_inbox(out, seed=5, scale=0.01, towns=4)
+    return out
+
+
+def test_district_sample_is_deterministic(district_inbox, tmp_path):
+    """The other towns' exports again, byte for byte (the demo towns' determinism is tested
+    above, and that they are unchanged by the other towns below)."""
+    ctx = Ctx(seed=5, clean=False, scale=0.01)
+    extra = district.build_refs(ctx, reference.build(ctx), 4)
+    for i, ref in enumerate(extra.values()):
+        district.write_town(ctx, tmp_path, ref, i)
+    again, first = _digest(tmp_path), _digest(district_inbox)
+    assert len(again) > 100 and set(again) == {k for k in first if "/t001_" in k or "/t002_" in k}
+    assert again == {k: first[k] for k in again}
+
+
+def test_district_towns_are_additive(district_inbox, tmp_path):
+    """The demo towns' exports are the same with or without the other towns; the reference
+    files only gain rows (new township codes, grids, polygons, matters)."""
+    demo = tmp_path / "demo"
+    generate_inbox(demo, seed=5, scale=0.01)
+    big, small = _digest(district_inbox), _digest(demo)
+    assert {k: v for k, v in small.items() if not k.startswith("reference/")} == \
+        {k: v for k, v in big.items() if k in small and not k.startswith("reference/")}
+    for name in ("townships.csv", "grids.csv", "matters.csv"):
+        old = (demo / "reference" / name).read_text(encoding="utf-8").splitlines()
+        new = (district_inbox / "reference" / name).read_text(encoding="utf-8").splitlines()
+        assert set(old) < set(new), name
+    towns = list(csv.DictReader(io.StringIO(_decode(district_inbox / "reference/townships.csv")[0])))
+    assert [t["镇街名称"] for t in towns] == ["义桥镇", "瓜沥镇", "城厢街道", "北干街道"]
+    assert len({t["镇街编码"] for t in towns}) == 4 and not {"临浦镇", "进化镇"} & {t["镇街名称"] for t in towns}
+
+
+def test_district_towns_have_grids_polygons_and_exports(district_inbox):
+    grids = list(csv.DictReader(io.StringIO(_decode(district_inbox / "reference/grids.csv")[0])))
+    geo = json.loads((district_inbox / "reference/grids.geojson").read_text(encoding="utf-8"))
+    boxes: dict[str, list[float]] = {}
+    by_code = {g["网格编码"]: g for g in grids}
+    for f in geo["features"]:
+        ring = f["geometry"]["coordinates"][0]
+        town = by_code[f["properties"]["网格编码"]]["镇街编码"]
+        lon, lat = [p[0] for p in ring], [p[1] for p in ring]
+        b = boxes.setdefault(town, [min(lon), min(lat), max(lon), max(lat)])
+        b[:] = [min(b[0], *lon), min(b[1], *lat), max(b[2], *lon), max(b[3], *lat)]
+    assert len(boxes) == 4, "every town's micro-grids have polygons"
+    codes = sorted(boxes)
+    for i, a in enumerate(codes):  # the towns' lattices do not overlap (a point names one grid)
+        for b in codes[i + 1:]:
+            A, B = boxes[a], boxes[b]
+            assert A[2] <= B[0] or B[2] <= A[0] or A[3] <= B[1] or B[3] <= A[1], (a, b)
+    spec = load_contract().sources
+    for source in SOURCES:
+        files = [p for p in _files(district_inbox, source) if p.name.startswith(("t001_", "t002_"))]
+        assert {p.name[:4] for p in files} == {"t001", "t002"}, source
+        for path in files[:3] + files[-2:]:
+            raw = read_file(path, spec[source], EXTENSIONS[source])
+            assert raw.df.height > 0, path.name
+            assert set(raw.df["township_code"].drop_nulls().str.strip_chars(" \u3000\u00a0")) <= \
+                {"330109001", "330109002", "城厢街道", "北干街道", "城厢", "北干", "萧山区城厢街道", "萧山区北干街道",
+                 "临浦镇", "进化镇", "330109107", "３３０１０９００１", "３３０１０９００２"}, path.name

@@ -29,6 +29,8 @@ LIFECYCLE_MART = "mart_case_lifecycle"
 MATTERS_MART = "mart_empowered_matters"
 BURDEN_MART = "mart_inspection_burden"
 LEADS_MART = "mart_lead_conversion"
+PHASES_MART = "mart_report_reform_phases"  # 改革前 / 改革后 monthly means (issue 10)
+LEAD_PERIODS_MART = "mart_report_lead_periods"  # leads → cases per period (issue 10)
 
 # (indicator, one-line explanation). Charted per 10,000 常住人口 by months since reform.
 CHART_INDICATORS = (
@@ -129,23 +131,52 @@ def _series_rows(ctx: SiteContext) -> list[dict[str, Any]]:
         [*names, ctx.as_of])
 
 
-def _avg_cell(rows: list[dict], town: Town, unit: str) -> dict[str, Any] | None:
-    """Average monthly rate over complete months, with the events it rests on."""
-    if not rows:
+def phase_cell(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A mart_report_reform_phases row (one township, indicator and phase) → the 改革前 / 改革后
+    cell: mean monthly rate per 10,000 (and per km²) with the months and events it rests on."""
+    if row is None or not row.get("months"):
         return None
-    events = sum(float(r["value"] or 0) for r in rows)
-    rate = statistics.fmean(float(r["value_per_10k"] or 0) for r in rows)
-    km2 = [float(r["value_per_km2"]) for r in rows if r.get("value_per_km2") is not None]
-    return {"months": len(rows), "events": events, "rate": rate,
-            "km2": statistics.fmean(km2) if km2 else None,
+    events = float(row["events"] or 0)
+    return {"months": int(row["months"]), "events": events,
+            "rate": None if row.get("mean_per_10k") is None else float(row["mean_per_10k"]),
+            "km2": None if row.get("mean_per_km2") is None else float(row["mean_per_km2"]),
             "small": events < SMALL_BASE,
-            "span": f"{_month_label(rows[0]['months_since_reform'])}至{_month_label(rows[-1]['months_since_reform'])}"}
+            "span": _phase_span(int(row["first_month"]), int(row["last_month"]))}
+
+
+def _phase_span(first: int, last: int) -> str:
+    """Months since reform as a short label: 改革前17至1个月, 改革当月至第2月, 第4至23月."""
+    if last < 0:
+        return f"改革前{-first}至{-last}个月"
+    if first == 0:
+        return f"改革当月至第{last}月" if last > 0 else "改革当月"
+    return f"改革后第{first}至{last}月"
+
+
+def _phase_rows(ctx: SiteContext) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(township_code, indicator, phase) → its mart_report_reform_phases row.
+
+    A warehouse built before that mart existed gets the same rows from one query over
+    mart_township_comparison (the mart's own SQL, kept equal by tests/dashboards/test_topic_pages.py).
+    """
+    if ctx.wh.has(PHASES_MART):
+        sql = f"select * from {ctx.wh.table(PHASES_MART)}"
+    else:
+        sql = (f"select township_code, indicator, case when months_since_reform < 0 then 'pre' else 'post' end "
+               f"as phase, count(*) as months, min(months_since_reform) as first_month, "
+               f"max(months_since_reform) as last_month, sum(value) as events, avg(value_per_10k) as mean_per_10k, "
+               f"avg(value_per_km2) as mean_per_km2 from {ctx.wh.table(COMPARISON_MART)} "
+               f"where not coalesce(is_partial_month, false) and months_since_reform is not null "
+               f"and month_start <= ? group by all")
+    return {(r["township_code"], r["indicator"], r["phase"]): r
+            for r in ctx.wh.rows(sql, [] if ctx.wh.has(PHASES_MART) else [ctx.as_of])}
 
 
 def reform_charts(ctx: SiteContext) -> dict[str, Any]:
     if not ctx.wh.has(COMPARISON_MART):
         return {"note": _missing(COMPARISON_MART), "charts": []}
     rows = _series_rows(ctx)
+    phases = _phase_rows(ctx)
     partial = sorted({(r["township_code"], r["month_start"]) for r in rows if r["is_partial_month"]})
     names = {t.code: t.name for t in ctx.towns}
     out = []
@@ -170,8 +201,8 @@ def reform_charts(ctx: SiteContext) -> dict[str, Any]:
                 "small": [float(r["value"] or 0) < SMALL_BASE for r in rs],
             })
             summary.append({"town": t,
-                            "pre": _avg_cell([r for r in rs if r["months_since_reform"] < 0], t, unit),
-                            "post": _avg_cell([r for r in rs if r["months_since_reform"] >= 0], t, unit)})
+                            "pre": phase_cell(phases.get((t.code, indicator, "pre"))),
+                            "post": phase_cell(phases.get((t.code, indicator, "post")))})
         if not series:
             continue
         common = set.intersection(*months_by_town.values()) if len(months_by_town) > 1 else set()
@@ -319,7 +350,38 @@ def inspection_burden(ctx: SiteContext) -> dict[str, Any]:
             "latest_label": _period_label(str(latest), ctx.as_of) if latest else ""}
 
 
+def lead_cells(row: dict[str, Any] | None) -> dict[str, Cell]:
+    """A mart_report_lead_periods row → the conversion share and days cells (NA without a row)."""
+    if row is None:
+        return {"share": NA, "days": NA, "leads": NA}
+    leads, conv = row.get("enforcement_leads") or 0, row.get("leads_with_case") or 0
+    mid = row.get("median_of_monthly_median_days")
+    days = NA if mid is None else Cell(f"{float(mid):g} 天", f"各月 {float(row['min_monthly_median_days']):g}–"
+                                       f"{float(row['max_monthly_median_days']):g} 天", conv < SMALL_BASE)
+    return {"share": _share_cell(row.get("conversion_share"), conv, leads), "days": days,
+            "leads": Cell(metrics.fmt_num(leads))}
+
+
+def lead_periods(ctx: SiteContext) -> dict[str, Any]:
+    """队网协作 from mart_report_lead_periods (the periods are summed in dbt)."""
+    rows = ctx.wh.rows(f"select * from {ctx.wh.table(LEAD_PERIODS_MART)}")
+    by = {(r["township_code"], r["event_source"], r["period"]): r for r in rows}
+
+    def cells(period: str, source: str = "all") -> list[dict[str, Cell]]:
+        return [lead_cells(by.get((t.code, source, period))) for t in ctx.towns]
+
+    years = sorted({r["period"] for r in rows if r["period"].isdigit()}, reverse=True)
+    periods = [{"label": "改革以来", "cells": cells("reform_to_date")}]
+    periods += [{"label": _period_label(y, ctx.as_of), "cells": cells(y)} for y in years]
+    sources = sorted({r["event_source"] for r in rows if r["event_source"] != "all"})
+    return {"note": None, "periods": periods,
+            "sources": [{"source": src, "cells": cells("all", src)} for src in sources]}
+
+
 def lead_conversion(ctx: SiteContext) -> dict[str, Any]:
+    if ctx.wh.has(LEAD_PERIODS_MART):
+        return lead_periods(ctx)
+    # A warehouse built before mart_report_lead_periods: the same sums over mart_lead_conversion.
     if not ctx.wh.has(LEADS_MART):
         return {"note": _missing(LEADS_MART), "periods": [], "sources": []}
     mart = ctx.wh.table(LEADS_MART)

@@ -25,15 +25,14 @@ WINDOW_ZH = {"week": "周", "28 days": "近28天", "month": "月", "year-to-date
 def build(ctx: SiteContext) -> str:
     c = ctx.contract
     rules = []
-    for key, value in (c.get("comparison_rules") or {}).items():
+    for key, value in c.comparison_rules.items():
         if isinstance(value, list):
             value = "、".join(f"{WINDOW_ZH.get(v, v)}（{v}）" if v in WINDOW_ZH else str(v) for v in value)
         rules.append({"key": key, "label": RULE_LABELS.get(key, key), "text": value})
-    fc = c.get("five_colour") or {}
+    fc = c.five_colour
     meta = colour_meta(c)
     downloads = [d for d in exports.DOWNLOADS if d.required or ctx.wh.has(d.mart)]
     return ctx.render("glossary.html.j2", page_file=FILE, title="指标口径",
-                      indicators=c.get("indicators") or [], rules=rules, fc=fc, meta=meta,
+                      indicators=c.indicators, rules=rules, fc=fc, meta=meta,
                       order=[o for o in ORDER if o in meta], downloads=downloads,
-                      load_rules=c.get("load_rules") or [],
-                      version=c.get("version"))
+                      load_rules=c.load_rules, version=c.version)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from .. import charts, metrics, reports
+from . import kpi
 
 if TYPE_CHECKING:
     from ..site import SiteContext, Town
@@ -198,7 +199,8 @@ def kpi_cards(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
         cards.append({"indicator": k.indicator, "zh": ind["zh"], "unit": ind.get("unit", ""),
                       "headline": rows[0], "rows": rows, "share_label": share_label, "alert": alert,
                       "campaign": _campaign_split(ctx, town, k.indicator, mart, periods),
-                      "spark": Markup(charts.sparkline(spark.get(k.indicator, [])))})
+                      "spark": Markup(charts.sparkline(spark.get(k.indicator, []))),
+                      "drill": kpi.href(k.indicator, town.code)})
     return cards
 
 

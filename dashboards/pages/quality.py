@@ -1,20 +1,40 @@
-"""数据质量: the state of each source, every inbox file accounted for, and every row held
-back (quarantine) or kept with a problem (flags), listed row by row with Chinese reasons."""
+"""数据质量: the publishing gate's results of this run, the state and freshness of each
+source, every inbox file accounted for, and every row held back (quarantine) or kept with a
+problem (flags), by reason in Chinese (the first rows of each; the full lists are the CSVs)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pipelines.contract import Contract
+
     from ..site import SiteContext
 
 FILE = "quality.html"
 NAV = "数据质量"
-MAX_LISTED = 300  # rows listed per section; the full lists are data/quarantine.csv and data/flags.csv
+PER_REASON = 50  # rows listed per reason; the full lists are data/quarantine.csv and data/flags.csv
+MAX_LISTED = PER_REASON  # (kept for callers of the old name)
 STATUS_ZH = {"ok": "正常", "missing": "缺失", "incomplete": "不完整", "stale": "数据滞后"}
+GATE_ZH = {"pass": "通过", "warn": "警告", "fail": "未通过"}
+# reason (quarantine) and flag codes (docs/ARCHITECTURE.md §1, dbt/macros/quality.sql)
+REASON_ZH = {
+    "missing_key": "缺少记录编号",
+    "missing_date": "缺少统计日期",
+    "bad_date": "日期无法识别",
+    "future_date": "日期晚于截至日次日",
+    "unknown_township": "镇街无法识别",
+    "unreadable_file": "文件无法读取",
+    "bad_line": "行无法解析",
+    "id_precision_lost": "编号丢失精度",
+    "id_checksum_failed": "证件号码校验不通过",
+    "unknown_grid": "网格编码未知",
+    "grid_from_location": "网格由经纬度定位",
+    "bad_value": "取值无法识别",
+}
 
 
-def _source_names(contract: dict[str, Any]) -> dict[str, str]:
-    return {k: v.get("zh", k) for k, v in contract.get("sources", {}).items()}
+def _source_names(contract: Contract) -> dict[str, str]:
+    return {k: v.zh for k, v in contract.sources.items()}
 
 
 def _files(ctx: SiteContext) -> tuple[list[dict], list[dict]]:
@@ -36,21 +56,60 @@ def _files(ctx: SiteContext) -> tuple[list[dict], list[dict]]:
 
 
 def _listing(ctx: SiteContext, mart: str) -> dict[str, Any]:
-    """Counts by (source, reason_or_flag) and the first MAX_LISTED rows of a quality mart."""
+    """Counts by (source, reason_or_flag), and per reason its first PER_REASON rows."""
+    if not ctx.wh.has(mart):
+        return {"by_code": [], "total": 0, "reasons": [], "truncated": False}
     t = ctx.wh.table(mart)
     by_code = ctx.wh.rows(f"select source, reason_or_flag, count(*) as n from {t} group by 1, 2 order by 1, 2")
-    total = sum(r["n"] for r in by_code)
     rows = ctx.wh.rows(
-        f"select source, file, sheet, row_number, record_key, reason_or_flag, \"column\", raw_value, explanation "
-        f"from {t} order by source, file, row_number nulls first, record_key, reason_or_flag, \"column\" "
-        f"limit {MAX_LISTED}")
-    return {"by_code": by_code, "total": total, "rows": rows, "truncated": total > len(rows)}
+        f"select * from (select source, file, sheet, row_number, record_key, reason_or_flag, \"column\", raw_value, "
+        f"explanation, row_number() over (partition by reason_or_flag order by source, file, row_number nulls first, "
+        f"record_key, \"column\") as rank_in_reason from {t}) where rank_in_reason <= {PER_REASON} "
+        f"order by reason_or_flag, rank_in_reason")
+    counts: dict[str, int] = {}
+    for r in by_code:
+        counts[r["reason_or_flag"]] = counts.get(r["reason_or_flag"], 0) + r["n"]
+    reasons = [{"code": code, "label": REASON_ZH.get(code, code), "n": n,
+                "rows": [r for r in rows if r["reason_or_flag"] == code]}
+               for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    for r in reasons:
+        r["truncated"] = r["n"] > len(r["rows"])
+    total = sum(counts.values())
+    return {"by_code": by_code, "total": total, "reasons": reasons,
+            "truncated": any(r["truncated"] for r in reasons)}
+
+
+def _freshness(status: list[dict], contract: Contract) -> list[dict]:
+    """Per source: newest record, expected cadence (contract stale_after_days), lag, verdict."""
+    out = []
+    for s in status:
+        source = contract.sources.get(s["source"])
+        cadence = source.stale_after_days if source else s.get("stale_after_days")
+        lag = s.get("lag_days")
+        if s.get("newest_record_date") is None:
+            verdict = "无记录"
+        elif cadence is not None and lag is not None and lag > cadence:
+            verdict = "滞后"
+        else:
+            verdict = "及时"
+        out.append({**s, "cadence": cadence, "fresh": verdict})
+    return out
+
+
+def _gate(ctx: SiteContext) -> dict[str, Any] | None:
+    gate = ctx.gate
+    if not gate:
+        return None
+    checks = gate.get("checks") or []
+    return {"status": gate.get("status"), "checks": checks,
+            "counts": {k: sum(1 for c in checks if c.get("status") == k) for k in GATE_ZH}}
 
 
 def build(ctx: SiteContext) -> str:
     files, sources = _files(ctx)
     status = ctx.wh.rows(f"select * from {ctx.wh.table('mart_source_status')} order by source")
     return ctx.render("quality.html.j2", page_file=FILE, title="数据质量", sources=sources, files=files,
-                      status=status, status_zh=STATUS_ZH,
+                      status=_freshness(status, ctx.contract), status_zh=STATUS_ZH, gate=_gate(ctx),
+                      gate_zh=GATE_ZH, reason_zh=REASON_ZH,
                       quarantine=_listing(ctx, "mart_quarantine"), flagged=_listing(ctx, "mart_flags"),
-                      source_names=_source_names(ctx.contract), max_listed=MAX_LISTED)
+                      source_names=_source_names(ctx.contract), per_reason=PER_REASON)

@@ -17,10 +17,10 @@ from dagster import (
 )
 
 from pipelines.assets import progress_done, progress_start
+from pipelines.contract import load_contract
 from pipelines.ingest import SOURCES, ingest_reference, ingest_source, load_reference
 from pipelines.pii import load_or_create_secret
 from pipelines.resources import WarehousePaths
-from pipelines.settings import load_contract
 
 REFERENCE_KEY = AssetKey(["lake", "reference"])
 
@@ -82,7 +82,7 @@ def newest_counting_date(lake: Path, source: str) -> dt.date | None:
 def _freshness_check(source: str):
     """Is the feed alive? Newest record vs today, against the source's stale_after_days.
     A warning, not a gate: a late feed is published with the 数据滞后 banner, not blocked."""
-    limit = load_contract()["sources"][source]["stale_after_days"]
+    limit = load_contract().sources[source].stale_after_days
 
     @asset_check(asset=AssetKey(["lake", source]), name="freshness", blocking=False,
                  description=f"newest {source} record within {limit} days of today")

@@ -1,22 +1,52 @@
-"""The static report site: built beside the live one, swapped in only after the gate."""
+"""The static report site: built beside the live one, swapped in only after the gate.
 
+Its upstream is the dbt exposure `report_site` (dbt/models/exposures.yml): the models the
+site reads, taken from dbt's manifest and keyed by the same translator as the dbt assets.
+"""
+
+import datetime as dt
+import json
 import shutil
+from zoneinfo import ZoneInfo
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from dashboards.site import build_site
 from pipelines.asof import warehouse_as_of
 from pipelines.assets import progress_done, progress_start
-from pipelines.assets.quality import SITE_MARTS
 from pipelines.publish import commit_link, new_release_dir, promote_warehouse, stage_link
+from pipelines.quality import read_results, results_path
 from pipelines.resources import WarehousePaths
+from pipelines.warehouse import DBT_PROJECT, LayeredTranslator, prepare_manifest
 
 SITE_KEY = AssetKey(["site"])
+SITE_EXPOSURE = "report_site"
+
+
+def exposure_models(manifest: dict, exposure: str = SITE_EXPOSURE) -> list[dict]:
+    """The manifest nodes (models) the exposure depends on."""
+    found = [e for e in manifest.get("exposures", {}).values() if e["name"] == exposure]
+    if not found:
+        raise LookupError(f"dbt exposure {exposure!r} not found (dbt/models/exposures.yml)")
+    return [manifest["nodes"][n] for n in sorted(found[0]["depends_on"]["nodes"]) if n in manifest["nodes"]]
+
+
+def site_deps() -> list[AssetKey]:
+    """The asset keys of the models the site reads, from the exposure in dbt's manifest."""
+    manifest = json.loads(prepare_manifest(DBT_PROJECT).read_text(encoding="utf-8"))
+    translator = LayeredTranslator()
+    return [translator.get_asset_key(node) for node in exposure_models(manifest)]
+
+
+def publish_stamp(now: dt.datetime | None = None) -> str:
+    """The footer's 构建 stamp: when this release was published (Beijing time)."""
+    now = now or dt.datetime.now(ZoneInfo("Asia/Shanghai"))
+    return now.strftime("%Y-%m-%d %H:%M") + "（北京时间）"
 
 
 @asset(
     key=SITE_KEY,
-    deps=[AssetKey(["marts", mart]) for mart in SITE_MARTS],
+    deps=site_deps(),
     group_name="publish",
     description="WORKDIR/site: KPI pages, 五色图, data quality, glossary and the §6 downloads.",
 )
@@ -26,7 +56,10 @@ def site(context: AssetExecutionContext, paths: WarehousePaths) -> MaterializeRe
     progress_start("site 网站")
     release = new_release_dir(s.site, context.run.run_id)
     try:
-        pages = build_site(warehouse, release, warehouse_as_of(warehouse))
+        gate = read_results(results_path(s.workdir))
+        if gate is not None and gate.get("run_id") != context.run.run_id:
+            gate = None  # another run's results: the page says the gate did not run with this build
+        pages = build_site(warehouse, release, warehouse_as_of(warehouse), build_stamp=publish_stamp(), gate=gate)
         link = stage_link(s.site, release)  # the one step that needs new space: before any swap
     except BaseException:
         # disk full, an unwritable folder, a crash of the builder: no half-built release is

@@ -1,16 +1,45 @@
-"""The dbt project (staging → intermediate → marts) as Dagster assets."""
+"""The dbt project (staging → intermediate → marts) as Dagster assets.
+
+Which dbt tests a night runs: every data test and unit test the first time a code version
+(pipelines, dbt project, contract, libraries: `pipelines.publish.code_version`) builds in a
+workdir, and again whenever `ZHIFA_DBT_TESTS=all`; after that passed, only the tests that
+guard the marts (every test on a mart, the singular tests). The tests on staging and
+intermediate views and the unit tests check the code, which has not changed: they ran on
+this code and this workdir's data already, and run on every change in CI (tests/). A test
+on a view re-runs the view's query, so they are a third of the build's time.
+"""
 
 import json
+import os
 
 from dagster import AssetCheckResult, AssetExecutionContext, AssetMaterialization, Output
 from dagster_dbt import dbt_assets
 
 from pipelines.asof import resolve_as_of
 from pipelines.assets import progress_done, progress_start
+from pipelines.publish import code_version
 from pipelines.resources import WarehousePaths
 from pipelines.warehouse import DBT_PROJECT, LayeredTranslator, OfflineDbtCliResource, prepare_manifest
 
 prepare_manifest(DBT_PROJECT)
+
+# dbt selectors of what a night with already-proven code leaves out (union of the three)
+NIGHTLY_EXCLUDE = ("resource_type:unit_test", "resource_type:test,path:models/staging",
+                   "resource_type:test,path:models/intermediate")
+ALL_TESTS_ENV = "ZHIFA_DBT_TESTS"  # "all": every dbt test and unit test, whatever the stamp says
+
+
+def tests_scope(settings) -> tuple[list[str], str | None]:
+    """(extra dbt arguments, the code version to stamp after a passing build or None)."""
+    code = code_version()
+    try:
+        proven = settings.dbt_full_build_stamp.read_text(encoding="utf-8").strip() == code
+    except OSError:
+        proven = False
+    if proven and os.environ.get(ALL_TESTS_ENV, "").lower() != "all":
+        # one argument (a space-separated union): dagster-dbt keeps only the first value of an option
+        return ["--exclude", " ".join(NIGHTLY_EXCLUDE)], None
+    return [], code
 
 
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=LayeredTranslator())
@@ -25,10 +54,13 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
     s.warehouse_build.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (s.warehouse_build, s.warehouse_build.with_name(s.warehouse_build.name + ".wal")):
         leftover.unlink(missing_ok=True)
+    exclude, stamp = tests_scope(s)
+    if stamp:  # until this build passes, the code is not proven here
+        s.dbt_full_build_stamp.unlink(missing_ok=True)
     progress_start(f"dbt build, as of {as_of}")
     models = tests = 0
     for event in dbt.cli(
-        ["build", "--vars", json.dumps({"as_of": as_of.isoformat()})],
+        ["build", "--vars", json.dumps({"as_of": as_of.isoformat()}), *exclude],
         context=context,
         target_path=s.dbt_target,
     ).stream():
@@ -37,5 +69,10 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
         elif isinstance(event, (Output, AssetMaterialization)):
             models += 1
         yield event
-    progress_done(f"{models} models, {tests} tests")
+    progress_done(f"{models} models, {tests} tests"
+                  + (" (every test and unit test: first build of this code here)" if stamp
+                     else " (those guarding the marts; the others passed on this code before)"))
+    if stamp:  # every test passed with this code: later nights may run the mart tests only
+        s.dbt_full_build_stamp.parent.mkdir(parents=True, exist_ok=True)
+        s.dbt_full_build_stamp.write_text(stamp, encoding="utf-8")
     s.warehouse_build_done.write_text(as_of.isoformat(), encoding="utf-8")

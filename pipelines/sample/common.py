@@ -10,31 +10,17 @@ import datetime as dt
 import math
 import random
 from dataclasses import dataclass, field
-from functools import cache
 
-from pipelines.settings import load_contract
+from pipelines.contract import Column, load_contract
 
 START = dt.date(2021, 1, 1)
 END = dt.date(2022, 8, 31)  # the last day real records fall on (the pipeline's as-of)
 END_TS = dt.datetime(2022, 8, 31, 23, 59, 59)
 EXPORT_CUTOFF = dt.date(2022, 8, 24)  # the mid-month export the article quotes ("截至8月24日")
 
-@cache
-def contract() -> dict:
-    return load_contract()
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str  # English lake name (our record dicts are keyed by it)
-    zh: str  # the export header
-    type: str
-    pinyin: str | None = None
-
-
-def columns(source: str) -> list[Column]:
+def columns(source: str) -> tuple[Column, ...]:
     """The source's columns as the contract spells them (headers are never hard-coded here)."""
-    return [Column(c["name"], c["zh"], c["type"], c.get("pinyin")) for c in contract()["sources"][source]["columns"]]
+    return load_contract().sources[source].columns
 
 
 @dataclass(frozen=True)

@@ -232,7 +232,8 @@ def write(out: Path, refs: dict[str, TownRef]) -> dict[str, int]:
     """Reference files are plain UTF-8 csv in every mode (staff maintain them by hand)."""
     written = {}
     towns = [[t.code, t.name, ";".join(t.aliases), "萧山区", f"{t.area_km2:.1f}", t.registered, t.floating,
-              t.resident, t.reform_start.isoformat()] for t in TOWNS]
+              t.resident, t.reform_start.isoformat()] for t in (*TOWNS, *(r.town for r in refs.values()
+                                                                         if r.town not in TOWNS))]
     write_csv(out / "reference/townships.csv", ["镇街编码", "镇街名称", "别名", "所属区县", "面积平方公里", "户籍人口",
                                                 "流动人口", "常住人口", "改革起始日期"], towns)
     written["reference/townships.csv"] = len(towns)

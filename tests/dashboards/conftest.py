@@ -517,3 +517,19 @@ def synthetic_site(synthetic_warehouse: Path, tmp_path_factory: pytest.TempPathF
     out = tmp_path_factory.mktemp("site") / "site"
     build_site(synthetic_warehouse, out, AS_OF, build_stamp="test")
     return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's /usr/bin/chromium through Playwright's executable_path)."""
+    import os
+
+    from tests.dashboards.browsing import ARGS, CHROMIUM
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

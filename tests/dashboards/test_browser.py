@@ -10,27 +10,19 @@ Screenshots land in $SITE_SCREENSHOTS or a pytest tmp dir.
 """
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
+from dashboards.site import PAGES as SITE_PAGES
+from tests.dashboards.browsing import serve
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
-PAGES = ["index.html", "weekly.html", "grid.html", "compare.html", "quality.html", "glossary.html"]
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep pytest output clean
-        pass
+PAGES = [page.FILE for page in SITE_PAGES]  # every page the site builds
 
 
 @pytest.fixture(scope="module", params=[
@@ -48,24 +40,8 @@ def site_dir(request) -> tuple[str, Path]:
 
 @pytest.fixture(scope="module")
 def site_url(site_dir: tuple[str, Path]):
-    handler = functools.partial(_QuietHandler, directory=str(site_dir[1]))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    with serve(site_dir[1]) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -13,11 +14,13 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from dashboards.site import build_site, load_contract, plotly_js
+from dashboards.site import build_site, plotly_js
+from pipelines.contract import load_contract
 
 AS_OF = dt.date(2022, 8, 24)  # as in conftest
 
-PAGES = ["index.html", "weekly.html", "grid.html", "compare.html", "quality.html", "glossary.html"]
+PAGES = ["index.html", "weekly.html", "alarms.html", "inspections.html", "cases.html", "grid.html",
+         "compare.html", "kpi.html", "quality.html", "glossary.html"]
 QUALITY_COLUMNS = ["source", "file", "sheet", "row_number", "record_key", "reason_or_flag", "column",
                    "raw_value", "explanation"]
 # contract §6, in order
@@ -109,14 +112,14 @@ def test_no_external_urls(synthetic_site: Path):
 def test_glossary_lists_every_indicator_of_the_contract(synthetic_site: Path):
     html = _html(synthetic_site, "glossary.html")
     contract = load_contract()
-    assert contract["indicators"]
-    for ind in contract["indicators"]:
-        assert f'data-indicator="{ind["name"]}"' in html, ind["name"]
-        assert ind["zh"] in html
-    for rule in contract["comparison_rules"]:
+    assert contract.indicators
+    for ind in contract.indicators:
+        assert f'data-indicator="{ind.name}"' in html, ind.name
+        assert ind.zh in html
+    for rule in contract.comparison_rules:
         assert rule in html
-    for colour in contract["five_colour"]["colours"]:
-        assert f'c-{colour["color"]}' in html
+    for colour in contract.five_colour.colours:
+        assert f"c-{colour.color}" in html
 
 
 def test_index_shows_both_towns_and_the_small_base_rule(synthetic_site: Path):
@@ -262,8 +265,7 @@ def test_missing_required_mart_is_an_error(tmp_path: Path):
 
 
 def test_contract_argument_and_build_stamp(synthetic_warehouse: Path, tmp_path: Path):
-    contract = load_contract()
-    contract["indicators"] = contract["indicators"][:2]
+    contract = dataclasses.replace(load_contract(), indicators=load_contract().indicators[:2])
     build_site(synthetic_warehouse, tmp_path / "s", dt.date(2022, 8, 24), contract=contract,
                build_stamp="run-42")
     html = _html(tmp_path / "s", "glossary.html")

@@ -1,0 +1,224 @@
+"""Quiet nights cost nothing (issue 11): a `zhifa run` that finds nothing changed since the
+last published run skips Dagster, dbt, the gate and the site, says so in one line, records
+`unchanged` in runs.jsonl and exits like the published run (0, or 3 when it published
+incomplete). The comparison (pipelines/publish.py) is tested fast on a hand-made workdir;
+the whole loop end to end on the fixture inbox (slow)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines import publish, runs
+from pipelines.settings import Settings
+from tests.conftest import FIXTURE_INBOX
+from tests.helpers import zhifa
+
+SOURCES = ["grid_events", "cases"]
+DAY = dt.date(2022, 8, 31)
+
+
+def _workdir(tmp_path: Path, dates=("2022-08-30", "2022-08-31")) -> Settings:
+    """A published workdir as a run leaves it: inbox, lake, key, warehouse, site symlink."""
+    inbox, work = tmp_path / "inbox", tmp_path / "work"
+    for source in SOURCES:
+        (inbox / source).mkdir(parents=True)
+        (inbox / source / f"{source}_20220831.csv").write_text("id,date\n1,2022-08-31\n", encoding="utf-8")
+        (work / "lake" / source).mkdir(parents=True)
+        (work / "lake" / "_files").mkdir(parents=True, exist_ok=True)
+        with duckdb.connect() as con:
+            values = ", ".join(f"(date '{d}')" for d in dates)
+            con.execute(f"copy (select * from (values {values}) t(_counting_date)) "
+                        f"to '{work / 'lake' / source / 'part.parquet'}' (format parquet)")
+            con.execute(f"copy (select 1 as x) to '{work / 'lake' / '_files' / (source + '.parquet')}' (format parquet)")
+    (work / ".secret").mkdir()
+    (work / ".secret" / "pseudonym.key").write_bytes(b"k" * 32)
+    (work / "warehouse.duckdb").write_bytes(b"warehouse")
+    release = work / ".site-releases" / "20220901T023000-abcdef12"
+    release.mkdir(parents=True)
+    (release / "index.html").write_text("<html></html>", encoding="utf-8")
+    (work / "site").symlink_to(os.path.relpath(release, work))
+    return Settings(inbox=inbox, workdir=work)
+
+
+def _publish(settings: Settings, code: int = 3, today: dt.date = DAY) -> None:
+    before = publish.inputs_before(settings)
+    state = publish.record_published_inputs(settings, before, code, "incomplete" if code == 3 else "published",
+                                            ["police_alarms: missing — no export"], "2022-08-31", SOURCES,
+                                            {s: 3 for s in SOURCES})
+    data = json.loads(state.read_text(encoding="utf-8"))
+    data["recorded_on"] = today.isoformat()
+    state.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _why(settings: Settings, last: str | None = "incomplete", today: dt.date = DAY) -> str:
+    state, _, why = publish.unchanged_since_publish(settings, last, today=today)
+    return "unchanged" if state is not None else why
+
+
+def test_nothing_changed_is_unchanged_and_a_touched_file_with_the_same_content_too(tmp_path):
+    s = _workdir(tmp_path)
+    _publish(s)
+    assert _why(s) == "unchanged"
+    f = s.inbox / "cases" / "cases_20220831.csv"
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    assert _why(s) == "unchanged"
+    # the new time is remembered: the next look needs no hashing
+    assert publish.read_published_inputs(s.workdir)["files"]["cases/cases_20220831.csv"][1] == f.stat().st_mtime_ns
+
+
+@pytest.mark.parametrize("change", ["content", "new file", "removed file", "excel lock file"])
+def test_an_inbox_change_runs(tmp_path, change):
+    s = _workdir(tmp_path)
+    _publish(s)
+    f = s.inbox / "cases" / "cases_20220831.csv"
+    if change == "content":
+        f.write_text("id,date\n2,2022-08-31\n", encoding="utf-8")
+    elif change == "new file":
+        (s.inbox / "cases" / "cases_20220901.csv").write_text("id,date\n", encoding="utf-8")
+    elif change == "removed file":
+        f.unlink()
+    else:  # Excel's lock file of an open workbook: ingest ignores it, so does the comparison
+        (s.inbox / "cases" / "~$cases.xlsx").write_bytes(b"lock")
+        assert _why(s) == "unchanged"
+        return
+    assert "inbox file(s) new, changed or removed" in _why(s)
+
+
+def test_what_else_makes_a_night_run(tmp_path):
+    s = _workdir(tmp_path)
+    _publish(s)
+    assert "did not publish" in _why(s, last="blocked")
+    assert "did not publish" in _why(s, last=None)
+    assert "--as-of" in _why(Settings(inbox=s.inbox, workdir=s.workdir, as_of=dt.date(2022, 8, 20)))
+    assert _why(Settings(inbox=s.inbox, workdir=s.workdir, as_of=dt.date(2022, 8, 31))) == "unchanged"
+    assert "moves today" in _why(s, today=dt.date(2022, 8, 30))  # the clock went back
+    (s.workdir / ".secret" / "pseudonym.key").write_bytes(b"n" * 32)
+    assert "key" in _why(s)
+
+
+def test_the_default_as_of_moves_when_a_later_record_is_no_longer_in_the_future(tmp_path):
+    # a record dated 2022-09-02 was after the run's day: the default as-of was 2022-08-31
+    s = _workdir(tmp_path, dates=("2022-08-31", "2022-09-02"))
+    _publish(s)
+    state = json.loads((s.workdir / publish.PUBLISHED_INPUTS).read_text(encoding="utf-8"))
+    state.update(default_as_of="2022-08-31", next_date_after_today="2022-09-02")
+    (s.workdir / publish.PUBLISHED_INPUTS).write_text(json.dumps(state), encoding="utf-8")
+    assert _why(s, today=dt.date(2022, 9, 1)) == "unchanged"
+    assert "moves today" in _why(s, today=dt.date(2022, 9, 2))
+
+
+def test_a_rollback_a_pending_build_or_a_changed_lake_runs(tmp_path):
+    s = _workdir(tmp_path)
+    _publish(s)
+    s.warehouse_build_done.parent.mkdir(parents=True)
+    s.warehouse_build_done.write_text("2022-08-31", encoding="utf-8")
+    assert "warehouse" in _why(s)
+    s.warehouse_build_done.unlink()
+    manifest = s.lake / "_files" / "cases.parquet"
+    os.utime(manifest, ns=(manifest.stat().st_atime_ns, manifest.stat().st_mtime_ns + 1))
+    assert "lake" in _why(s)
+    _publish(s)
+    older = s.workdir / ".site-releases" / "20220801T023000-00000000"
+    older.mkdir()
+    (older / "index.html").write_text("old", encoding="utf-8")
+    (s.workdir / "site").unlink()
+    (s.workdir / "site").symlink_to(os.path.relpath(older, s.workdir))
+    assert "live site" in _why(s)
+
+
+def test_another_workdir_or_inbox_path_runs(tmp_path):
+    s = _workdir(tmp_path)
+    _publish(s)
+    copy = tmp_path / "copy"
+    shutil.copytree(s.workdir, copy, symlinks=True)
+    assert "another workdir" in _why(Settings(inbox=s.inbox, workdir=copy))
+    inbox2 = tmp_path / "inbox2"
+    shutil.copytree(s.inbox, inbox2)
+    assert "another inbox" in _why(Settings(inbox=inbox2, workdir=s.workdir))
+
+
+def test_code_version_follows_content_not_times(tmp_path):
+    repo = Path(publish.__file__).resolve().parent.parent
+    code = tmp_path / "code"
+    for part in publish.CODE_DIRS:
+        shutil.copytree(repo / part, code / part, ignore=shutil.ignore_patterns("__pycache__", "target", "logs"))
+    shutil.copy(repo / "dagster.yaml", code / "dagster.yaml")
+    assert publish.code_version(code) == publish.code_version(repo)
+    (code / "dbt" / "models" / "marts" / "core" / "fct_township_daily.sql").open("a").write("\n-- edited\n")
+    assert publish.code_version(code) != publish.code_version(repo)
+
+
+# --- end to end ------------------------------------------------------------------------------
+
+def _last_run(workdir: Path) -> runs.RunRecord:
+    return runs.read_runs(workdir, last=1)[-1]
+
+
+@pytest.mark.slow
+def test_unchanged_night_is_skipped_end_to_end(tmp_path):
+    inbox, workdir = tmp_path / "inbox", tmp_path / "work"
+    shutil.copytree(FIXTURE_INBOX, inbox)
+
+    first = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir), check=False)
+    assert first.returncode == 3, first.stdout + first.stderr  # the fixture has unreadable files
+    assert "every test and unit test" in first.stdout
+    release = (workdir / "site").resolve().name
+    full = _last_run(workdir)
+
+    started = time.perf_counter()
+    quiet = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir), check=False)
+    quiet_seconds = time.perf_counter() - started
+    assert quiet.returncode == 3, quiet.stdout + quiet.stderr  # the published state: incomplete
+    assert "无新数据：沿用上次发布" in quiet.stdout and release in quiet.stdout
+    assert "dbt build" not in quiet.stdout and "ingest" not in quiet.stdout.replace("ingest, dbt", "")
+    assert "grid_events: incomplete" in quiet.stderr  # the same warning as the published run
+    assert (workdir / "site").resolve().name == release
+    record = _last_run(workdir)
+    assert (record.outcome, record.exit_code, record.release) == ("unchanged", 3, release)
+    assert record.reasons == full.reasons
+    # the cost is reported (make bench measures the ratio), never asserted as a time
+    print(f"unchanged night: {quiet_seconds:.1f} s wall, {record.seconds:.1f} s in the run; full run {full.seconds:.1f} s")
+
+    # touched, same content: still nothing to do
+    f = next((inbox / "cases").iterdir())
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    again = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir), check=False)
+    assert again.returncode == 3 and "无新数据" in again.stdout, again.stdout + again.stderr
+
+    # one changed file: a real run, with only the tests that guard the marts (same code)
+    shutil.copy(FIXTURE_INBOX / "reference" / "townships.csv", inbox / "cases" / "zz_not_a_case_export.csv")
+    changed = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir), check=False)
+    assert changed.returncode == 3, changed.stdout + changed.stderr
+    assert "无新数据" not in changed.stdout
+    assert "dbt build" in changed.stdout and "guarding the marts" in changed.stdout
+    assert (workdir / "site").resolve().name != release
+    assert _last_run(workdir).outcome == "incomplete"
+
+    # --force runs although nothing changed
+    forced = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir), "--force", check=False)
+    assert forced.returncode == 3, forced.stdout + forced.stderr
+    assert "--force" in forced.stdout and "dbt build" in forced.stdout
+
+
+@pytest.mark.slow
+def test_the_first_build_of_a_code_version_runs_every_dbt_test(demo_run):
+    """Nightly builds run only the tests guarding the marts once the code passed them all in
+    the workdir; the first build (as in every fresh workdir of the suite) runs every data test
+    and unit test of the project, and they pass."""
+    manifest = json.loads((demo_run.workdir / "dbt-manifest" / "manifest.json").read_text(encoding="utf-8"))
+    results = json.loads((demo_run.workdir / "dbt-target" / "run_results.json").read_text(encoding="utf-8"))["results"]
+    ran = {r["unique_id"]: r["status"] for r in results}
+    tests = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "test"
+             and node["config"].get("enabled", True) and "demo_figures" not in node.get("tags", [])}
+    expected = tests | set(manifest["unit_tests"])
+    assert expected <= set(ran), sorted(expected - set(ran))[:10]
+    assert {ran[uid] for uid in expected} == {"pass"}
+    assert (demo_run.workdir / "dbt-target" / "full-build.code").read_text(encoding="utf-8") == publish.code_version()

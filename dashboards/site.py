@@ -6,12 +6,12 @@
 Reads the DuckDB warehouse read-only and writes into ``out_dir`` (which must be empty or
 absent; the publish step swaps it in atomically):
 
-    index.html  weekly.html  grid.html  compare.html  quality.html  glossary.html
-    data/township_daily.csv  data/campaigns.csv  data/grid_colors.csv
-    data/ingest_report.csv   data/quarantine.csv (when mart_quarantine exists)
-    assets/plotly.min.js  assets/site.css  assets/site.js  assets/favicon.svg
+    one HTML file per module in PAGES (index, weekly, alarms, inspections, cases, grid,
+    compare, kpi, quality, glossary)
+    data/*.csv (contract §6, open_items, series/<indicator>.csv)  data/grid_polygons.js
+    assets/plotly.min.js  assets/site.css  assets/site.js  assets/grid_map.js  assets/favicon.svg
 
-Output is a pure function of (warehouse, as_of, contract, build_stamp): no clock, no
+Output is a pure function of (warehouse, as_of, contract, build_stamp, gate): no clock, no
 random ids, rows sorted.
 """
 from __future__ import annotations

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .warehouse import Warehouse
+from .mart_reader import Warehouse
 
 ENCODING = "utf-8-sig"
 

@@ -27,9 +27,9 @@ import plotly
 from pipelines.contract import Contract, load_contract
 
 from . import exports
+from .mart_reader import Warehouse
 from .pages import alarms, cases, compare, glossary, grid, index, inspections, kpi, quality, weekly
 from .render import environment
-from .warehouse import Warehouse
 
 STATIC = Path(__file__).parent / "static"
 PAGES = (index, weekly, alarms, inspections, cases, grid, compare, kpi, quality, glossary)  # each: FILE, TITLE, build(ctx) -> html

@@ -111,7 +111,7 @@ def execute(settings: Settings, job_name: str = "nightly"):
     settings.workdir.mkdir(parents=True, exist_ok=True)
     # before pipelines.warehouse is imported: its dbt manifest lives under ZHIFA_WORKDIR
     settings.export_env()
-    from pipelines.warehouse import prepare_manifest
+    from pipelines.dbt_project import prepare_manifest
 
     prepare_manifest()
     from pipelines.definitions import build_definitions

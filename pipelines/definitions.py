@@ -12,15 +12,15 @@ from dagster import (
     in_process_executor,
 )
 
+from pipelines.assets.dbt_models import warehouse_models
 from pipelines.assets.ingest import freshness_checks, ingest_assets
 from pipelines.assets.publish import site
 from pipelines.assets.quality import gx_checks
-from pipelines.assets.warehouse import warehouse_models
 from pipelines.dbt_child import dbt_launcher
-from pipelines.resources import WarehousePaths
+from pipelines.dbt_project import OfflineDbtCliResource
+from pipelines.resources import RunSettings
 from pipelines.sensors import build_inbox_sensor
 from pipelines.settings import DBT_DIR, Settings
-from pipelines.warehouse import OfflineDbtCliResource
 
 NIGHTLY_JOB = "nightly"
 PUBLISH_JOB = "publish"
@@ -51,7 +51,7 @@ def build_definitions(settings: Settings) -> Definitions:
         schedules=[nightly_schedule],
         sensors=[build_inbox_sensor(nightly_job)],
         resources={
-            "paths": WarehousePaths.from_settings(settings),
+            "run_settings": RunSettings.from_settings(settings),
             "dbt": OfflineDbtCliResource(
                 project_dir=str(DBT_DIR),
                 profiles_dir=str(DBT_DIR),

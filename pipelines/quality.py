@@ -285,7 +285,7 @@ class _Reader:
     """Read-only DuckDB access that finds a model in any schema (staging, intermediate, main)."""
 
     def __init__(self, warehouse: Path):
-        from dashboards.warehouse import Warehouse
+        from dashboards.mart_reader import Warehouse
 
         self.wh = Warehouse(warehouse)
         self._records: dict[str, bool] = {}
@@ -502,7 +502,7 @@ def write_downloads(warehouse: Path, out_dir: Path) -> dict[str, Path]:
     """The CSV downloads exactly as the site writes them (dashboards/exports.py)."""
     from dashboards.exports import DOWNLOADS
     from dashboards.exports import write_downloads as write
-    from dashboards.warehouse import Warehouse
+    from dashboards.mart_reader import Warehouse
 
     with Warehouse(warehouse) as wh:
         paths = write(wh, out_dir)

@@ -1,4 +1,5 @@
-"""The one resource every asset shares: where this deployment's inbox and workdir are."""
+"""The one resource every asset shares: this run's settings (inbox, workdir, as-of), as a
+Dagster resource under the key `run_settings`; `.settings` gives the `Settings` object."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from dagster import ConfigurableResource
 from pipelines.settings import Settings
 
 
-class WarehousePaths(ConfigurableResource):
+class RunSettings(ConfigurableResource):
     inbox: str
     workdir: str
     as_of: str = ""  # YYYY-MM-DD; empty: the latest counting date in the data not after today
     as_of_beyond_data: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> WarehousePaths:
+    def from_settings(cls, settings: Settings) -> RunSettings:
         return cls(
             inbox=str(settings.inbox),
             workdir=str(settings.workdir),

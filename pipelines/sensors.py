@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
-from pipelines.resources import WarehousePaths
+from pipelines.resources import RunSettings
 
 SETTLE_SECONDS = 120
 IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial")
@@ -53,8 +53,8 @@ def decide(cursor: str | None, fingerprint: str, newest_mtime: float, now: float
 def build_inbox_sensor(job):
     @sensor(job=job, minimum_interval_seconds=300, default_status=DefaultSensorStatus.STOPPED,
             description="Runs the nightly job when the inbox changed and has settled (checked every 5 minutes).")
-    def inbox_changed(context: SensorEvaluationContext, paths: WarehousePaths):
-        inbox = Path(paths.inbox)
+    def inbox_changed(context: SensorEvaluationContext, run_settings: RunSettings):
+        inbox = Path(run_settings.inbox)
         if not inbox.is_dir():
             return SkipReason(f"inbox {inbox} does not exist")
         fingerprint, newest = inbox_fingerprint(inbox)

@@ -40,7 +40,7 @@ def test_inbox_sensor_waits_for_a_copy_to_settle_then_runs_once(tmp_path):
 
     from dagster import build_sensor_context
 
-    from pipelines.resources import WarehousePaths
+    from pipelines.resources import RunSettings
     from pipelines.sensors import SETTLE_SECONDS
 
     inbox = tmp_path / "inbox"
@@ -50,10 +50,10 @@ def test_inbox_sensor_waits_for_a_copy_to_settle_then_runs_once(tmp_path):
     export.write_text("x", encoding="utf-8")
     os.utime(export, (old, old))
     sensor = defs.get_sensor_def("inbox_changed")
-    paths = WarehousePaths(inbox=str(inbox), workdir=str(tmp_path / "work"))
+    paths = RunSettings(inbox=str(inbox), workdir=str(tmp_path / "work"))
 
     def tick(cursor):
-        context = build_sensor_context(cursor=cursor, resources={"paths": paths})
+        context = build_sensor_context(cursor=cursor, resources={"run_settings": paths})
         return sensor(context), context.cursor
 
     first, cursor = tick(None)                  # first look: remember it, wait for the next tick

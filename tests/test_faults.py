@@ -173,7 +173,7 @@ def test_manifest_is_parsed_under_the_workdir_with_read_only_code(tmp_path):
         workdir = tmp_path / "work"
         env = {**_env(code), "ZHIFA_WORKDIR": str(workdir)}
         proc = subprocess.run(
-            [sys.executable, "-c", "from pipelines.warehouse import prepare_manifest, DBT_PROJECT; "
+            [sys.executable, "-c", "from pipelines.dbt_project import prepare_manifest, DBT_PROJECT; "
                                    "print(prepare_manifest()); print(DBT_PROJECT.project_dir)"],
             cwd=code, env=env, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -183,7 +183,7 @@ def test_manifest_is_parsed_under_the_workdir_with_read_only_code(tmp_path):
         assert not (code / "dbt" / "target").exists() and not (code / "dbt" / "logs").exists()
         # parsed once: a second call finds it fresh (same code, same fingerprint)
         stamp = (workdir / "dbt-manifest" / "manifest.json").stat().st_mtime_ns
-        proc = subprocess.run([sys.executable, "-c", "from pipelines.warehouse import prepare_manifest; prepare_manifest()"],
+        proc = subprocess.run([sys.executable, "-c", "from pipelines.dbt_project import prepare_manifest; prepare_manifest()"],
                               cwd=code, env=env, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
         assert (workdir / "dbt-manifest" / "manifest.json").stat().st_mtime_ns == stamp

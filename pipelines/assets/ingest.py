@@ -20,15 +20,15 @@ from pipelines.assets import progress_done, progress_start
 from pipelines.contract import load_contract
 from pipelines.ingest import SOURCES, ingest_reference, ingest_source, load_reference
 from pipelines.pii import load_or_create_secret
-from pipelines.resources import WarehousePaths
+from pipelines.resources import RunSettings
 
 REFERENCE_KEY = AssetKey(["lake", "reference"])
 
 
 @asset(key=REFERENCE_KEY, group_name="ingest",
        description="乡镇街道, 网格, 赋权事项 and micro-grid polygons from inbox/reference/.")
-def reference(context: AssetExecutionContext, paths: WarehousePaths) -> MaterializeResult:
-    s = paths.settings
+def reference(context: AssetExecutionContext, run_settings: RunSettings) -> MaterializeResult:
+    s = run_settings.settings
     progress_start("reference 参考表")
     ref = ingest_reference(s.inbox, s.lake)
     progress_done(ref.summary().removeprefix("reference: "))
@@ -43,8 +43,8 @@ def _source_asset(source: str):
         group_name="ingest",
         description=f"inbox/{source}/ exports → lake/{source}/*.parquet (incremental by content hash; quarantine with reasons).",
     )
-    def _ingest(context: AssetExecutionContext, paths: WarehousePaths) -> MaterializeResult:
-        s = paths.settings
+    def _ingest(context: AssetExecutionContext, run_settings: RunSettings) -> MaterializeResult:
+        s = run_settings.settings
         progress_start(f"ingest {source}")
         report = ingest_source(source, s.inbox, s.lake, load_or_create_secret(s.workdir), load_reference(s.lake))
         context.log.info(report.summary())
@@ -86,8 +86,8 @@ def _freshness_check(source: str):
 
     @asset_check(asset=AssetKey(["lake", source]), name="freshness", blocking=False,
                  description=f"newest {source} record within {limit} days of today")
-    def _check(paths: WarehousePaths) -> AssetCheckResult:
-        newest = newest_counting_date(paths.settings.lake, source)
+    def _check(run_settings: RunSettings) -> AssetCheckResult:
+        newest = newest_counting_date(run_settings.settings.lake, source)
         lag = (dt.date.today() - newest).days if newest else None
         return AssetCheckResult(
             passed=lag is not None and lag <= limit,

@@ -14,10 +14,10 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from dashboards.site import build_site
 from pipelines.asof import warehouse_as_of
 from pipelines.assets import progress_done, progress_start
+from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator, prepare_manifest
 from pipelines.publish import commit_link, new_release_dir, promote_warehouse, stage_link
 from pipelines.quality import read_results, results_path
-from pipelines.resources import WarehousePaths
-from pipelines.warehouse import DBT_PROJECT, LayeredTranslator, prepare_manifest
+from pipelines.resources import RunSettings
 
 SITE_KEY = AssetKey(["site"])
 SITE_EXPOSURE = "report_site"
@@ -50,8 +50,8 @@ def publish_stamp(now: dt.datetime | None = None) -> str:
     group_name="publish",
     description="WORKDIR/site: KPI pages, 五色图, data quality, glossary and the §6 downloads.",
 )
-def site(context: AssetExecutionContext, paths: WarehousePaths) -> MaterializeResult:
-    s = paths.settings
+def site(context: AssetExecutionContext, run_settings: RunSettings) -> MaterializeResult:
+    s = run_settings.settings
     warehouse = s.newest_warehouse()
     progress_start("site 网站")
     release = new_release_dir(s.site, context.run.run_id)

@@ -20,7 +20,7 @@ from dagster import (
 
 from pipelines.assets import progress_line
 from pipelines.quality import PASS, WARN, gate_config, results_path, run_gate, write_results
-from pipelines.resources import WarehousePaths
+from pipelines.resources import RunSettings
 
 GATE_SPECS = [
     AssetCheckSpec(name, asset=AssetKey(["marts", c["asset"]]), blocking=True, description=c["what"])
@@ -30,8 +30,8 @@ GATE_SPECS = [
 
 @multi_asset_check(specs=GATE_SPECS, name="quality_gate",
                    description="Great Expectations publishing gate: is tonight's data fit to show?")
-def quality_gate(context: AssetCheckExecutionContext, paths: WarehousePaths):
-    s = paths.settings
+def quality_gate(context: AssetCheckExecutionContext, run_settings: RunSettings):
+    s = run_settings.settings
     warehouse = s.newest_warehouse()
     results = run_gate(warehouse, scratch=s.workdir if s.workdir.is_dir() else None)
     write_results(results, results_path(s.workdir), run_id=context.run.run_id, warehouse=str(warehouse))

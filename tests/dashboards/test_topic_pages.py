@@ -306,8 +306,8 @@ def test_compare_fallbacks_equal_the_marts(topics_site):
     """compare.html reads mart_report_reform_phases / mart_report_lead_periods; a warehouse
     without them gets the same figures (the synthetic one of conftest.py does)."""
     wh, _site, as_of = topics_site
+    from dashboards.mart_reader import Warehouse
     from dashboards.site import SiteContext, _towns
-    from dashboards.warehouse import Warehouse
     from pipelines.contract import load_contract
 
     class Without(Warehouse):

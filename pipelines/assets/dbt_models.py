@@ -17,9 +17,9 @@ from dagster_dbt import dbt_assets
 
 from pipelines.asof import resolve_as_of
 from pipelines.assets import progress_done, progress_start
+from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator, OfflineDbtCliResource, prepare_manifest
 from pipelines.publish import code_version
-from pipelines.resources import WarehousePaths
-from pipelines.warehouse import DBT_PROJECT, LayeredTranslator, OfflineDbtCliResource, prepare_manifest
+from pipelines.resources import RunSettings
 
 prepare_manifest(DBT_PROJECT)
 
@@ -43,8 +43,8 @@ def tests_scope(settings) -> tuple[list[str], str | None]:
 
 
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=LayeredTranslator())
-def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource, paths: WarehousePaths):
-    s = paths.settings
+def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource, run_settings: RunSettings):
+    s = run_settings.settings
     s.export_env()
     as_of = resolve_as_of(s)
     context.log.info(f"as-of date {as_of}")

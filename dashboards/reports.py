@@ -165,6 +165,23 @@ def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None
         if w in windows and active(periods, windows[w]["period_start"], windows[w]["period_end"]):
             campaign_windows.add(w)
 
+    best, campaign_hit = _strongest_signals(ctx, rows, indicators, cats, campaign_windows, keys)
+    out = [_change_headline(ctx, r, indicators[name], breakdown, labels, better)
+           for (name, breakdown), r in best.items()]
+    out.sort(key=lambda h: (-h.z, h.indicator, h.breakdown))
+
+    if campaign_hit is not None:
+        item = campaign_headline(ctx, town, windows[campaign_hit], labels[campaign_hit], periods)
+        if item is not None:
+            out.insert(0, item)
+    return out[:limit]
+
+
+def _strongest_signals(ctx: SiteContext, rows: list[dict[str, Any]], indicators: dict[str, dict[str, Any]],
+                       cats: dict[str, str], campaign_windows: set[str], keys: list[str],
+                       ) -> tuple[dict[tuple[str, str], dict[str, Any]], str | None]:
+    """One signalling row per (indicator, breakdown), the shorter window first; and the window
+    in which a 专项行动 made the inspection indicators' change (None when none did)."""
     best: dict[tuple[str, str], dict[str, Any]] = {}
     campaign_hit: str | None = None
     for r in rows:
@@ -182,29 +199,24 @@ def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None
         prev = best.get(key)
         if prev is None or keys.index(r["window_name"]) < keys.index(prev["window_name"]):
             best[key] = r
+    return best, campaign_hit
 
-    out: list[Headline] = []
-    for (name, breakdown), r in best.items():
-        ind = indicators[name]
-        c = metrics.Shown.from_mart(r)
-        direction = _direction(c.abs_change)
-        cls = "neutral"
-        if name in better and direction != "flat":
-            cls = "good" if (direction == "up") == (better[name] == "up") else "bad"
-        out.append(Headline(
-            kind="change", indicator=name,
-            title=ind["zh"] if breakdown == "all" else f"{ind['zh']} · {breakdown}",
-            window=r["window_name"], window_label=labels[r["window_name"]],
-            span=short_span(r["period_start"], r["period_end"], ctx.as_of),
-            prev_span=short_span(r["prior_start"], r["prior_end"]),
-            c=c, unit=ind.get("unit", ""), direction=direction, cls=cls, breakdown=breakdown))
-    out.sort(key=lambda h: (-h.z, h.indicator, h.breakdown))
 
-    if campaign_hit is not None:
-        item = campaign_headline(ctx, town, windows[campaign_hit], labels[campaign_hit], periods)
-        if item is not None:
-            out.insert(0, item)
-    return out[:limit]
+def _change_headline(ctx: SiteContext, r: dict[str, Any], ind: dict[str, Any], breakdown: str,
+                     labels: dict[str, str], better: dict[str, str]) -> Headline:
+    name = r["indicator"]
+    c = metrics.Shown.from_mart(r)
+    direction = _direction(c.abs_change)
+    cls = "neutral"
+    if name in better and direction != "flat":
+        cls = "good" if (direction == "up") == (better[name] == "up") else "bad"
+    return Headline(
+        kind="change", indicator=name,
+        title=ind["zh"] if breakdown == "all" else f"{ind['zh']} · {breakdown}",
+        window=r["window_name"], window_label=labels[r["window_name"]],
+        span=short_span(r["period_start"], r["period_end"], ctx.as_of),
+        prev_span=short_span(r["prior_start"], r["prior_end"]),
+        c=c, unit=ind.get("unit", ""), direction=direction, cls=cls, breakdown=breakdown)
 
 
 def campaign_headline(ctx: SiteContext, town: Town, w: dict[str, Any], label: str,

@@ -185,7 +185,7 @@ def _root_cause(error) -> str:
 def report(result, settings: Settings, progress_shown: bool = True) -> tuple[int, str, list[str]]:
     """Print what the run did; return (exit code, outcome, reasons): published (0), published
     but incomplete (3), blocked (1), or the workdir could not be written (6)."""
-    from dagster import AssetCheckSeverity, AssetKey
+    from dagster import AssetKey
 
     from pipelines.asof import AsOfOutOfRange
 
@@ -195,26 +195,7 @@ def report(result, settings: Settings, progress_shown: bool = True) -> tuple[int
             summary = mat.metadata.get("summary")
             if summary is not None:
                 print(f"  {mat.asset_key.to_user_string()}: {summary.value}")
-    failed_checks, reasons = [], []
-    dbt_tests = [e for e in result.get_asset_check_evaluations()
-                 if not e.check_name.startswith("gx_") and e.check_name != "freshness"]
-    if dbt_tests:
-        print(f"  dbt tests: {sum(e.passed for e in dbt_tests)} of {len(dbt_tests)} passed")
-    late = [e for e in result.get_asset_check_evaluations() if e.check_name == "freshness" and not e.passed]
-    if late:  # a warning, not a gate: the pages carry the 数据滞后 banner when it matters for the as-of date
-        print("  freshness warning (newest record vs today): "
-              + "; ".join(f"{e.asset_key.path[-1]} {e.description}" for e in late))
-    for evaluation in result.get_asset_check_evaluations():
-        if evaluation.check_name == "freshness":
-            continue
-        if (evaluation.check_name.startswith("gx_") and not progress_shown) or not evaluation.passed:
-            warn_only = evaluation.severity == AssetCheckSeverity.WARN
-            mark = "passed" if evaluation.passed else ("WARNING (publishes)" if warn_only else "FAILED")
-            print(f"  check {evaluation.asset_key.to_user_string()} {evaluation.check_name}: {mark} — "
-                  f"{evaluation.description or ''}")
-        if not evaluation.passed and evaluation.severity != AssetCheckSeverity.WARN:
-            failed_checks.append(evaluation.check_name)
-            reasons.append(f"check {evaluation.check_name} failed: {evaluation.description or ''}"[:300])
+    failed_checks, reasons = _report_checks(result, progress_shown)
     failures = result.get_step_failure_events()
     for failure in failures:
         cause = _root_cause(failure.event_specific_data.error)
@@ -259,6 +240,34 @@ def report(result, settings: Settings, progress_shown: bool = True) -> tuple[int
         outcome = "failed"
     print(f"the previous site (if any) is unchanged: {settings.site}", file=sys.stderr)
     return EXIT_BLOCKED, outcome, reasons
+
+
+def _report_checks(result, progress_shown: bool) -> tuple[list[str], list[str]]:
+    """Print the dbt-test tally, freshness warnings and gate results; return the checks that
+    block publishing and their reasons (a WARN-severity check publishes)."""
+    from dagster import AssetCheckSeverity
+
+    failed_checks, reasons = [], []
+    dbt_tests = [e for e in result.get_asset_check_evaluations()
+                 if not e.check_name.startswith("gx_") and e.check_name != "freshness"]
+    if dbt_tests:
+        print(f"  dbt tests: {sum(e.passed for e in dbt_tests)} of {len(dbt_tests)} passed")
+    late = [e for e in result.get_asset_check_evaluations() if e.check_name == "freshness" and not e.passed]
+    if late:  # a warning, not a gate: the pages carry the 数据滞后 banner when it matters for the as-of date
+        print("  freshness warning (newest record vs today): "
+              + "; ".join(f"{e.asset_key.path[-1]} {e.description}" for e in late))
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.check_name == "freshness":
+            continue
+        warn_only = evaluation.severity == AssetCheckSeverity.WARN
+        if (evaluation.check_name.startswith("gx_") and not progress_shown) or not evaluation.passed:
+            mark = "passed" if evaluation.passed else ("WARNING (publishes)" if warn_only else "FAILED")
+            print(f"  check {evaluation.asset_key.to_user_string()} {evaluation.check_name}: {mark} — "
+                  f"{evaluation.description or ''}")
+        if not evaluation.passed and not warn_only:
+            failed_checks.append(evaluation.check_name)
+            reasons.append(f"check {evaluation.check_name} failed: {evaluation.description or ''}"[:300])
+    return failed_checks, reasons
 
 
 def _error_text(error) -> str:

@@ -7,6 +7,7 @@ are its own):
 |------------------|------------------------------------------------------------------------|
 | sample           | `zhifa sample` writes the inbox (skipped with --inbox: reused, read-only) |
 | pipeline cold    | `zhifa run --inbox … --workdir <empty>` (Dagster, ingest, dbt, GX, site) |
+| pages            | bench/pages.py: each page's own KB and render time in headless Chromium |
 | floor (duckdb)   | bench/floor.py + floor.sql: the inbox to township_daily in plain DuckDB |
 | pandas (clerk)   | bench/clerk.py: the same table as a data clerk would write it in pandas |
 | pipeline unchanged | `zhifa run` again, same workdir, same as-of, nothing changed          |
@@ -239,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="run zhifa from this copy of the project (e.g. `git archive HEAD` unpacked) instead of this tree")
     ap.add_argument("--skip-plus-one", action="store_true", help="stop after the unchanged re-run")
     ap.add_argument("--skip-pandas", action="store_true", help="no pandas clerk stage (slow at district scale)")
+    ap.add_argument("--skip-pages", action="store_true", help="no page weight / render-time stage (needs chromium)")
     a = ap.parse_args(argv)
 
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
@@ -270,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
         as_of = dt.date.fromisoformat(json.loads((work / "runs.jsonl").read_text().splitlines()[-1])["as_of"])
         site_daily = work / "site" / "data" / "township_daily.csv"
         shutil.copy(site_daily, root / "pipeline.csv")
+        if not a.skip_pages:  # issue 10's page budgets: own weight and render time per page
+            measure("pages", [PY, "-m", "bench.pages", work / "site", "--json", root / "pages.json"], logs / "pages.log")
+            report["pages"] = json.loads((root / "pages.json").read_text(encoding="utf-8"))
         floor = measure("floor (duckdb)", [PY, "-m", "bench.floor", "--inbox", inbox, "--out", root / "floor.csv",
                                            "--database", root / "floor.duckdb"], logs / "floor.log")
         clerk = None if a.skip_pandas else measure(
@@ -318,6 +323,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{c['value_differs']} with another value")
         for ex in c["examples"]:
             print("     ", ex)
+    if report.get("pages"):
+        from bench.pages import table
+
+        print()
+        print(table(report["pages"]))
     if "plus_one" in report:
         ch = report["plus_one"]["township_daily_rows_changed"]
         print(f"+1 day ({report['plus_one']['as_of']}): {sum(report['plus_one']['files'].values())} new records in "

@@ -282,7 +282,10 @@ def main(argv: list[str] | None = None) -> int:
         unchanged = measure("pipeline unchanged", [*ZHIFA, "run", "--inbox", inbox, "--workdir", work,
                                                    "--as-of", as_of.isoformat()], logs / "run-unchanged.log", ok_codes=(0, 3),
                             cwd=code)
-        unchanged["profile"] = profile(work)
+        last = json.loads((work / "runs.jsonl").read_text().splitlines()[-1])
+        # a skipped quiet night writes no run log: the newest log is still the cold run's
+        unchanged["profile"] = {"skipped": True} if last.get("outcome") == "unchanged" else profile(work)
+        unchanged["outcome"] = last.get("outcome")
         stages += [st for st in (cold, floor, clerk, unchanged) if st is not None]
         report["as_of"] = as_of.isoformat()
         report["identity"]["floor"] = compare(root / "pipeline.csv", root / "floor.csv")

@@ -37,8 +37,9 @@ final as (
         {{ dbt.cast('min(months_since_reform)', api.Column.translate_type('integer')) }} as first_month,
         {{ dbt.cast('max(months_since_reform)', api.Column.translate_type('integer')) }} as last_month,
         {{ dbt.cast('sum(value)', type_double()) }} as events,
-        {{ dbt.cast('avg(value_per_10k)', type_double()) }} as mean_per_10k,
-        {{ dbt.cast('avg(value_per_km2)', type_double()) }} as mean_per_km2
+        -- rounded: a parallel sum of doubles may differ in the last bit from run to run
+        {{ dbt.cast('round(avg(value_per_10k), 9)', type_double()) }} as mean_per_10k,
+        {{ dbt.cast('round(avg(value_per_km2), 9)', type_double()) }} as mean_per_km2
     from phased
     group by township_code, indicator, phase
 

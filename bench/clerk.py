@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from bench.floor import SOURCES, SUFFIXES, TRIM, Spec, contract, decode, mtext, norm_header
+from bench.floor import SOURCES, SUFFIXES, TRIM, Spec, contract, decode, mtext, norm_header, sniff_csv
 
 NULLS = {"", "无", "/", "-", "—", "暂无", "NULL", "null", "NaN"}
 FW = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
@@ -125,14 +125,10 @@ def read_one(path: Path, rel: str, spec: Spec, zh: str) -> pd.DataFrame | None:
         num = pd.Series(nums, dtype=bool)
     elif suffix in (".csv", ".txt", ".tsv"):
         text, _ = decode(path.read_bytes())
-        head = "\n".join(text.splitlines()[:35])
-        for sep in (",", "\t", ";", "|"):
-            rows = list(csv.reader(io.StringIO(head), delimiter=sep))
-            idx = spec.header_index(rows)
-            if idx is not None:
-                break
-        else:
+        sniffed = sniff_csv(text, spec)
+        if sniffed is None:
             return None
+        sep, idx, rows = sniffed
         names = spec.names(rows[idx])
         df = pd.read_csv(io.StringIO(text), sep=sep, header=None, skiprows=idx + 1, names=names, dtype=str,
                          keep_default_na=False, skip_blank_lines=True, engine="c")

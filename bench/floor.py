@@ -115,6 +115,17 @@ def decode(data: bytes) -> tuple[str, bool]:
         return data.decode("gb18030"), False
 
 
+def sniff_csv(text: str, spec: Spec) -> tuple[str, int, list[list[str]]] | None:
+    """(separator, header row index, the first rows) of a delimited export; None without a header."""
+    head = "\n".join(text.splitlines()[:35])
+    for sep in (",", "\t", ";", "|"):
+        rows = list(csv.reader(io.StringIO(head), delimiter=sep))
+        idx = spec.header_index(rows)
+        if idx is not None:
+            return sep, idx, rows
+    return None
+
+
 def select_list(spec: Spec, present: dict[str, str], num: str, source_file: str) -> str:
     """Contract columns (NULL when absent) + lineage, from a relation with positional names."""
     cols = [f"{present[c]} as {c}" if c in present else f"null::varchar as {c}" for c in spec.columns]
@@ -129,15 +140,11 @@ def sql_str(s: str) -> str:
 
 def load_csv(con, path: Path, rel: str, spec: Spec, table: str, tmp: Path) -> None:
     text, plain = decode(path.read_bytes())
-    head = "\n".join(text.splitlines()[:35])
-    for sep in (",", "\t", ";", "|"):
-        rows = list(csv.reader(io.StringIO(head), delimiter=sep))
-        idx = spec.header_index(rows)
-        if idx is not None:
-            break
-    else:
+    sniffed = sniff_csv(text, spec)
+    if sniffed is None:
         print(f"  floor: no header in {rel}: skipped")
         return
+    sep, idx, rows = sniffed
     header = rows[idx]
     names = spec.names(header)
     if not plain:  # DuckDB reads UTF-8: GBK / BOM files are re-encoded once

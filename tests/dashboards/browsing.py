@@ -30,3 +30,22 @@ def serve(directory: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def watch(page, problems: list[str], foreign: list[str]) -> None:
+    """Refuse (and record) every request that leaves 127.0.0.1 or the local files; record
+    console errors, page errors, failed requests and HTTP errors."""
+    from urllib.parse import urlparse
+
+    def guard(route):
+        if urlparse(route.request.url).hostname in ("127.0.0.1", None):
+            route.continue_()
+        else:
+            foreign.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", guard)
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)

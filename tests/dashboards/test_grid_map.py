@@ -15,12 +15,11 @@ import json
 import math
 import os
 from pathlib import Path
-from urllib.parse import urlparse
 
 import duckdb
 import pytest
 
-from tests.dashboards.browsing import serve
+from tests.dashboards.browsing import serve, watch
 
 VIEWPORTS = {"phone": {"width": 375, "height": 740}, "desktop": {"width": 1366, "height": 900}}
 THIRD_TOWN = ("330109199", "新街镇")  # in mart_grid_map only, with no polygons
@@ -179,20 +178,7 @@ def _open(browser, site_url: str, viewport: dict):
     page = ctx.new_page()
     problems: list[str] = []
     foreign: list[str] = []
-
-    def guard(route):
-        url = route.request.url
-        if url.startswith(site_url) or urlparse(url).hostname in ("127.0.0.1", None):
-            route.continue_()
-        else:
-            foreign.append(url)
-            route.abort()
-
-    page.route("**/*", guard)
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
-    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    watch(page, problems, foreign)
     page.goto(f"{site_url}/grid.html", wait_until="load")
     return ctx, page, problems, foreign
 

@@ -20,7 +20,6 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlparse
 
 import duckdb
 import pytest
@@ -28,7 +27,7 @@ import pytest
 from dashboards import exports, metrics
 from dashboards.pages import alarms, cases, compare, index, inspections, kpi
 from dashboards.site import build_site
-from tests.dashboards.browsing import serve
+from tests.dashboards.browsing import serve, watch
 
 TOPIC_PAGES = ["alarms.html", "inspections.html", "cases.html", "kpi.html", "compare.html"]
 MAX_PAGE_BYTES = 300_000
@@ -361,19 +360,7 @@ def _open(browser, base: str, viewport: dict, page_name: str):
     page = ctx.new_page()
     problems: list[str] = []
     foreign: list[str] = []
-
-    def guard(route):
-        if urlparse(route.request.url).hostname in ("127.0.0.1", None):
-            route.continue_()
-        else:
-            foreign.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", guard)
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
-    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    watch(page, problems, foreign)
     page.goto(f"{base}/{page_name}", wait_until="load")
     return ctx, page, problems, foreign
 

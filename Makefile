@@ -38,6 +38,7 @@ demo: $(STAMP)
 # compiles the models against scratch paths, no lake needed).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pipelines.contract_gen --check
 	@mkdir -p .lint
 	ZHIFA_LAKE=$(CURDIR)/.lint/lake ZHIFA_WAREHOUSE=$(CURDIR)/.lint/lint.duckdb DBT_TARGET_PATH=$(CURDIR)/.lint/target \

@@ -21,6 +21,7 @@ as a grandchild of `zhifa run`), sampled from /proc every 0.1 s and summed over 
 `ru_maxrss` from wait4 (the largest single process) is recorded beside it.
 Results: printed, and written as JSON to bench/results/<scale>-<timestamp>.json or --out.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,6 +53,7 @@ KEY = ("township_code", "township_name", "date", "indicator", "breakdown")
 
 # --- measuring one subprocess ----------------------------------------------------------
 
+
 def _children() -> dict[int, list[int]]:
     kids: dict[int, list[int]] = {}
     for d in os.listdir("/proc"):
@@ -62,7 +64,7 @@ def _children() -> dict[int, list[int]]:
                 stat = f.read()
         except OSError:
             continue
-        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
         kids.setdefault(ppid, []).append(int(d))
     return kids
 
@@ -82,16 +84,18 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def measure(name: str, cmd: list[str], log: Path, ok_codes: tuple[int, ...] = (0,), env: dict | None = None,
-            cwd: Path = REPO) -> dict:
+def measure(
+    name: str, cmd: list[str], log: Path, ok_codes: tuple[int, ...] = (0,), env: dict | None = None, cwd: Path = REPO
+) -> dict:
     """Run cmd; wall seconds, peak tree RSS (sampled) and ru_maxrss (wait4) in MB, exit code."""
     print(f"[bench] {name}: {' '.join(str(c) for c in cmd)}", flush=True)
     log.parent.mkdir(parents=True, exist_ok=True)
     load_start = round(os.getloadavg()[0], 1)
     with open(log, "wb") as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(
+            [str(c) for c in cmd], cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
         peak = [0]
         done = threading.Event()
 
@@ -99,6 +103,7 @@ def measure(name: str, cmd: list[str], log: Path, ok_codes: tuple[int, ...] = (0
             while not done.is_set():
                 peak[0] = max(peak[0], tree_rss(proc.pid))
                 done.wait(0.1)
+
         th = threading.Thread(target=sample, daemon=True)
         th.start()
         _, status, ru = os.wait4(proc.pid, 0)
@@ -106,11 +111,17 @@ def measure(name: str, cmd: list[str], log: Path, ok_codes: tuple[int, ...] = (0
         done.set()
         th.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
-    res = {"stage": name, "wall_s": round(wall, 2), "peak_rss_mb": round(peak[0] / 2**20, 1),
-           "max_single_rss_mb": round(ru.ru_maxrss / 1024, 1), "cpu_s": round(ru.ru_utime + ru.ru_stime, 2),
-           "exit_code": proc.returncode, "loadavg_1min_at_start": load_start, "log": str(log)}
-    print(f"[bench]   {res['wall_s']:.1f} s, peak tree RSS {res['peak_rss_mb']:.0f} MB, exit {proc.returncode}",
-          flush=True)
+    res = {
+        "stage": name,
+        "wall_s": round(wall, 2),
+        "peak_rss_mb": round(peak[0] / 2**20, 1),
+        "max_single_rss_mb": round(ru.ru_maxrss / 1024, 1),
+        "cpu_s": round(ru.ru_utime + ru.ru_stime, 2),
+        "exit_code": proc.returncode,
+        "loadavg_1min_at_start": load_start,
+        "log": str(log),
+    }
+    print(f"[bench]   {res['wall_s']:.1f} s, peak tree RSS {res['peak_rss_mb']:.0f} MB, exit {proc.returncode}", flush=True)
     if proc.returncode not in ok_codes:
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise SystemExit(f"bench: stage {name!r} failed (exit {proc.returncode}); log {log}:\n{tail}")
@@ -118,6 +129,7 @@ def measure(name: str, cmd: list[str], log: Path, ok_codes: tuple[int, ...] = (0
 
 
 # --- comparing answers -------------------------------------------------------------------
+
 
 def read_daily(path: Path) -> dict[tuple, float]:
     with open(path, encoding="utf-8-sig", newline="") as f:
@@ -129,12 +141,17 @@ def compare(reference: Path, other: Path) -> dict:
     a, b = read_daily(reference), read_daily(other)
     only_ref, only_other = sorted(set(a) - set(b)), sorted(set(b) - set(a))
     differ = sorted(k for k in set(a) & set(b) if abs(a[k] - b[k]) > 1e-6 * max(1.0, abs(a[k])))
-    return {"rows_reference": len(a), "rows_other": len(b), "only_in_pipeline": len(only_ref),
-            "only_in_other": len(only_other), "value_differs": len(differ),
-            "identical": not (only_ref or only_other or differ),
-            "examples": [["pipeline only", *k, a[k]] for k in only_ref[:5]]
-            + [["other only", *k, b[k]] for k in only_other[:5]]
-            + [["differs", *k, a[k], b[k]] for k in differ[:5]]}
+    return {
+        "rows_reference": len(a),
+        "rows_other": len(b),
+        "only_in_pipeline": len(only_ref),
+        "only_in_other": len(only_other),
+        "value_differs": len(differ),
+        "identical": not (only_ref or only_other or differ),
+        "examples": [["pipeline only", *k, a[k]] for k in only_ref[:5]]
+        + [["other only", *k, b[k]] for k in only_other[:5]]
+        + [["differs", *k, a[k], b[k]] for k in differ[:5]],
+    }
 
 
 # --- one more day of exports -------------------------------------------------------------
@@ -163,11 +180,19 @@ def write_plus_one(floor_db: Path, inbox: Path, day: dt.date) -> dict[str, int]:
     for source, (cur, _, _) in PLUS1_SQL.items():
         cols = contract["sources"][source]["columns"]
         key = contract["sources"][source]["key"]
-        primary = {"grid_events": "reported_at", "inspections": "inspected_on", "notices": "notice_date",
-                   "police_alarms": "reported_at", "cases": "counting_date"}[source]
-        rows = con.execute(f"""
+        primary = {
+            "grid_events": "reported_at",
+            "inspections": "inspected_on",
+            "notices": "notice_date",
+            "police_alarms": "reported_at",
+            "cases": "counting_date",
+        }[source]
+        rows = con.execute(
+            f"""
             select r.* from {cur} c join raw_{source} r using (_source_file, _row)
-            where cast(c.{primary} as date) = ? order by c.record_key""", [as_of]).fetchall()
+            where cast(c.{primary} as date) = ? order by c.record_key""",
+            [as_of],
+        ).fetchall()
         names = [d[0] for d in con.description]
         out = []
         for row in rows:
@@ -197,6 +222,7 @@ def write_plus_one(floor_db: Path, inbox: Path, day: dt.date) -> dict[str, int]:
 
 # --- the run -----------------------------------------------------------------------------
 
+
 def machine() -> dict:
     info = {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
     try:
@@ -223,8 +249,10 @@ def link_inbox(src: Path, dst: Path) -> None:
 def print_table(stages: list[dict], floor: dict) -> str:
     lines = [f"{'stage':28} {'wall s':>8} {'peak RSS MB':>12} {'× floor time':>13} {'× floor RSS':>12}"]
     for s in stages:
-        lines.append(f"{s['stage']:28} {s['wall_s']:8.1f} {s['peak_rss_mb']:12.0f} "
-                     f"{s['wall_s'] / floor['wall_s']:13.2f} {s['peak_rss_mb'] / max(floor['peak_rss_mb'], 1):12.2f}")
+        lines.append(
+            f"{s['stage']:28} {s['wall_s']:8.1f} {s['peak_rss_mb']:12.0f} "
+            f"{s['wall_s'] / floor['wall_s']:13.2f} {s['peak_rss_mb'] / max(floor['peak_rss_mb'], 1):12.2f}"
+        )
     text = "\n".join(lines)
     print(text, flush=True)
     return text
@@ -236,8 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--inbox", type=Path, default=None, help="reuse this inbox (not modified) instead of generating one")
     ap.add_argument("--out", type=Path, default=None, help="results JSON (default bench/results/<scale>-<time>.json)")
     ap.add_argument("--keep", type=Path, default=None, help="work in this (empty) folder and keep it")
-    ap.add_argument("--code", type=Path, default=REPO,
-                    help="run zhifa from this copy of the project (e.g. `git archive HEAD` unpacked) instead of this tree")
+    ap.add_argument(
+        "--code",
+        type=Path,
+        default=REPO,
+        help="run zhifa from this copy of the project (e.g. `git archive HEAD` unpacked) instead of this tree",
+    )
     ap.add_argument("--skip-plus-one", action="store_true", help="stop after the unchanged re-run")
     ap.add_argument("--skip-pandas", action="store_true", help="no pandas clerk stage (slow at district scale)")
     ap.add_argument("--skip-pages", action="store_true", help="no page weight / render-time stage (needs chromium)")
@@ -266,8 +298,13 @@ def main(argv: list[str] | None = None) -> int:
         report["inbox_files"] = sum(1 for p in inbox.rglob("*") if p.is_file())
         report["inbox_mb"] = round(sum(p.stat().st_size for p in inbox.rglob("*") if p.is_file()) / 2**20, 1)
 
-        cold = measure("pipeline cold", [*ZHIFA, "run", "--inbox", inbox, "--workdir", work], logs / "run-cold.log",
-                       ok_codes=(0, 3), cwd=code)
+        cold = measure(
+            "pipeline cold",
+            [*ZHIFA, "run", "--inbox", inbox, "--workdir", work],
+            logs / "run-cold.log",
+            ok_codes=(0, 3),
+            cwd=code,
+        )
         cold["profile"] = profile(work)
         as_of = dt.date.fromisoformat(json.loads((work / "runs.jsonl").read_text().splitlines()[-1])["as_of"])
         site_daily = work / "site" / "data" / "township_daily.csv"
@@ -275,13 +312,25 @@ def main(argv: list[str] | None = None) -> int:
         if not a.skip_pages:  # issue 10's page budgets: own weight and render time per page
             measure("pages", [PY, "-m", "bench.pages", work / "site", "--json", root / "pages.json"], logs / "pages.log")
             report["pages"] = json.loads((root / "pages.json").read_text(encoding="utf-8"))
-        floor = measure("floor (duckdb)", [PY, "-m", "bench.floor", "--inbox", inbox, "--out", root / "floor.csv",
-                                           "--database", root / "floor.duckdb"], logs / "floor.log")
-        clerk = None if a.skip_pandas else measure(
-            "pandas (clerk)", [PY, "-m", "bench.clerk", "--inbox", inbox, "--out", root / "pandas.csv"], logs / "pandas.log")
-        unchanged = measure("pipeline unchanged", [*ZHIFA, "run", "--inbox", inbox, "--workdir", work,
-                                                   "--as-of", as_of.isoformat()], logs / "run-unchanged.log", ok_codes=(0, 3),
-                            cwd=code)
+        floor = measure(
+            "floor (duckdb)",
+            [PY, "-m", "bench.floor", "--inbox", inbox, "--out", root / "floor.csv", "--database", root / "floor.duckdb"],
+            logs / "floor.log",
+        )
+        clerk = (
+            None
+            if a.skip_pandas
+            else measure(
+                "pandas (clerk)", [PY, "-m", "bench.clerk", "--inbox", inbox, "--out", root / "pandas.csv"], logs / "pandas.log"
+            )
+        )
+        unchanged = measure(
+            "pipeline unchanged",
+            [*ZHIFA, "run", "--inbox", inbox, "--workdir", work, "--as-of", as_of.isoformat()],
+            logs / "run-unchanged.log",
+            ok_codes=(0, 3),
+            cwd=code,
+        )
         last = json.loads((work / "runs.jsonl").read_text().splitlines()[-1])
         # a skipped quiet night writes no run log: the newest log is still the cold run's
         unchanged["profile"] = {"skipped": True} if last.get("outcome") == "unchanged" else profile(work)
@@ -296,34 +345,50 @@ def main(argv: list[str] | None = None) -> int:
         if not a.skip_plus_one:
             day = as_of + dt.timedelta(days=1)
             report["plus_one"] = {"as_of": day.isoformat(), "files": write_plus_one(root / "floor.duckdb", inbox, day)}
-            stages.append(measure("pipeline +1 day", [*ZHIFA, "run", "--inbox", inbox, "--workdir", work, "--as-of",
-                                                      day.isoformat()], logs / "run-plus1.log", ok_codes=(0, 3), cwd=code))
+            stages.append(
+                measure(
+                    "pipeline +1 day",
+                    [*ZHIFA, "run", "--inbox", inbox, "--workdir", work, "--as-of", day.isoformat()],
+                    logs / "run-plus1.log",
+                    ok_codes=(0, 3),
+                    cwd=code,
+                )
+            )
             stages[-1]["profile"] = profile(work)
             shutil.copy(site_daily, root / "pipeline-plus1.csv")
-            stages.append(measure("floor +1 day", [PY, "-m", "bench.floor", "--inbox", inbox, "--out",
-                                                   root / "floor-plus1.csv", "--as-of", day.isoformat()],
-                                  logs / "floor-plus1.log"))
+            stages.append(
+                measure(
+                    "floor +1 day",
+                    [PY, "-m", "bench.floor", "--inbox", inbox, "--out", root / "floor-plus1.csv", "--as-of", day.isoformat()],
+                    logs / "floor-plus1.log",
+                )
+            )
             report["identity"]["floor +1 day"] = compare(root / "pipeline-plus1.csv", root / "floor-plus1.csv")
             changed = compare(root / "pipeline.csv", root / "pipeline-plus1.csv")
             report["plus_one"]["township_daily_rows_changed"] = {
-                k: changed[k] for k in ("only_in_pipeline", "only_in_other", "value_differs")}
+                k: changed[k] for k in ("only_in_pipeline", "only_in_other", "value_differs")
+            }
     finally:
         report["machine"]["loadavg_end"] = os.getloadavg()
         if tmp is not None:
             tmp.cleanup()
 
     print()
-    print(f"zhifa bench --scale {a.scale}: inbox {report['inbox']} ({report['inbox_files']} files, "
-          f"{report['inbox_mb']} MB), as-of {report['as_of']}; {report['machine'].get('nproc')} CPUs, "
-          f"load {report['machine']['loadavg_start'][0]:.1f} at start")
+    print(
+        f"zhifa bench --scale {a.scale}: inbox {report['inbox']} ({report['inbox_files']} files, "
+        f"{report['inbox_mb']} MB), as-of {report['as_of']}; {report['machine'].get('nproc')} CPUs, "
+        f"load {report['machine']['loadavg_start'][0]:.1f} at start"
+    )
     report["table"] = print_table(stages, floor)
     print()
     print("identity with the pipeline's published site/data/township_daily.csv:")
     for name, c in report["identity"].items():
         verdict = "IDENTICAL" if c["identical"] else "DIFFERENT"
-        print(f"  {name:20} {verdict}: {c['rows_reference']} pipeline rows, {c['rows_other']} rows; "
-              f"{c['only_in_pipeline']} only in pipeline, {c['only_in_other']} only in {name}, "
-              f"{c['value_differs']} with another value")
+        print(
+            f"  {name:20} {verdict}: {c['rows_reference']} pipeline rows, {c['rows_other']} rows; "
+            f"{c['only_in_pipeline']} only in pipeline, {c['only_in_other']} only in {name}, "
+            f"{c['value_differs']} with another value"
+        )
         for ex in c["examples"]:
             print("     ", ex)
     if report.get("pages"):
@@ -333,15 +398,20 @@ def main(argv: list[str] | None = None) -> int:
         print(table(report["pages"]))
     if "plus_one" in report:
         ch = report["plus_one"]["township_daily_rows_changed"]
-        print(f"+1 day ({report['plus_one']['as_of']}): {sum(report['plus_one']['files'].values())} new records in "
-              f"{len(report['plus_one']['files'])} files; township_daily: {ch['only_in_other']} rows added, "
-              f"{ch['only_in_pipeline']} removed, {ch['value_differs']} changed")
+        print(
+            f"+1 day ({report['plus_one']['as_of']}): {sum(report['plus_one']['files'].values())} new records in "
+            f"{len(report['plus_one']['files'])} files; township_daily: {ch['only_in_other']} rows added, "
+            f"{ch['only_in_pipeline']} removed, {ch['value_differs']} changed"
+        )
     for s in stages:
         if s.get("profile", {}).get("steps"):
             steps = s["profile"]["steps"]
             rest = s["wall_s"] - sum(sec for _, sec in steps)
-            print(f"profile of {s['stage']}: " + ", ".join(f"{n} {sec:.0f} s" for n, sec in steps)
-                  + f", outside the steps (start-up, gate, swap) {rest:.0f} s")
+            print(
+                f"profile of {s['stage']}: "
+                + ", ".join(f"{n} {sec:.0f} s" for n, sec in steps)
+                + f", outside the steps (start-up, gate, swap) {rest:.0f} s"
+            )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     print(f"results: {out}")

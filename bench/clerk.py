@@ -5,6 +5,7 @@ normalise it by the contract's load rules, keep the latest version of each recor
 the §7 indicators. One pass, no framework, no checks. Headers come from
 pipelines/contract.yaml; xlsx is read with fastexcel (the venv has no openpyxl).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,11 @@ from bench.floor import SOURCES, SUFFIXES, TRIM, Spec, contract, decode, mtext, 
 
 NULLS = {"", "无", "/", "-", "—", "暂无", "NULL", "null", "NaN"}
 FW = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-SEP_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-                      r"(?:(?:\s+|T|\s*(?=\d))(\d{1,2})\s*[:时点]\s*(\d{1,2})\s*(?:分)?"
-                      r"(?:\s*[:]?\s*(\d{1,2})(?:\.\d+)?\s*秒?)?)?")
+SEP_DATE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:(?:\s+|T|\s*(?=\d))(\d{1,2})\s*[:时点]\s*(\d{1,2})\s*(?:分)?"
+    r"(?:\s*[:]?\s*(\d{1,2})(?:\.\d+)?\s*秒?)?)?"
+)
 COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:\s*(\d{2})(\d{2})(\d{2})?)?")
 MONEY = re.compile(r"(?:[¥￥]|RMB|CNY)?\s*([+-]?[\d,]*\.?\d+)\s*(万元|万|元)?")
 TRUE = {"是", "y", "yes", "1", "true", "t", "√", "✓", "✔", "1.0"}
@@ -94,6 +97,7 @@ def file_date(name: str) -> pd.Timestamp | None:
 
 # --- reading -------------------------------------------------------------------------------
 
+
 def read_one(path: Path, rel: str, spec: Spec, zh: str) -> pd.DataFrame | None:
     suffix = path.suffix.lower()
     num = None
@@ -130,28 +134,42 @@ def read_one(path: Path, rel: str, spec: Spec, zh: str) -> pd.DataFrame | None:
             return None
         sep, idx, rows = sniffed
         names = spec.names(rows[idx])
-        df = pd.read_csv(io.StringIO(text), sep=sep, header=None, skiprows=idx + 1, names=names, dtype=str,
-                         keep_default_na=False, skip_blank_lines=True, engine="c")
+        df = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            header=None,
+            skiprows=idx + 1,
+            names=names,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+            engine="c",
+        )
     else:
         import fastexcel
 
         reader = fastexcel.read_excel(path)
         sheets = [norm_header(s).lower() for s in reader.sheet_names]
         z = norm_header(zh).lower()
-        i = next((sheets.index(t) for t in (spec.name.lower(), z) if t in sheets),
-                 next((k for k, s in enumerate(sheets) if len(s) >= 2 and (z in s or s in z)), 0))
+        i = next(
+            (sheets.index(t) for t in (spec.name.lower(), z) if t in sheets),
+            next((k for k, s in enumerate(sheets) if len(s) >= 2 and (z in s or s in z)), 0),
+        )
         grid = reader.load_sheet(i, header_row=None, dtypes="string").to_pandas()
         h = spec.header_index([list(r) for r in grid.head(30).itertuples(index=False)])
         if h is None:
             return None
         names = spec.names(list(grid.iloc[h]))
-        df = grid.iloc[h + 1:].reset_index(drop=True)
+        df = grid.iloc[h + 1 :].reset_index(drop=True)
         df.columns = names
         if spec.key in names and len(df):
             pos = names.index(spec.key)
             if df[spec.key].astype("string").str.strip().str.contains(r"^[+-]?[\d.]+(?:[eE][+-]?\d+)?$").fillna(False).any():
-                mask = reader.load_sheet(i, header_row=None, dtypes="boolean",
-                                         use_columns=[grid.columns[pos]]).to_pandas().iloc[h + 1:, 0]
+                mask = (
+                    reader.load_sheet(i, header_row=None, dtypes="boolean", use_columns=[grid.columns[pos]])
+                    .to_pandas()
+                    .iloc[h + 1 :, 0]
+                )
                 num = mask.notna().reset_index(drop=True)
     df = df.loc[:, ~df.columns.duplicated()]
     df = df.reindex(columns=spec.columns).astype(object).where(lambda d: d.notna(), None)
@@ -165,8 +183,7 @@ def read_one(path: Path, rel: str, spec: Spec, zh: str) -> pd.DataFrame | None:
 def read_inbox(inbox: Path) -> dict[str, pd.DataFrame]:
     c = contract()
     mdir = inbox / "_mappings"
-    mappings = [yaml.safe_load(p.read_text(encoding="utf-8-sig")) for p in sorted(mdir.glob("*.y*ml"))] \
-        if mdir.is_dir() else []
+    mappings = [yaml.safe_load(p.read_text(encoding="utf-8-sig")) for p in sorted(mdir.glob("*.y*ml"))] if mdir.is_dir() else []
     out = {}
     for source in SOURCES:
         src = c["sources"][source]
@@ -174,8 +191,11 @@ def read_inbox(inbox: Path) -> dict[str, pd.DataFrame]:
         folder = inbox / source
         for p in sorted(folder.rglob("*")) if folder.is_dir() else []:
             rel = p.relative_to(inbox).as_posix()
-            if not p.is_file() or p.suffix.lower() not in SUFFIXES[source] \
-                    or any(part.startswith((".", "~$")) for part in p.relative_to(folder).parts):
+            if (
+                not p.is_file()
+                or p.suffix.lower() not in SUFFIXES[source]
+                or any(part.startswith((".", "~$")) for part in p.relative_to(folder).parts)
+            ):
                 continue
             m = next((m for m in mappings if fnmatch.fnmatchcase(rel, m.get("files") or "")), None)
             spec = Spec(source, src, m)
@@ -198,10 +218,12 @@ def read_inbox(inbox: Path) -> dict[str, pd.DataFrame]:
 
 # --- normalising ---------------------------------------------------------------------------
 
+
 def omap(s: pd.Series, f) -> pd.Series:
     """f over the values (missing ones as None), as an object Series (None stays None)."""
-    return pd.Series([f(None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else v) for v in s],
-                     index=s.index, dtype=object)
+    return pd.Series(
+        [f(None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else v) for v in s], index=s.index, dtype=object
+    )
 
 
 def clean(s: pd.Series, ascii_: bool = False) -> pd.Series:
@@ -212,6 +234,7 @@ def clean(s: pd.Series, ascii_: bool = False) -> pd.Series:
         if v in NULLS:
             return None
         return v.translate(FW) if ascii_ else v
+
     return omap(s, f)
 
 
@@ -247,8 +270,9 @@ def typed(df: pd.DataFrame, key: str, primary: list[str], lookup: dict) -> pd.Da
     for c in primary[1:]:
         prim_raw = prim_raw.where(prim_raw.notna(), raw[c])
     df["counting_at"] = parsed(prim_raw, parse_ts)
-    df["township_code"] = omap(clean(df["township_code"], True),
-                               lambda v: None if v is None else lookup.get(re.sub(r"[\s\u3000\u00a0]+", "", v)))
+    df["township_code"] = omap(
+        clean(df["township_code"], True), lambda v: None if v is None else lookup.get(re.sub(r"[\s\u3000\u00a0]+", "", v))
+    )
     df = df[df["k"].notna() & prim_raw.notna() & df["counting_at"].notna() & df["township_code"].notna()].copy()
     date_only = key != "event_id" and key != "alarm_id"
     fmt = "%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M:%S"
@@ -272,8 +296,11 @@ def current(df: pd.DataFrame, as_of: dt.date, secondary: dict[str, int], has_upd
         df["eff"] = upd.where(upd.notna(), pd.to_datetime(fd)).where(has)
     else:
         df["eff"] = pd.NaT
-    df = df.sort_values(["record_key", "eff", "_file_name", "_source_file", "_row"],
-                        ascending=[True, False, False, False, False], na_position="last")
+    df = df.sort_values(
+        ["record_key", "eff", "_file_name", "_source_file", "_row"],
+        ascending=[True, False, False, False, False],
+        na_position="last",
+    )
     return df.drop_duplicates("record_key", keep="first")
 
 
@@ -338,8 +365,12 @@ def township_daily(inbox: Path, as_of: dt.date | None = None, today: dt.date | N
     add(ins, "counting_date", "inspections", "target_type")
     add(ins[ins["inspection_method"] == "综合查一次"], "counting_date", "one_visit_inspections")
     add(ins[ins["hazards"].notna()], "counting_date", "hazards_found", value="hazards")
-    add(ins[(ins["rectification_status"] == "已整改") & ins["hazards"].notna()], "accepted_on", "hazards_accepted",
-        value="hazards")
+    add(
+        ins[(ins["rectification_status"] == "已整改") & ins["hazards"].notna()],
+        "accepted_on",
+        "hazards_accepted",
+        value="hazards",
+    )
     cs = cs[cs["outcome"].fillna("") != "撤销立案"]
     add(cs, "filed", "cases_filed")
     add(cs, "filed", "cases_filed", "enforcement_domain")
@@ -356,8 +387,9 @@ def township_daily(inbox: Path, as_of: dt.date | None = None, today: dt.date | N
     al["incident"] = ["m:" + m if m else "a:" + k for m, k in zip(al["merge"], al["record_key"])]
     al["rank"] = (~al["valid"]).astype(int)
     al = al.sort_values(["incident", "rank", "counting_at", "record_key"])
-    first = al.groupby("incident").agg(township_code=("township_code", "first"), first_at=("counting_at", "min"),
-                                       valid=("valid", "any"))
+    first = al.groupby("incident").agg(
+        township_code=("township_code", "first"), first_at=("counting_at", "min"), valid=("valid", "any")
+    )
     first["sub"] = al.drop_duplicates("incident").set_index("incident")["sub"]
     first["date"] = first["first_at"].map(lambda x: x.date())
     inc = first.reset_index()
@@ -370,7 +402,8 @@ def township_daily(inbox: Path, as_of: dt.date | None = None, today: dt.date | N
     out["township_name"] = out["township_code"].map(names)
     out["date"] = out["date"].map(lambda x: x.isoformat())
     return out[["township_code", "township_name", "date", "indicator", "breakdown", "value"]].sort_values(
-        ["township_code", "date", "indicator", "breakdown"])
+        ["township_code", "date", "indicator", "breakdown"]
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,6 +7,7 @@ one SQL script (bench/floor.sql) applies the contract's load rules, versions and
 counting. Headers come from pipelines/contract.yaml (the single place they live); nothing
 of the pipeline's code runs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,7 +67,7 @@ class Spec:
                 if h:
                     self._add(h, c["name"])
         given = set()
-        for k in ((mapping or {}).get("constants") or {}):
+        for k in (mapping or {}).get("constants") or {}:
             given.add(self._col(src, k))
         self.required = {c["name"] for c in src["columns"] if c.get("required") and c["name"] not in given}
 
@@ -130,8 +131,9 @@ def select_list(spec: Spec, present: dict[str, str], num: str, source_file: str)
     """Contract columns (NULL when absent) + lineage, from a relation with positional names."""
     cols = [f"{present[c]} as {c}" if c in present else f"null::varchar as {c}" for c in spec.columns]
     name = Path(source_file).name
-    return ", ".join([*cols, f"{num} as _key_num", f"'{sql_str(source_file)}' as _source_file",
-                      f"'{sql_str(name)}' as _file_name"])
+    return ", ".join(
+        [*cols, f"{num} as _key_num", f"'{sql_str(source_file)}' as _source_file", f"'{sql_str(name)}' as _file_name"]
+    )
 
 
 def sql_str(s: str) -> str:
@@ -156,7 +158,7 @@ def load_csv(con, path: Path, rel: str, spec: Spec, table: str, tmp: Path) -> No
     # physical line of the header = the number of csv records above it (title rows are one line)
     present = {n: f"c{i}" for i, n in enumerate(names) if not n.startswith("__x")}
     con.execute(f"""
-        insert into {table} select {select_list(spec, present, 'false', rel)}, row_number() over () as _row
+        insert into {table} select {select_list(spec, present, "false", rel)}, row_number() over () as _row
         from read_csv('{sql_str(str(path))}', header = false, skip = {idx + 1}, delim = '{sep}', quote = '"',
                       escape = '"', columns = {cols}, null_padding = true, strict_mode = false,
                       parallel = false)""")
@@ -167,9 +169,12 @@ def load_jsonl(con, path: Path, rel: str, spec: Spec, table: str) -> None:
     src = str(path)
     if not plain:
         raise SystemExit(f"{rel}: JSON Lines not in UTF-8")
-    keys = [k for (k,) in con.execute(
-        f"select distinct unnest(json_keys(json)) from read_ndjson_objects('{sql_str(src)}', ignore_errors = true)"
-    ).fetchall()]
+    keys = [
+        k
+        for (k,) in con.execute(
+            f"select distinct unnest(json_keys(json)) from read_ndjson_objects('{sql_str(src)}', ignore_errors = true)"
+        ).fetchall()
+    ]
     present: dict[str, str] = {}
     key_col = None
     for k in keys:
@@ -177,12 +182,11 @@ def load_jsonl(con, path: Path, rel: str, spec: Spec, table: str) -> None:
         if n is not None and n not in present:
             q = json.dumps("$." + k if re.fullmatch(r"\w+", k) else '$."' + k + '"', ensure_ascii=False)[1:-1]
             j = f"json_extract(json, '{sql_str(q)}')"
-            present[n] = (f"case json_type({j}) when 'VARCHAR' then {j} ->> '$' when 'NULL' then null "
-                          f"else {j}::varchar end")
+            present[n] = f"case json_type({j}) when 'VARCHAR' then {j} ->> '$' when 'NULL' then null else {j}::varchar end"
             if n == spec.key:
                 key_col = f"coalesce(json_type({j}) in ('UBIGINT', 'BIGINT', 'DOUBLE'), false)"
     con.execute(f"""
-        insert into {table} select {select_list(spec, present, key_col or 'false', rel)}, row_number() over () as _row
+        insert into {table} select {select_list(spec, present, key_col or "false", rel)}, row_number() over () as _row
         from read_ndjson_objects('{sql_str(src)}', ignore_errors = true)""")
 
 
@@ -194,6 +198,7 @@ def load_excel(con, path: Path, rel: str, spec: Spec, table: str, src_zh: str) -
 
     def n(s: str) -> str:
         return norm_header(s).lower()
+
     idx = 0
     zh = n(src_zh)
     for target in (spec.name.lower(), zh):
@@ -264,12 +269,20 @@ def load_inbox(con, inbox: Path) -> dict[str, int]:
             src = c["sources"][source]
             table = f"raw_{source}"
             cols = ", ".join(f"{col['name']} varchar" for col in src["columns"])
-            con.execute(f"create or replace table {table} ({cols}, _key_num boolean, _source_file varchar, "
-                        "_file_name varchar, _row bigint)")
+            con.execute(
+                f"create or replace table {table} ({cols}, _key_num boolean, _source_file varchar, "
+                "_file_name varchar, _row bigint)"
+            )
             folder = inbox / source
-            paths = sorted(p for p in folder.rglob("*") if p.is_file()
-                           and not any(part.startswith((".", "~$")) for part in p.relative_to(folder).parts)) \
-                if folder.is_dir() else []
+            paths = (
+                sorted(
+                    p
+                    for p in folder.rglob("*")
+                    if p.is_file() and not any(part.startswith((".", "~$")) for part in p.relative_to(folder).parts)
+                )
+                if folder.is_dir()
+                else []
+            )
             for p in paths:
                 rel = p.relative_to(inbox).as_posix()
                 if p.suffix.lower() not in SUFFIXES[source]:
@@ -292,19 +305,26 @@ def load_inbox(con, inbox: Path) -> dict[str, int]:
     header = [zh.get(norm_header(h)) for h in rows[0]]
     body = [dict(zip(header, r)) for r in rows[1:] if any(x.strip(TRIM) for x in r)]
     con.execute("create or replace table ref_townships (township_code varchar, township_name varchar, aliases varchar)")
-    con.executemany("insert into ref_townships values (?, ?, ?)",
-                    [(r.get("township_code"), r.get("township_name"), r.get("aliases")) for r in body])
+    con.executemany(
+        "insert into ref_townships values (?, ?, ?)",
+        [(r.get("township_code"), r.get("township_name"), r.get("aliases")) for r in body],
+    )
     return files
 
 
-def run(inbox: Path, out: Path, as_of: dt.date | None = None, today: dt.date | None = None,
-        database: str = ":memory:", keep: bool = False) -> dict:
+def run(
+    inbox: Path,
+    out: Path,
+    as_of: dt.date | None = None,
+    today: dt.date | None = None,
+    database: str = ":memory:",
+    keep: bool = False,
+) -> dict:
     t0 = time.perf_counter()
     con = duckdb.connect(database)
     load_inbox(con, inbox)
     t1 = time.perf_counter()
-    con.execute("create or replace table params as select ?::date as as_of, ?::date as today",
-                [as_of, today or dt.date.today()])
+    con.execute("create or replace table params as select ?::date as as_of, ?::date as today", [as_of, today or dt.date.today()])
     con.execute((HERE / "floor.sql").read_text(encoding="utf-8"))
     t2 = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -313,8 +333,7 @@ def run(inbox: Path, out: Path, as_of: dt.date | None = None, today: dt.date | N
     rows = con.execute("select count(*) from township_daily").fetchone()[0]
     if not keep:
         con.close()
-    return {"as_of": as_of_date.isoformat(), "rows": rows, "load_s": t1 - t0, "sql_s": t2 - t1,
-            "con": con if keep else None}
+    return {"as_of": as_of_date.isoformat(), "rows": rows, "load_s": t1 - t0, "sql_s": t2 - t1, "con": con if keep else None}
 
 
 def main(argv: list[str] | None = None) -> None:

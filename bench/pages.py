@@ -8,6 +8,7 @@ navigation until the load event and every plotly chart drawn, at 375 px (budget 
 best of three loads (the first warms the disk cache). Reported, never asserted: pages over
 budget are marked in the table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,14 @@ def measure(site: Path) -> list[dict]:
                 times.append(time.perf_counter() - started)
             files = {Path(unquote(urlparse(u).path)) for u in loaded if u.startswith("file://")}
             own = sum(f.stat().st_size for f in files | {html} if f.is_file() and f.relative_to(site).as_posix() != SHARED)
-            rows.append({"page": html.name, "own_kb": round(own / 1024, 1), "render_s": round(min(times), 3),
-                         "files": sorted(f.relative_to(site).as_posix() for f in files if f.is_relative_to(site))})
+            rows.append(
+                {
+                    "page": html.name,
+                    "own_kb": round(own / 1024, 1),
+                    "render_s": round(min(times), 3),
+                    "files": sorted(f.relative_to(site).as_posix() for f in files if f.is_relative_to(site)),
+                }
+            )
             ctx.close()
         browser.close()
     return rows

@@ -5,6 +5,7 @@ steps in one process, so a step lasts from the previous step's last line to its 
 line) and dbt's WORKDIR/dbt-target/run_results.json (time per model and test; dbt runs 2
 threads, so these add up to more than the wall time of `dbt build`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,16 +52,20 @@ def dbt_nodes(workdir: Path) -> dict:
         parts = r["unique_id"].split(".")
         nodes.append((r["execution_time"], f"{kind} " + (parts[-1] if kind == "model" else ".".join(parts[2:])[:90])))
     nodes.sort(reverse=True)
-    return {"elapsed_s": round(data.get("elapsed_time", 0.0), 1),
-            "seconds_by_type": {k: round(v, 1) for k, v in sorted(by_type.items())},
-            "slowest": [[n, round(t, 2)] for t, n in nodes[:8]]}
+    return {
+        "elapsed_s": round(data.get("elapsed_time", 0.0), 1),
+        "seconds_by_type": {k: round(v, 1) for k, v in sorted(by_type.items())},
+        "slowest": [[n, round(t, 2)] for t, n in nodes[:8]],
+    }
 
 
 def profile(workdir: Path) -> dict:
     logs = sorted((workdir / "logs").glob("nightly-*.log"))
-    return {"log": str(logs[-1]) if logs else None,
-            "steps": [[s, sec] for s, sec in steps(logs[-1])] if logs else [],
-            "dbt": dbt_nodes(workdir)}
+    return {
+        "log": str(logs[-1]) if logs else None,
+        "steps": [[s, sec] for s, sec in steps(logs[-1])] if logs else [],
+        "dbt": dbt_nodes(workdir),
+    }
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 Each figure is rendered as a ``<div>`` without plotly.js (pages load the one shared copy
 from ``assets/plotly.min.js``) and with a fixed div id, so output is deterministic.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,23 +44,29 @@ def _layout(fig: go.Figure, *, y_title: str, y_percent: bool = False) -> go.Figu
         dragmode=False,
     )
     fig.update_xaxes(tickformat="%Y-%m", hoverformat="%Y-%m-%d（周一起）", showgrid=False)
-    fig.update_yaxes(title={"text": y_title, "font": {"size": 12}}, rangemode="tozero",
-                     tickformat=".0%" if y_percent else ",d", zeroline=True)
+    fig.update_yaxes(
+        title={"text": y_title, "font": {"size": 12}}, rangemode="tozero", tickformat=".0%" if y_percent else ",d", zeroline=True
+    )
     return fig
 
 
 def to_div(fig: go.Figure, div_id: str, height: int = 320) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
-                       config=CONFIG, default_height=f"{height}px", default_width="100%")
+    return fig.to_html(
+        full_html=False, include_plotlyjs=False, div_id=div_id, config=CONFIG, default_height=f"{height}px", default_width="100%"
+    )
 
 
 def one_visit_counts(series: list[dict]) -> go.Figure:
     """series: [{name, weeks: [date], one_visit: [int]}] per township."""
     fig = go.Figure()
     for i, s in enumerate(series):
-        fig.add_bar(x=s["weeks"], y=s["one_visit"], name=s["name"],
-                    marker_color=TOWN_COLOURS[i % len(TOWN_COLOURS)],
-                    hovertemplate="%{y:,d} 件次")
+        fig.add_bar(
+            x=s["weeks"],
+            y=s["one_visit"],
+            name=s["name"],
+            marker_color=TOWN_COLOURS[i % len(TOWN_COLOURS)],
+            hovertemplate="%{y:,d} 件次",
+        )
     fig.update_layout(barmode="group", bargap=0.15)
     return _layout(fig, y_title="件次/周")
 
@@ -68,9 +75,16 @@ def one_visit_share(series: list[dict]) -> go.Figure:
     """series: [{name, weeks, share: [float 0..1 | None]}] per township."""
     fig = go.Figure()
     for i, s in enumerate(series):
-        fig.add_scatter(x=s["weeks"], y=s["share"], name=s["name"], mode="lines+markers",
-                        marker={"size": 4}, line={"color": TOWN_COLOURS[i % len(TOWN_COLOURS)], "width": 2},
-                        connectgaps=False, hovertemplate="%{y:.1%}")
+        fig.add_scatter(
+            x=s["weeks"],
+            y=s["share"],
+            name=s["name"],
+            mode="lines+markers",
+            marker={"size": 4},
+            line={"color": TOWN_COLOURS[i % len(TOWN_COLOURS)], "width": 2},
+            connectgaps=False,
+            hovertemplate="%{y:.1%}",
+        )
     fig = _layout(fig, y_title="占比", y_percent=True)
     fig.update_yaxes(range=[0, 1])
     return fig
@@ -79,12 +93,24 @@ def one_visit_share(series: list[dict]) -> go.Figure:
 def alarms_yoy(weeks: list, this_year: list, last_year: list, colour: str, unit: str = "起/周") -> go.Figure:
     """Weekly valid alarms against the same ISO week a year earlier."""
     fig = go.Figure()
-    fig.add_scatter(x=weeks, y=last_year, name="去年同周", mode="lines", connectgaps=False,
-                    line={"color": LAST_YEAR, "width": 2, "dash": "dot"},
-                    hovertemplate="%{y:,d} 起")
-    fig.add_scatter(x=weeks, y=this_year, name="本期", mode="lines+markers",
-                    marker={"size": 4}, line={"color": colour, "width": 2.5},
-                    hovertemplate="%{y:,d} 起")
+    fig.add_scatter(
+        x=weeks,
+        y=last_year,
+        name="去年同周",
+        mode="lines",
+        connectgaps=False,
+        line={"color": LAST_YEAR, "width": 2, "dash": "dot"},
+        hovertemplate="%{y:,d} 起",
+    )
+    fig.add_scatter(
+        x=weeks,
+        y=this_year,
+        name="本期",
+        mode="lines+markers",
+        marker={"size": 4},
+        line={"color": colour, "width": 2.5},
+        hovertemplate="%{y:,d} 起",
+    )
     return _layout(fig, y_title=unit)
 
 
@@ -99,31 +125,69 @@ def months_since_reform(series: list[dict], *, y_title: str, unit: str) -> go.Fi
     for i, s in enumerate(series):
         colour = TOWN_COLOURS[i % len(TOWN_COLOURS)]
         fig.add_scatter(
-            x=s["months"], y=s["rates"], name=s["name"], mode="lines+markers",
-            line={"color": colour, "width": 2.5}, connectgaps=False,
-            marker={"size": [9 if sm else 6 for sm in s["small"]], "color": colour,
-                    "symbol": ["circle-open" if sm else "circle" for sm in s["small"]],
-                    "line": {"width": 2, "color": colour}},
-            customdata=[[lab, c, "（小基数）" if sm else ""]
-                        for lab, c, sm in zip(s["labels"], s["counts"], s["small"])],
-            hovertemplate=("%{customdata[0]}：每万人 %{y:.2f}（%{customdata[1]:,.0f} "
-                           + unit + "）%{customdata[2]}<extra>" + s["name"] + "</extra>"))
+            x=s["months"],
+            y=s["rates"],
+            name=s["name"],
+            mode="lines+markers",
+            line={"color": colour, "width": 2.5},
+            connectgaps=False,
+            marker={
+                "size": [9 if sm else 6 for sm in s["small"]],
+                "color": colour,
+                "symbol": ["circle-open" if sm else "circle" for sm in s["small"]],
+                "line": {"width": 2, "color": colour},
+            },
+            customdata=[[lab, c, "（小基数）" if sm else ""] for lab, c, sm in zip(s["labels"], s["counts"], s["small"])],
+            hovertemplate=(
+                "%{customdata[0]}：每万人 %{y:.2f}（%{customdata[1]:,.0f} "
+                + unit
+                + "）%{customdata[2]}<extra>"
+                + s["name"]
+                + "</extra>"
+            ),
+        )
     fig = _layout(fig, y_title=y_title)
     fig.update_layout(hovermode="closest")
-    fig.update_xaxes(tickformat="d", hoverformat="d", dtick=6, tickangle=0, showgrid=True, gridcolor="#eef1f5",
-                     zeroline=False, title={"text": "改革后第N月（0 = 改革起始当月）", "font": {"size": 12}})
+    fig.update_xaxes(
+        tickformat="d",
+        hoverformat="d",
+        dtick=6,
+        tickangle=0,
+        showgrid=True,
+        gridcolor="#eef1f5",
+        zeroline=False,
+        title={"text": "改革后第N月（0 = 改革起始当月）", "font": {"size": 12}},
+    )
     fig.update_yaxes(tickformat=",.1f")
     fig.add_vline(x=0, line={"color": "#b3261e", "width": 1, "dash": "dash"})
-    fig.add_annotation(x=0, y=1, yref="paper", text="改革起始", showarrow=False, xanchor="left",
-                       yanchor="top", font={"size": 12, "color": "#b3261e"}, xshift=3,
-                       bgcolor=LABEL_BG)
+    fig.add_annotation(
+        x=0,
+        y=1,
+        yref="paper",
+        text="改革起始",
+        showarrow=False,
+        xanchor="left",
+        yanchor="top",
+        font={"size": 12, "color": "#b3261e"},
+        xshift=3,
+        bgcolor=LABEL_BG,
+    )
     return fig
 
 
 # ---------------------------------------------------------------- issue 10: marked time charts
 
-def mark_periods(fig: go.Figure, *, first: dt.date, last: dt.date, campaigns: list[dict[str, Any]],
-                 reform: dt.date | None, row: int | None = None, label: bool = True) -> go.Figure:
+
+def mark_periods(
+    fig: go.Figure,
+    *,
+    first: dt.date,
+    last: dt.date,
+    campaigns: list[dict[str, Any]],
+    reform: dt.date | None,
+    row: int | None = None,
+    label: bool = True,
+) -> go.Figure:
     """Shade each 专项行动 period and draw the reform date, where they fall in [first, last].
 
     campaigns: [{campaign, first_date, last_date}] of one township.
@@ -133,19 +197,43 @@ def mark_periods(fig: go.Figure, *, first: dt.date, last: dt.date, campaigns: li
         x0, x1 = max(c["first_date"], first), min(c["last_date"], last)
         if x0 > x1:
             continue
-        fig.add_vrect(x0=x0.isoformat(), x1=(x1 + dt.timedelta(days=1)).isoformat(),
-                      fillcolor=CAMPAIGN_FILL, opacity=0.18, line_width=0, layer="below", **kw)
+        fig.add_vrect(
+            x0=x0.isoformat(),
+            x1=(x1 + dt.timedelta(days=1)).isoformat(),
+            fillcolor=CAMPAIGN_FILL,
+            opacity=0.18,
+            line_width=0,
+            layer="below",
+            **kw,
+        )
         if label:
-            fig.add_annotation(x=x0.isoformat(), y=1, yref="paper" if row is None else _yref(fig, row),
-                               text="专项：" + c["campaign"], showarrow=False, xanchor="left", bgcolor=LABEL_BG,
-                               yanchor="top", font={"size": 12, "color": "#8a4b00"},
-                               **({} if row is None else {"xref": _xref(fig, row)}))
+            fig.add_annotation(
+                x=x0.isoformat(),
+                y=1,
+                yref="paper" if row is None else _yref(fig, row),
+                text="专项：" + c["campaign"],
+                showarrow=False,
+                xanchor="left",
+                bgcolor=LABEL_BG,
+                yanchor="top",
+                font={"size": 12, "color": "#8a4b00"},
+                **({} if row is None else {"xref": _xref(fig, row)}),
+            )
     if reform is not None and first <= reform <= last:
         fig.add_vline(x=reform.isoformat(), line={"color": REFORM, "width": 1.5, "dash": "dash"}, **kw)
-        fig.add_annotation(x=reform.isoformat(), y=0.82, yref="paper" if row is None else _yref(fig, row),
-                           text="改革起始", showarrow=False, xanchor="left", yanchor="top",
-                           font={"size": 12, "color": REFORM}, xshift=2, bgcolor=LABEL_BG,
-                           **({} if row is None else {"xref": _xref(fig, row)}))
+        fig.add_annotation(
+            x=reform.isoformat(),
+            y=0.82,
+            yref="paper" if row is None else _yref(fig, row),
+            text="改革起始",
+            showarrow=False,
+            xanchor="left",
+            yanchor="top",
+            font={"size": 12, "color": REFORM},
+            xshift=2,
+            bgcolor=LABEL_BG,
+            **({} if row is None else {"xref": _xref(fig, row)}),
+        )
     return fig
 
 
@@ -157,8 +245,7 @@ def _yref(fig: go.Figure, row: int) -> str:
     return ("y" if row == 1 else f"y{row}") + " domain"
 
 
-def inspections_by_kind(series: list[dict[str, Any]], *, first: dt.date, last: dt.date,
-                        y_title: str = "件次/周") -> go.Figure:
+def inspections_by_kind(series: list[dict[str, Any]], *, first: dt.date, last: dt.date, y_title: str = "件次/周") -> go.Figure:
     """Small multiples: one panel per township with its own y axis, weekly bars stacked
     日常 / 专项行动, campaign periods shaded and the reform date marked.
 
@@ -166,22 +253,37 @@ def inspections_by_kind(series: list[dict[str, Any]], *, first: dt.date, last: d
               campaigns: [...], reform: date | None}] per township.
     """
     n = max(len(series), 1)
-    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.12 if n > 1 else 0.0,
-                        subplot_titles=[s["name"] for s in series])
+    fig = make_subplots(
+        rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.12 if n > 1 else 0.0, subplot_titles=[s["name"] for s in series]
+    )
     for i, s in enumerate(series, start=1):
-        fig.add_bar(x=s["weeks"], y=s["routine"], name="日常检查", marker_color=TOWN_COLOURS[0],
-                    legendgroup="routine", showlegend=i == 1, hovertemplate="日常 %{y:,d}",
-                    row=i, col=1)
+        fig.add_bar(
+            x=s["weeks"],
+            y=s["routine"],
+            name="日常检查",
+            marker_color=TOWN_COLOURS[0],
+            legendgroup="routine",
+            showlegend=i == 1,
+            hovertemplate="日常 %{y:,d}",
+            row=i,
+            col=1,
+        )
         if s.get("campaign") is not None:
-            fig.add_bar(x=s["weeks"], y=s["campaign"], name="专项行动", marker_color=CAMPAIGN_FILL,
-                        legendgroup="campaign", showlegend=i == 1, hovertemplate="专项 %{y:,d}",
-                        row=i, col=1)
-        mark_periods(fig, first=first, last=last, campaigns=s.get("campaigns") or [],
-                     reform=s.get("reform"), row=i)
+            fig.add_bar(
+                x=s["weeks"],
+                y=s["campaign"],
+                name="专项行动",
+                marker_color=CAMPAIGN_FILL,
+                legendgroup="campaign",
+                showlegend=i == 1,
+                hovertemplate="专项 %{y:,d}",
+                row=i,
+                col=1,
+            )
+        mark_periods(fig, first=first, last=last, campaigns=s.get("campaigns") or [], reform=s.get("reform"), row=i)
     fig.update_layout(barmode="stack", bargap=0.15)
     _layout(fig, y_title=y_title)
-    fig.update_layout(margin={"l": 48, "r": 12, "t": 28, "b": 36},
-                      legend={"y": 1.06 if n > 1 else 1.0})
+    fig.update_layout(margin={"l": 48, "r": 12, "t": 28, "b": 36}, legend={"y": 1.06 if n > 1 else 1.0})
     fig.update_annotations(font_size=12)
     for a in fig.layout.annotations:
         if a.text in [s["name"] for s in series]:
@@ -198,10 +300,12 @@ def sparkline(values: list[float], *, width: int = 96, height: int = 26, colour:
     step = (width - 4) / (len(vals) - 1)
     pts = " ".join(f"{2 + i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in enumerate(vals))
     last = pts.split(" ")[-1].split(",")
-    return (f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-            f'role="img" aria-label="近{len(vals)}周走势"><polyline fill="none" stroke="{colour}" '
-            f'stroke-width="1.6" points="{pts}"/><circle cx="{last[0]}" cy="{last[1]}" r="2.2" '
-            f'fill="{colour}"/></svg>')
+    return (
+        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="近{len(vals)}周走势"><polyline fill="none" stroke="{colour}" '
+        f'stroke-width="1.6" points="{pts}"/><circle cx="{last[0]}" cy="{last[1]}" r="2.2" '
+        f'fill="{colour}"/></svg>'
+    )
 
 
 # ---------------------------------------------------------------- issue 10: topic pages and KPI drill-down
@@ -221,27 +325,49 @@ def _compact(values: list[float | None]) -> Any:
     return np.asarray(vals, dtype=np.float64)
 
 
-def daily_drilldown(start: dt.date, daily: list[float], rolling: list[float], *, colour: str, unit: str,
-                    rolling_label: str = "近28天合计") -> go.Figure:
+def daily_drilldown(
+    start: dt.date, daily: list[float], rolling: list[float], *, colour: str, unit: str, rolling_label: str = "近28天合计"
+) -> go.Figure:
     """One indicator of one township, every day from ``start``: the 28-day running total on
     top (the KPI card's big number over time) and the daily counts below.
 
     Evenly spaced days (x0/dx) and typed arrays keep a 600-day series a few kB.
     """
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, row_heights=[0.55, 0.45],
-                        subplot_titles=[rolling_label, "每日"])
-    fig.add_scatter(x0=start.isoformat(), dx=DAY_MS, y=_compact(rolling), mode="lines", name=rolling_label,
-                    line={"color": colour, "width": 2},
-                    hovertemplate="%{x|%Y-%m-%d} 止近28天 %{y:,.0f} " + unit + "<extra></extra>", row=1, col=1)
-    fig.add_bar(x0=start.isoformat(), dx=DAY_MS, y=_compact(daily), name="每日", marker_color=colour,
-                marker_line_width=0, hovertemplate="%{x|%Y-%m-%d} 当天 %{y:,.0f} " + unit + "<extra></extra>",
-                row=2, col=1)
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, row_heights=[0.55, 0.45], subplot_titles=[rolling_label, "每日"]
+    )
+    fig.add_scatter(
+        x0=start.isoformat(),
+        dx=DAY_MS,
+        y=_compact(rolling),
+        mode="lines",
+        name=rolling_label,
+        line={"color": colour, "width": 2},
+        hovertemplate="%{x|%Y-%m-%d} 止近28天 %{y:,.0f} " + unit + "<extra></extra>",
+        row=1,
+        col=1,
+    )
+    fig.add_bar(
+        x0=start.isoformat(),
+        dx=DAY_MS,
+        y=_compact(daily),
+        name="每日",
+        marker_color=colour,
+        marker_line_width=0,
+        hovertemplate="%{x|%Y-%m-%d} 当天 %{y:,.0f} " + unit + "<extra></extra>",
+        row=2,
+        col=1,
+    )
     _layout(fig, y_title="")
     fig.update_layout(showlegend=False, hovermode="closest", bargap=0, margin={"l": 44, "r": 12, "t": 24, "b": 30})
     # a fixed range: labels of marked periods (mark_periods) must not widen the axis
     end = start + dt.timedelta(days=len(daily))
-    fig.update_xaxes(type="date", tickformat="%Y-%m", hoverformat="%Y-%m-%d",
-                     range=[(start - dt.timedelta(days=1)).isoformat(), end.isoformat()])
+    fig.update_xaxes(
+        type="date",
+        tickformat="%Y-%m",
+        hoverformat="%Y-%m-%d",
+        range=[(start - dt.timedelta(days=1)).isoformat(), end.isoformat()],
+    )
     fig.update_annotations(font_size=12)
     for a in fig.layout.annotations:
         a.update(xanchor="left", x=0)
@@ -255,18 +381,39 @@ def weekly_yoy_panels(panels: list[dict[str, Any]], *, colour: str, unit: str = 
     panels: [{title, weeks: [iso date], now: [n], before: [n | None]}].
     """
     n = max(len(panels), 1)
-    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=min(0.3 / n, 0.08),
-                        subplot_titles=[p["title"] for p in panels])
+    fig = make_subplots(
+        rows=n, cols=1, shared_xaxes=True, vertical_spacing=min(0.3 / n, 0.08), subplot_titles=[p["title"] for p in panels]
+    )
     for i, p in enumerate(panels, start=1):
-        fig.add_scatter(x=p["weeks"], y=p["before"], name="去年同周", mode="lines", connectgaps=False,
-                        line={"color": LAST_YEAR, "width": 1.6, "dash": "dot"}, legendgroup="before",
-                        showlegend=i == 1, hovertemplate="去年同周 %{y:,d} " + unit, row=i, col=1)
-        fig.add_scatter(x=p["weeks"], y=p["now"], name="今年", mode="lines", legendgroup="now",
-                        line={"color": colour, "width": 2.2}, showlegend=i == 1,
-                        hovertemplate="今年 %{y:,d} " + unit, row=i, col=1)
+        fig.add_scatter(
+            x=p["weeks"],
+            y=p["before"],
+            name="去年同周",
+            mode="lines",
+            connectgaps=False,
+            line={"color": LAST_YEAR, "width": 1.6, "dash": "dot"},
+            legendgroup="before",
+            showlegend=i == 1,
+            hovertemplate="去年同周 %{y:,d} " + unit,
+            row=i,
+            col=1,
+        )
+        fig.add_scatter(
+            x=p["weeks"],
+            y=p["now"],
+            name="今年",
+            mode="lines",
+            legendgroup="now",
+            line={"color": colour, "width": 2.2},
+            showlegend=i == 1,
+            hovertemplate="今年 %{y:,d} " + unit,
+            row=i,
+            col=1,
+        )
     _layout(fig, y_title="")
-    fig.update_layout(margin={"l": 40, "r": 10, "t": 34, "b": 30},
-                      legend={"y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"})
+    fig.update_layout(
+        margin={"l": 40, "r": 10, "t": 34, "b": 30}, legend={"y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"}
+    )
     fig.update_xaxes(tickformat="%m-%d", hoverformat="%Y-%m-%d（周一起）")
     fig.update_yaxes(nticks=3)
     fig.update_annotations(font_size=12)
@@ -276,15 +423,21 @@ def weekly_yoy_panels(panels: list[dict[str, Any]], *, colour: str, unit: str = 
     return fig
 
 
-def monthly_bars(months: list[str], series: list[dict[str, Any]], *, y_title: str, unit: str,
-                 partial: str | None = None) -> go.Figure:
+def monthly_bars(
+    months: list[str], series: list[dict[str, Any]], *, y_title: str, unit: str, partial: str | None = None
+) -> go.Figure:
     """Grouped monthly bars. series: [{name, values: [n], colour}]; ``partial``: the month
     (iso date of its first day) that is not complete yet, drawn lighter."""
     fig = go.Figure()
     for s in series:
         opacity = [0.45 if partial is not None and m == partial else 1.0 for m in months]
-        fig.add_bar(x=months, y=s["values"], name=s["name"], marker={"color": s["colour"], "opacity": opacity},
-                    hovertemplate=s["name"] + " %{y:,d} " + unit + "<extra></extra>")
+        fig.add_bar(
+            x=months,
+            y=s["values"],
+            name=s["name"],
+            marker={"color": s["colour"], "opacity": opacity},
+            hovertemplate=s["name"] + " %{y:,d} " + unit + "<extra></extra>",
+        )
     fig.update_layout(barmode="group", bargap=0.2)
     _layout(fig, y_title=y_title)
     fig.update_xaxes(tickformat="%Y-%m", hoverformat="%Y-%m", tickangle=0, nticks=6)

@@ -7,6 +7,7 @@ cleanly. Line ends are ``\\n``; NULL is an empty field; dates are ``YYYY-MM-DD``
 whole-number values are written without ``.0``. Rows are sorted, so the same warehouse
 gives byte-identical files.
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,7 +23,7 @@ ENCODING = "utf-8-sig"
 
 @dataclass(frozen=True)
 class Download:
-    file: str            # path under the site, e.g. data/township_daily.csv
+    file: str  # path under the site, e.g. data/township_daily.csv
     mart: str
     columns: tuple[str, ...]
     order_by: tuple[str, ...]
@@ -31,36 +32,58 @@ class Download:
     required: bool = True
 
 
-QUALITY_COLUMNS = ("source", "file", "sheet", "row_number", "record_key", "reason_or_flag", "column",
-                   "raw_value", "explanation")
+QUALITY_COLUMNS = ("source", "file", "sheet", "row_number", "record_key", "reason_or_flag", "column", "raw_value", "explanation")
 
 # Column lists exactly as contract §6, in that order.
 DOWNLOADS: tuple[Download, ...] = (
     Download(
-        "data/township_daily.csv", "fct_township_daily",
+        "data/township_daily.csv",
+        "fct_township_daily",
         ("township_code", "township_name", "date", "indicator", "breakdown", "value"),
         ("township_code", "date", "indicator", "breakdown"),
         "镇街每日指标",
         "每个镇街、每天、每个指标及分项一行；合计行 breakdown 为 all；值可加总（件数，或罚没金额的元）。",
     ),
     Download(
-        "data/campaigns.csv", "mart_campaigns",
-        ("township_code", "campaign", "target_type", "targets_checked", "inspections",
-         "hazards_found", "hazards_accepted", "banned"),
+        "data/campaigns.csv",
+        "mart_campaigns",
+        (
+            "township_code",
+            "campaign",
+            "target_type",
+            "targets_checked",
+            "inspections",
+            "hazards_found",
+            "hazards_accepted",
+            "banned",
+        ),
         ("township_code", "campaign", "target_type"),
         "专项行动",
         "每个专项行动按检查对象类型一行（含 all 合计）：检查对象数（不重复检查对象编码）、检查次数、隐患、整改验收、依法取缔对象数。",
     ),
     Download(
-        "data/grid_colors.csv", "mart_grid_colors",
-        ("grid_code", "grid_name", "township_code", "window_start", "window_end",
-         "population", "penalties", "petitions_disputes", "valid_alarms", "score", "color"),
+        "data/grid_colors.csv",
+        "mart_grid_colors",
+        (
+            "grid_code",
+            "grid_name",
+            "township_code",
+            "window_start",
+            "window_end",
+            "population",
+            "penalties",
+            "petitions_disputes",
+            "valid_alarms",
+            "score",
+            "color",
+        ),
         ("township_code", "grid_code"),
         "五色图",
         "每个微网格在截至日前56天内的行政处罚、信访矛调、有效警情、综合得分与颜色。",
     ),
     Download(
-        "data/ingest_report.csv", "mart_ingest_report",
+        "data/ingest_report.csv",
+        "mart_ingest_report",
         ("source", "file", "rows_read", "rows_loaded", "rows_quarantined", "rows_superseded"),
         ("source", "file"),
         "导入报告",
@@ -68,20 +91,25 @@ DOWNLOADS: tuple[Download, ...] = (
     ),
     # Contract §6 v1.1: every quarantined and every flagged row, where staff correct data.
     Download(
-        "data/quarantine.csv", "mart_quarantine", QUALITY_COLUMNS,
+        "data/quarantine.csv",
+        "mart_quarantine",
+        QUALITY_COLUMNS,
         ("source", "file", "row_number", "record_key", "reason_or_flag", "column"),
         "隔离记录",
         "未入库的每一行：来源、文件、工作表、行号、记录编号、原因、字段、原值（个人信息已遮盖）及中文说明。",
     ),
     Download(
-        "data/flags.csv", "mart_flags", QUALITY_COLUMNS,
+        "data/flags.csv",
+        "mart_flags",
+        QUALITY_COLUMNS,
         ("source", "file", "row_number", "record_key", "reason_or_flag", "column"),
         "标记记录",
         "已入库但有问题的每一行（如日期无法识别或晚于截至日、编号精度丢失、网格未知），每个问题一行，附原值与中文说明。",
     ),
     # Issue 10: the open-item lists behind the 检查 and 案件 pages (their pages show the oldest).
     Download(
-        "data/open_items.csv", "mart_report_open_items",
+        "data/open_items.csv",
+        "mart_report_open_items",
         ("township_code", "item_type", "item_id", "grid_code", "category", "opened_on", "due_on", "days_open"),
         ("township_code", "item_type", "days_open", "item_id"),
         "待办清单",
@@ -151,8 +179,7 @@ def write_series(wh: Warehouse, out_dir: Path) -> list[Path]:
     cols = ", ".join(f'"{c}"' for c in SERIES_COLUMNS)
     written = []
     for (indicator,) in wh.tuples(f"select distinct indicator from {mart} order by 1")[1]:
-        _, rows = wh.tuples(f"select {cols} from {mart} where indicator = ? order by township_code, date",
-                            [indicator])
+        _, rows = wh.tuples(f"select {cols} from {mart} where indicator = ? order by township_code, date", [indicator])
         path = out_dir / series_file(indicator)
         write_csv(path, SERIES_COLUMNS, rows)
         written.append(path)

@@ -3,6 +3,7 @@
 The site only reads marts (docs/ARCHITECTURE.md §2). dbt may put them in `main` or in a
 custom schema, so tables are found by name in any schema of the file.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

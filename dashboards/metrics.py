@@ -10,6 +10,7 @@ totals over the compared weeks of the alarm charts, 日常 inspections against t
 year-earlier count); it applies the same rules as the mart's macros
 (dbt/macros/comparisons.sql) and its tests check them against the same cases.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,6 +29,7 @@ class Shown:
     ``pct_change`` is None with a ``before`` under the small-base rule (小基数).
     ``level`` is 'alert', 'watch' or None.
     """
+
     now: float
     before: float | None
     abs_change: float | None
@@ -65,6 +67,7 @@ Z_ALERT = 3.0
 class Comparison:
     """A count now against a year earlier, for periods that are not windows of
     mart_indicator_comparisons. ``before`` None: the data do not reach back that far."""
+
     now: float
     before: float | None
 
@@ -97,6 +100,7 @@ class Comparison:
 
 # ---- weeks and dates for the charts ----
 
+
 def year_earlier(d: dt.date) -> dt.date:
     """The same calendar day a year earlier (29 Feb → 28 Feb)."""
     try:
@@ -121,6 +125,7 @@ def same_iso_week_last_year(monday: dt.date) -> tuple[dt.date, dt.date]:
 
 
 # ---- formatting (Chinese conventions: thousands separators, full-width brackets) ----
+
 
 def fmt_num(v: float | None, digits: int = 0) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):

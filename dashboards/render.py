@@ -1,4 +1,5 @@
 """Jinja2 environment for the page templates (autoescaped; no external assets)."""
+
 from __future__ import annotations
 
 from pathlib import Path

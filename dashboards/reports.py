@@ -8,6 +8,7 @@ indicator names, units and sources come from the contract. Campaign splits read 
 report marts of dbt/models/marts/reports/ when the warehouse has them, and degrade to
 "not split" when it does not.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,8 +29,14 @@ OPEN_ITEMS_MART = "mart_report_open_items"
 
 # Windows the headlines are chosen from, in order of preference (the newest news first).
 HEADLINE_WINDOWS = (("last_week", "上周"), ("28_days", "近28天"))
-WINDOW_LABELS = {"week": "本周", "last_week": "上周", "28_days": "近28天", "month": "本月",
-                 "year_to_date": "今年以来", "reform_to_date": "改革以来"}
+WINDOW_LABELS = {
+    "week": "本周",
+    "last_week": "上周",
+    "28_days": "近28天",
+    "month": "本月",
+    "year_to_date": "今年以来",
+    "reform_to_date": "改革以来",
+}
 MAX_HEADLINES = 4
 # A category (breakdown) row must be an alert (|z| ≥ 3) to make the headlines; totals need watch.
 CATEGORY_LEVEL = "alert"
@@ -57,13 +64,16 @@ def category_breakdowns(contract: Contract) -> dict[str, str]:
 
 # ---------------------------------------------------------------- campaigns
 
+
 def campaign_periods(ctx: SiteContext) -> dict[str, list[dict[str, Any]]]:
     """township_code → [{campaign, first_date, last_date, inspections}] (empty without the mart)."""
     if not ctx.wh.has(CAMPAIGNS_MART):
         return {}
     out: dict[str, list[dict[str, Any]]] = {}
-    for r in ctx.wh.rows(f"select township_code, campaign, first_date, last_date, inspections "
-                         f"from {ctx.wh.table(CAMPAIGNS_MART)} order by township_code, first_date, campaign"):
+    for r in ctx.wh.rows(
+        f"select township_code, campaign, first_date, last_date, inspections "
+        f"from {ctx.wh.table(CAMPAIGNS_MART)} order by township_code, first_date, campaign"
+    ):
         out.setdefault(r["township_code"], []).append(r)
     return out
 
@@ -78,7 +88,9 @@ def inspections_split(ctx: SiteContext, town: str, start: dt.date, end: dt.date)
         return None
     rows = ctx.wh.tuples(
         f"select kind, sum(inspections), sum(one_visit_inspections) from {ctx.wh.table(INSPECTIONS_MART)} "
-        f"where township_code = ? and date between ? and ? group by kind", [town, start, end])[1]
+        f"where township_code = ? and date between ? and ? group by kind",
+        [town, start, end],
+    )[1]
     out = {"campaign": 0.0, "routine": 0.0, "campaign_one_visit": 0.0, "routine_one_visit": 0.0}
     for kind, n, ov in rows:
         out[kind] = float(n or 0)
@@ -86,8 +98,9 @@ def inspections_split(ctx: SiteContext, town: str, start: dt.date, end: dt.date)
     return out
 
 
-def weekly_split(ctx: SiteContext, town: str, weeks: list[dt.date],
-                 measure: str = "inspections") -> dict[str, list[float]] | None:
+def weekly_split(
+    ctx: SiteContext, town: str, weeks: list[dt.date], measure: str = "inspections"
+) -> dict[str, list[float]] | None:
     """Per Monday in ``weeks``: routine and campaign counts ({'routine': [...], 'campaign': [...]}).
     measure: 'inspections' or 'one_visit_inspections'."""
     if not ctx.wh.has(INSPECTIONS_MART) or not weeks:
@@ -96,16 +109,19 @@ def weekly_split(ctx: SiteContext, town: str, weeks: list[dt.date],
     rows = ctx.wh.tuples(
         f"select cast(date_trunc('week', date) as date), kind, sum({col}) "
         f"from {ctx.wh.table(INSPECTIONS_MART)} where township_code = ? and date between ? and ? "
-        f"group by 1, 2", [town, weeks[0], weeks[-1] + dt.timedelta(days=6)])[1]
+        f"group by 1, 2",
+        [town, weeks[0], weeks[-1] + dt.timedelta(days=6)],
+    )[1]
     got = {(w, k): float(n or 0) for w, k, n in rows}
     return {k: [got.get((w, k), 0.0) for w in weeks] for k in ("routine", "campaign")}
 
 
 # ---------------------------------------------------------------- 本周要点
 
+
 @dataclass
 class Headline:
-    kind: str                 # 'change' | 'campaign'
+    kind: str  # 'change' | 'campaign'
     indicator: str
     title: str
     window: str
@@ -114,7 +130,7 @@ class Headline:
     prev_span: str
     c: metrics.Shown | metrics.Comparison
     unit: str
-    direction: str            # 'up' | 'down' | 'flat'
+    direction: str  # 'up' | 'down' | 'flat'
     cls: str = "neutral"
     breakdown: str = "all"
     campaigns: tuple[str, ...] = ()
@@ -132,8 +148,7 @@ def _direction(v: float | None) -> str:
     return "up" if v > 0 else "down"
 
 
-def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None,
-              limit: int = MAX_HEADLINES) -> list[Headline]:
+def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None, limit: int = MAX_HEADLINES) -> list[Headline]:
     """The few changes that matter this week for one township, most significant first.
 
     Candidates: mart rows of the last complete week and the last 28 days with a prior period
@@ -152,11 +167,17 @@ def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None
         f"select * from {ctx.wh.table(COMPARISONS_MART)} where township_code = ? "
         f"and window_name in ({', '.join('?' for _ in keys)}) and has_prior_data "
         f"and signal in ('watch', 'alert') order by indicator, breakdown, window_name",
-        [town.code, *keys])
-    windows = {r["window_name"]: r for r in ctx.wh.rows(
-        f"select distinct window_name, period_start, period_end, prior_start, prior_end "
-        f"from {ctx.wh.table(COMPARISONS_MART)} where township_code = ? and window_name in "
-        f"({', '.join('?' for _ in keys)})", [town.code, *keys])}
+        [town.code, *keys],
+    )
+    windows = {
+        r["window_name"]: r
+        for r in ctx.wh.rows(
+            f"select distinct window_name, period_start, period_end, prior_start, prior_end "
+            f"from {ctx.wh.table(COMPARISONS_MART)} where township_code = ? and window_name in "
+            f"({', '.join('?' for _ in keys)})",
+            [town.code, *keys],
+        )
+    }
     periods = campaign_periods(ctx).get(town.code, [])
     labels = dict(HEADLINE_WINDOWS)
 
@@ -166,8 +187,7 @@ def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None
             campaign_windows.add(w)
 
     best, campaign_hit = _strongest_signals(ctx, rows, indicators, cats, campaign_windows, keys)
-    out = [_change_headline(ctx, r, indicators[name], breakdown, labels, better)
-           for (name, breakdown), r in best.items()]
+    out = [_change_headline(ctx, r, indicators[name], breakdown, labels, better) for (name, breakdown), r in best.items()]
     out.sort(key=lambda h: (-h.z, h.indicator, h.breakdown))
 
     if campaign_hit is not None:
@@ -177,9 +197,14 @@ def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None
     return out[:limit]
 
 
-def _strongest_signals(ctx: SiteContext, rows: list[dict[str, Any]], indicators: dict[str, dict[str, Any]],
-                       cats: dict[str, str], campaign_windows: set[str], keys: list[str],
-                       ) -> tuple[dict[tuple[str, str], dict[str, Any]], str | None]:
+def _strongest_signals(
+    ctx: SiteContext,
+    rows: list[dict[str, Any]],
+    indicators: dict[str, dict[str, Any]],
+    cats: dict[str, str],
+    campaign_windows: set[str],
+    keys: list[str],
+) -> tuple[dict[tuple[str, str], dict[str, Any]], str | None]:
     """One signalling row per (indicator, breakdown), the shorter window first; and the window
     in which a 专项行动 made the inspection indicators' change (None when none did)."""
     best: dict[tuple[str, str], dict[str, Any]] = {}
@@ -202,8 +227,9 @@ def _strongest_signals(ctx: SiteContext, rows: list[dict[str, Any]], indicators:
     return best, campaign_hit
 
 
-def _change_headline(ctx: SiteContext, r: dict[str, Any], ind: dict[str, Any], breakdown: str,
-                     labels: dict[str, str], better: dict[str, str]) -> Headline:
+def _change_headline(
+    ctx: SiteContext, r: dict[str, Any], ind: dict[str, Any], breakdown: str, labels: dict[str, str], better: dict[str, str]
+) -> Headline:
     name = r["indicator"]
     c = metrics.Shown.from_mart(r)
     direction = _direction(c.abs_change)
@@ -211,16 +237,24 @@ def _change_headline(ctx: SiteContext, r: dict[str, Any], ind: dict[str, Any], b
     if name in better and direction != "flat":
         cls = "good" if (direction == "up") == (better[name] == "up") else "bad"
     return Headline(
-        kind="change", indicator=name,
+        kind="change",
+        indicator=name,
         title=ind["zh"] if breakdown == "all" else f"{ind['zh']} · {breakdown}",
-        window=r["window_name"], window_label=labels[r["window_name"]],
+        window=r["window_name"],
+        window_label=labels[r["window_name"]],
         span=short_span(r["period_start"], r["period_end"], ctx.as_of),
         prev_span=short_span(r["prior_start"], r["prior_end"]),
-        c=c, unit=ind.get("unit", ""), direction=direction, cls=cls, breakdown=breakdown)
+        c=c,
+        unit=ind.get("unit", ""),
+        direction=direction,
+        cls=cls,
+        breakdown=breakdown,
+    )
 
 
-def campaign_headline(ctx: SiteContext, town: Town, w: dict[str, Any], label: str,
-                      periods: list[dict[str, Any]]) -> Headline | None:
+def campaign_headline(
+    ctx: SiteContext, town: Town, w: dict[str, Any], label: str, periods: list[dict[str, Any]]
+) -> Headline | None:
     now = inspections_split(ctx, town.code, w["period_start"], w["period_end"])
     before = inspections_split(ctx, town.code, w["prior_start"], w["prior_end"])
     if now is None or before is None:
@@ -229,15 +263,25 @@ def campaign_headline(ctx: SiteContext, town: Town, w: dict[str, Any], label: st
     c = metrics.Comparison(now["routine"], before["routine"])
     ind = ctx.indicator("inspections")
     return Headline(
-        kind="campaign", indicator="inspections", title="专项行动", window=w["window_name"],
-        window_label=label, span=short_span(w["period_start"], w["period_end"], ctx.as_of),
-        prev_span=short_span(w["prior_start"], w["prior_end"]), c=c, unit=ind.get("unit", "次"),
-        direction=_direction(c.abs_change), campaigns=names, campaign_count=now["campaign"],
-        total=now["campaign"] + now["routine"])
+        kind="campaign",
+        indicator="inspections",
+        title="专项行动",
+        window=w["window_name"],
+        window_label=label,
+        span=short_span(w["period_start"], w["period_end"], ctx.as_of),
+        prev_span=short_span(w["prior_start"], w["prior_end"]),
+        c=c,
+        unit=ind.get("unit", "次"),
+        direction=_direction(c.abs_change),
+        campaigns=names,
+        campaign_count=now["campaign"],
+        total=now["campaign"] + now["routine"],
+    )
 
 
-def weekly_totals(ctx: SiteContext, town: str, indicators: list[str], weeks: list[dt.date],
-                  breakdown: str = "all") -> dict[str, list[float]]:
+def weekly_totals(
+    ctx: SiteContext, town: str, indicators: list[str], weeks: list[dt.date], breakdown: str = "all"
+) -> dict[str, list[float]]:
     """indicator → its weekly sums (breakdown 'all') over the Mondays in ``weeks``."""
     if not weeks or not indicators:
         return {}
@@ -246,6 +290,7 @@ def weekly_totals(ctx: SiteContext, town: str, indicators: list[str], weeks: lis
         f"select indicator, cast(date_trunc('week', date) as date), sum(value) from {fct} "
         f"where township_code = ? and breakdown = ? and indicator in ({', '.join('?' for _ in indicators)}) "
         f"and date between ? and ? group by 1, 2",
-        [town, breakdown, *indicators, weeks[0], weeks[-1] + dt.timedelta(days=6)])[1]
+        [town, breakdown, *indicators, weeks[0], weeks[-1] + dt.timedelta(days=6)],
+    )[1]
     got = {(i, w): float(v or 0) for i, w, v in rows}
     return {i: [got.get((i, w), 0.0) for w in weeks] for i in indicators}

@@ -14,6 +14,7 @@ absent; the publish step swaps it in atomically):
 Output is a pure function of (warehouse, as_of, contract, build_stamp, gate): no clock, no
 random ids, rows sorted.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,11 +33,21 @@ from .pages import alarms, cases, compare, glossary, grid, index, inspections, k
 from .render import environment
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (index, weekly, alarms, inspections, cases, grid, compare, kpi, quality, glossary)  # each: FILE, TITLE, build(ctx) -> html
+PAGES = (
+    index,
+    weekly,
+    alarms,
+    inspections,
+    cases,
+    grid,
+    compare,
+    kpi,
+    quality,
+    glossary,
+)  # each: FILE, TITLE, build(ctx) -> html
 NAV = [(p.FILE, p.NAV) for p in PAGES]
 # Marts the site cannot be built without (issue 2). Others degrade to a note.
-REQUIRED_MARTS = ("fct_township_daily", "mart_campaigns", "mart_grid_colors",
-                  "mart_ingest_report", "mart_source_status")
+REQUIRED_MARTS = ("fct_township_daily", "mart_campaigns", "mart_grid_colors", "mart_ingest_report", "mart_source_status")
 
 # How each source status reads on the pages (contract v1.1: missing data must be visible).
 STATUS_LABELS = {"missing": "缺失", "incomplete": "不完整", "stale": "数据滞后"}
@@ -83,8 +94,14 @@ class SiteContext:
 
     def render(self, template: str, *, page_file: str, title: str, **kw: Any) -> str:
         return self.env.get_template(template).render(
-            nav=NAV, page_file=page_file, title=title, as_of=self.as_of,
-            build_stamp=self.build_stamp, source_alerts=self.source_alerts, **kw)
+            nav=NAV,
+            page_file=page_file,
+            title=title,
+            as_of=self.as_of,
+            build_stamp=self.build_stamp,
+            source_alerts=self.source_alerts,
+            **kw,
+        )
 
 
 def source_alerts(wh: Warehouse, contract: Contract) -> list[dict[str, Any]]:
@@ -102,8 +119,7 @@ def source_alerts(wh: Warehouse, contract: Contract) -> list[dict[str, Any]]:
 
 def _towns(wh: Warehouse) -> list[Town]:
     fct = wh.table("fct_township_daily")
-    facts = wh.tuples(f"select township_code, min(township_name), min(date) from {fct} "
-                      f"group by 1 order by 1")[1]
+    facts = wh.tuples(f"select township_code, min(township_name), min(date) from {fct} group by 1 order by 1")[1]
     names = {c: n for c, n, _ in facts}
     starts = {c: d for c, _, d in facts}
     towns: dict[str, Town] = {c: Town(c, n, data_start=starts[c]) for c, n in names.items()}
@@ -113,15 +129,24 @@ def _towns(wh: Warehouse) -> list[Town]:
         sel += [c for c in ("reform_start_date", "resident_population") if c in cols]
         for r in wh.rows(f"select {', '.join(sel)} from {wh.table('dim_townships')} order by township_code"):
             towns[r["township_code"]] = Town(
-                r["township_code"], r["township_name"] or names.get(r["township_code"], r["township_code"]),
-                r.get("reform_start_date"), r.get("resident_population"), starts.get(r["township_code"]))
+                r["township_code"],
+                r["township_name"] or names.get(r["township_code"], r["township_code"]),
+                r.get("reform_start_date"),
+                r.get("resident_population"),
+                starts.get(r["township_code"]),
+            )
     return [towns[c] for c in sorted(towns)]
 
 
-def build_site(warehouse: Path, out_dir: Path, as_of: dt.date, *,
-               contract: Contract | None = None,
-               build_stamp: str | None = None,
-               gate: dict[str, Any] | None = None) -> list[Path]:
+def build_site(
+    warehouse: Path,
+    out_dir: Path,
+    as_of: dt.date,
+    *,
+    contract: Contract | None = None,
+    build_stamp: str | None = None,
+    gate: dict[str, Any] | None = None,
+) -> list[Path]:
     """Write the complete site into ``out_dir``; return the paths written (sorted).
 
     ``contract``: the typed contract (default: `pipelines.contract.load_contract()`).
@@ -139,8 +164,7 @@ def build_site(warehouse: Path, out_dir: Path, as_of: dt.date, *,
         missing = [m for m in REQUIRED_MARTS if not wh.has(m)]
         if missing:
             raise LookupError(f"warehouse {warehouse} lacks required marts: {', '.join(missing)}")
-        ctx = SiteContext(wh, as_of, contract, _towns(wh), build_stamp, gate=gate,
-                          source_alerts=source_alerts(wh, contract))
+        ctx = SiteContext(wh, as_of, contract, _towns(wh), build_stamp, gate=gate, source_alerts=source_alerts(wh, contract))
         out_dir.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
 

@@ -52,12 +52,15 @@ def resolve_as_of(settings: Settings) -> dt.date:
     if not settings.as_of:
         return latest
     if settings.as_of < first:
-        raise AsOfOutOfRange(f"{AsOfOutOfRange.PREFIX}--as-of {settings.as_of} is before the first record "
-                             f"({first}); there is nothing to report")
+        raise AsOfOutOfRange(
+            f"{AsOfOutOfRange.PREFIX}--as-of {settings.as_of} is before the first record ({first}); there is nothing to report"
+        )
     if settings.as_of > latest and not settings.as_of_beyond_data:
-        raise AsOfOutOfRange(f"{AsOfOutOfRange.PREFIX}--as-of {settings.as_of} is after the newest record "
-                             f"({latest}); every recent figure would read 0. Pass --as-of-beyond-data to "
-                             "publish it anyway")
+        raise AsOfOutOfRange(
+            f"{AsOfOutOfRange.PREFIX}--as-of {settings.as_of} is after the newest record "
+            f"({latest}); every recent figure would read 0. Pass --as-of-beyond-data to "
+            "publish it anyway"
+        )
     return settings.as_of
 
 

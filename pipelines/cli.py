@@ -30,22 +30,28 @@ from pipelines.runlock import WorkdirBusy, lock_holder, workdir_lock
 from pipelines.settings import REPO_ROOT, Settings
 
 # Exit codes of `zhifa run` / `zhifa publish` (README "Exit codes").
-EXIT_PUBLISHED = 0    # the site was published and every source is complete
-EXIT_BLOCKED = 1      # nothing published: a step failed or a blocking check failed
-EXIT_USAGE = 2        # bad arguments or missing folders; nothing was run
-EXIT_INCOMPLETE = 3   # published, but a source is missing, incomplete or stale (banner on every page)
-EXIT_BUSY = 4         # another run holds the workdir; nothing was changed
-EXIT_CHECK_LOSS = 5   # `zhifa check`: a run would lose a file (unreadable, missing required column)
-                      # or fail (reference tables missing or unreadable)
-EXIT_WORKDIR = 6      # the workdir is not writable (disk full, read-only, no permission):
-                      # nothing was published; the previous site and warehouse are unchanged
+EXIT_PUBLISHED = 0  # the site was published and every source is complete
+EXIT_BLOCKED = 1  # nothing published: a step failed or a blocking check failed
+EXIT_USAGE = 2  # bad arguments or missing folders; nothing was run
+EXIT_INCOMPLETE = 3  # published, but a source is missing, incomplete or stale (banner on every page)
+EXIT_BUSY = 4  # another run holds the workdir; nothing was changed
+EXIT_CHECK_LOSS = 5  # `zhifa check`: a run would lose a file (unreadable, missing required column)
+# or fail (reference tables missing or unreadable)
+EXIT_WORKDIR = 6  # the workdir is not writable (disk full, read-only, no permission):
+# nothing was published; the previous site and warehouse are unchanged
 
 # OS errors that mean "the workdir cannot take the run's files", by errno.
 WORKDIR_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.ENOTDIR}
 # The same, as they appear in the text of errors that crossed a process or library boundary
 # (dbt, DuckDB, SQLite): a step failure carries only the message.
-WORKDIR_ERROR_TEXTS = ("No space left on device", "Read-only file system", "Permission denied",
-                       "Disk quota exceeded", "database or disk is full", "Not a directory")
+WORKDIR_ERROR_TEXTS = (
+    "No space left on device",
+    "Read-only file system",
+    "Permission denied",
+    "Disk quota exceeded",
+    "database or disk is full",
+    "Not a directory",
+)
 
 
 def _date(text: str) -> dt.date:
@@ -79,14 +85,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     try:
-        summary = generate_inbox(Path(args.out), seed=args.seed, clean=args.clean, overwrite=args.overwrite,
-                                 towns=args.towns, scale=args.scale)
+        summary = generate_inbox(
+            Path(args.out), seed=args.seed, clean=args.clean, overwrite=args.overwrite, towns=args.towns, scale=args.scale
+        )
     except FileExistsError:
         print(f"error: {args.out} is not empty; use --overwrite to replace the sample's folders", file=sys.stderr)
         return 2
     size = f"{args.towns} towns, scale {args.scale:g}, " if (args.towns, args.scale) != (2, 1.0) else ""
-    print(f"sample inbox written to {Path(args.out).resolve()} ({size}seed {args.seed}"
-          f"{', clean' if args.clean else ''}) in {time.perf_counter() - started:.1f} s")
+    print(
+        f"sample inbox written to {Path(args.out).resolve()} ({size}seed {args.seed}"
+        f"{', clean' if args.clean else ''}) in {time.perf_counter() - started:.1f} s"
+    )
     for key, value in summary.items():
         print(f"  {key}: {value}")
     return 0
@@ -135,8 +144,9 @@ def execute(settings: Settings, job_name: str = "nightly"):
         fail_orphaned_runs(instance)
         run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
         try:
-            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
-                                            tags={CLI_PID_TAG: str(os.getpid())})
+            result = job.execute_in_process(
+                instance=instance, raise_on_error=False, run_config=run_config, tags={CLI_PID_TAG: str(os.getpid())}
+            )
         finally:
             set_progress(None)
     return result, log_path
@@ -207,8 +217,7 @@ def report(result, settings: Settings, progress_shown: bool = True) -> tuple[int
     problem = None
     if failures or not result.success:
         texts = [_error_text(f.event_specific_data.error) for f in failures]
-        problem = next((t for text in texts for t in WORKDIR_ERROR_TEXTS if t in text), None) \
-            or workdir_problem(settings.workdir)
+        problem = next((t for text in texts for t in WORKDIR_ERROR_TEXTS if t in text), None) or workdir_problem(settings.workdir)
     if problem:  # disk full, read-only or no permission: one line, not a traceback per step
         line = workdir_error_line(settings.workdir, problem)
         print(f"error: {line}", file=sys.stderr)
@@ -248,22 +257,26 @@ def _report_checks(result, progress_shown: bool) -> tuple[list[str], list[str]]:
     from dagster import AssetCheckSeverity
 
     failed_checks, reasons = [], []
-    dbt_tests = [e for e in result.get_asset_check_evaluations()
-                 if not e.check_name.startswith("gx_") and e.check_name != "freshness"]
+    dbt_tests = [
+        e for e in result.get_asset_check_evaluations() if not e.check_name.startswith("gx_") and e.check_name != "freshness"
+    ]
     if dbt_tests:
         print(f"  dbt tests: {sum(e.passed for e in dbt_tests)} of {len(dbt_tests)} passed")
     late = [e for e in result.get_asset_check_evaluations() if e.check_name == "freshness" and not e.passed]
     if late:  # a warning, not a gate: the pages carry the 数据滞后 banner when it matters for the as-of date
-        print("  freshness warning (newest record vs today): "
-              + "; ".join(f"{e.asset_key.path[-1]} {e.description}" for e in late))
+        print(
+            "  freshness warning (newest record vs today): " + "; ".join(f"{e.asset_key.path[-1]} {e.description}" for e in late)
+        )
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.check_name == "freshness":
             continue
         warn_only = evaluation.severity == AssetCheckSeverity.WARN
         if (evaluation.check_name.startswith("gx_") and not progress_shown) or not evaluation.passed:
             mark = "passed" if evaluation.passed else ("WARNING (publishes)" if warn_only else "FAILED")
-            print(f"  check {evaluation.asset_key.to_user_string()} {evaluation.check_name}: {mark} — "
-                  f"{evaluation.description or ''}")
+            print(
+                f"  check {evaluation.asset_key.to_user_string()} {evaluation.check_name}: {mark} — "
+                f"{evaluation.description or ''}"
+            )
         if not evaluation.passed and not warn_only:
             failed_checks.append(evaluation.check_name)
             reasons.append(f"check {evaluation.check_name} failed: {evaluation.description or ''}"[:300])
@@ -299,8 +312,7 @@ def workdir_problem(workdir: Path, probe_bytes: int = 1 << 20) -> str | None:
 
 
 def workdir_error_line(workdir: Path, why: str) -> str:
-    return (f"the workdir {workdir} is not writable ({why}): nothing was published; "
-            "the previous site is unchanged")
+    return f"the workdir {workdir} is not writable ({why}): nothing was published; the previous site is unchanged"
 
 
 def _is_workdir_error(error: BaseException) -> str | None:
@@ -325,12 +337,15 @@ def source_alerts(settings: Settings) -> list[str]:
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         rows = con.execute(
             "select source, status, unreadable_files, newest_record_date, lag_days, stale_after_days, indicators "
-            "from mart_source_status where status <> 'ok' order by source").fetchall()
+            "from mart_source_status where status <> 'ok' order by source"
+        ).fetchall()
     lines = []
     for source, status, files, newest, lag, limit, indicators in rows:
-        why = {"missing": "no export in the inbox folder",
-               "incomplete": f"unreadable file(s): {files}",
-               "stale": f"newest record {newest} is {lag} days before the as-of date (limit {limit})"}[status]
+        why = {
+            "missing": "no export in the inbox folder",
+            "incomplete": f"unreadable file(s): {files}",
+            "stale": f"newest record {newest} is {lag} days before the as-of date (limit {limit})",
+        }[status]
         lines.append(f"{source}: {status} — {why}; indicators affected: {indicators}")
     return lines
 
@@ -373,10 +388,16 @@ def _locked_run(settings: Settings, job_name: str, command: str, force: bool = F
         print(f"error: {line}", file=sys.stderr)
         code, outcome, reasons = EXIT_WORKDIR, "failed", [line]
     record = runs.RunRecord(
-        command=command, started=started_at, seconds=round(time.perf_counter() - started, 1), outcome=outcome,
-        exit_code=code, as_of=skipped["as_of"] if skipped else _live_as_of(settings),
-        log=str(log_path) if log_path else None, reasons=reasons,
-        release=settings.site.resolve().name if settings.site.exists() else None)
+        command=command,
+        started=started_at,
+        seconds=round(time.perf_counter() - started, 1),
+        outcome=outcome,
+        exit_code=code,
+        as_of=skipped["as_of"] if skipped else _live_as_of(settings),
+        log=str(log_path) if log_path else None,
+        reasons=reasons,
+        release=settings.site.resolve().name if settings.site.exists() else None,
+    )
     try:  # the history and the alert are best effort when the workdir is what failed
         runs.record_run(settings.workdir, record)
         if outcome in ("blocked", "failed", "incomplete") or code == EXIT_INCOMPLETE:
@@ -411,17 +432,26 @@ def _unchanged_night(settings: Settings, force: bool):
         except OSError:
             return None, None
     release, as_of = state["release"], state["as_of"]
-    print(f"  无新数据：沿用上次发布 (release {release}，数据截至 {as_of}) — nothing changed since the last published "
-          "run (inbox files, reference, as-of, code): ingest, dbt, quality gate and site skipped; "
-          "--force runs anyway", flush=True)
+    print(
+        f"  无新数据：沿用上次发布 (release {release}，数据截至 {as_of}) — nothing changed since the last published "
+        "run (inbox files, reference, as-of, code): ingest, dbt, quality gate and site skipped; "
+        "--force runs anyway",
+        flush=True,
+    )
     today = dt.date.today()
     late = []
     for source, newest in sorted(state["newest"].items()):
         limit = state["stale_after_days"].get(source)
         lag = (today - dt.date.fromisoformat(newest)).days if newest else None
         if lag is None or (limit is not None and lag > limit):
-            late.append(f"{source} " + (f"no {source} records" if newest is None
-                                        else f"newest record {newest}, {lag} days before today (limit {limit})"))
+            late.append(
+                f"{source} "
+                + (
+                    f"no {source} records"
+                    if newest is None
+                    else f"newest record {newest}, {lag} days before today (limit {limit})"
+                )
+            )
     if late:  # the same warning a run prints: on a quiet night it matters most
         print("  freshness warning (newest record vs today): " + "; ".join(late))
     print(f"site unchanged: {settings.site / 'index.html'} (release {release})")
@@ -442,8 +472,16 @@ def _remember_inputs(settings: Settings, inputs, code: int, outcome: str, reason
         if inputs is None:  # no snapshot of the inputs: the next night runs
             raise LookupError("no inputs snapshot")
         sources = load_contract().sources
-        publish.record_published_inputs(settings, inputs, code, outcome, reasons, _live_as_of(settings), list(sources),
-                                        {s: spec.stale_after_days for s, spec in sources.items()})
+        publish.record_published_inputs(
+            settings,
+            inputs,
+            code,
+            outcome,
+            reasons,
+            _live_as_of(settings),
+            list(sources),
+            {s: spec.stale_after_days for s, spec in sources.items()},
+        )
     except Exception:  # noqa: BLE001 - never fail a published run over its bookkeeping
         with contextlib.suppress(OSError):
             publish.forget_published_inputs(settings.workdir)
@@ -459,8 +497,12 @@ def _live_as_of(settings: Settings) -> str | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = Settings(inbox=Path(args.inbox).resolve(), workdir=Path(args.workdir).resolve(), as_of=args.as_of,
-                        as_of_beyond_data=args.as_of_beyond_data)
+    settings = Settings(
+        inbox=Path(args.inbox).resolve(),
+        workdir=Path(args.workdir).resolve(),
+        as_of=args.as_of,
+        as_of_beyond_data=args.as_of_beyond_data,
+    )
     if not settings.inbox.is_dir():
         print(f"error: inbox folder not found: {settings.inbox}", file=sys.stderr)
         return EXIT_USAGE
@@ -510,19 +552,24 @@ def cmd_status(args: argparse.Namespace) -> int:
         return EXIT_BLOCKED
     release = settings.site.resolve()
     published_at = dt.datetime.fromtimestamp(release.stat().st_mtime).isoformat(sep=" ", timespec="seconds")
-    print(f"published: {settings.site / 'index.html'} (release {release.name}, {published_at}), "
-          f"data as of {_live_as_of(settings)}")
+    print(
+        f"published: {settings.site / 'index.html'} (release {release.name}, {published_at}), data as of {_live_as_of(settings)}"
+    )
     if settings.warehouse_build_done.exists():
         print(f"not published: a newer warehouse build ({settings.warehouse_build}) did not pass the gate")
     import duckdb
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        rows = con.execute("select source, status, files, files_unreadable, newest_record_date, lag_days, "
-                           "stale_after_days from mart_source_status order by source").fetchall()
+        rows = con.execute(
+            "select source, status, files, files_unreadable, newest_record_date, lag_days, "
+            "stale_after_days from mart_source_status order by source"
+        ).fetchall()
     print("sources (newest record vs the as-of date):")
     for source, status, files, bad, newest, lag, limit in rows:
-        print(f"  {source:<14} {status:<10} files {files:>3} (unreadable {bad})  newest {newest or '—'}  "
-              f"lag {lag if lag is not None else '—'} d (stale after {limit} d)")
+        print(
+            f"  {source:<14} {status:<10} files {files:>3} (unreadable {bad})  newest {newest or '—'}  "
+            f"lag {lag if lag is not None else '—'} d (stale after {limit} d)"
+        )
     last = history[-1].exit_code if history else EXIT_PUBLISHED
     return last if last in (EXIT_PUBLISHED, EXIT_INCOMPLETE) else EXIT_BLOCKED
 
@@ -556,28 +603,42 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=20220824)
     p.add_argument("--clean", action="store_true", help="no format quirks or bad rows")
     p.add_argument("--overwrite", action="store_true", help="replace reference/ and the source folders in --out")
-    p.add_argument("--towns", type=_towns, default=2,
-                   help="2 (the demo: 义桥镇, 瓜沥镇) … 22 (萧山's townships and streets; the demo towns unchanged)")
-    p.add_argument("--scale", type=_scale, default=1.0,
-                   help="volume factor (1 = the demo; with --towns 22 the district: ~4 M rows, ~1 GB); "
-                        "only 1 reproduces the published figures")
+    p.add_argument(
+        "--towns",
+        type=_towns,
+        default=2,
+        help="2 (the demo: 义桥镇, 瓜沥镇) … 22 (萧山's townships and streets; the demo towns unchanged)",
+    )
+    p.add_argument(
+        "--scale",
+        type=_scale,
+        default=1.0,
+        help="volume factor (1 = the demo; with --towns 22 the district: ~4 M rows, ~1 GB); "
+        "only 1 reproduces the published figures",
+    )
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("run", help="inbox → lake → marts → quality gate → site")
     p.add_argument("--inbox", default="data/inbox")
     p.add_argument("--workdir", default="data")
     p.add_argument("--as-of", type=_date, default=None)
-    p.add_argument("--as-of-beyond-data", action="store_true",
-                   help="allow an --as-of after the newest record (recent figures then read 0)")
-    p.add_argument("--force", action="store_true",
-                   help="run even when nothing changed since the last published run (by default that night is skipped)")
+    p.add_argument(
+        "--as-of-beyond-data", action="store_true", help="allow an --as-of after the newest record (recent figures then read 0)"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="run even when nothing changed since the last published run (by default that night is skipped)",
+    )
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("check", help="inspect an inbox before a run (reads only): files, headers, rows, dates, "
-                                     "what would be quarantined or lost")
+    p = sub.add_parser(
+        "check", help="inspect an inbox before a run (reads only): files, headers, rows, dates, what would be quarantined or lost"
+    )
     p.add_argument("--inbox", default="data/inbox")
-    p.add_argument("--workdir", default=None,
-                   help="compare with this workdir's lake (new / changed / unchanged files); not written")
+    p.add_argument(
+        "--workdir", default=None, help="compare with this workdir's lake (new / changed / unchanged files); not written"
+    )
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("publish", help="re-run the quality gate and publish from the existing warehouse")

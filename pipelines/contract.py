@@ -8,6 +8,7 @@ as typed, immutable objects. The one loader: ingest, dbt's generated vars
     c.indicator("valid_alarms").zh    # '有效警情'
     c.five_colour.window_days         # 56
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,9 +21,17 @@ CONTRACT_PATH = Path(__file__).resolve().parent / "contract.yaml"
 
 # Lake column type per contract type (ARCHITECTURE.md §1).
 LAKE_TYPES = {
-    "id": "str", "code": "str", "text": "str", "township": "str", "grid": "str",
-    "timestamp": "datetime", "date": "date", "int": "int", "money": "float",
-    "bool": "bool", "float": "float",
+    "id": "str",
+    "code": "str",
+    "text": "str",
+    "township": "str",
+    "grid": "str",
+    "timestamp": "datetime",
+    "date": "date",
+    "int": "int",
+    "money": "float",
+    "bool": "bool",
+    "float": "float",
 }
 
 
@@ -45,9 +54,17 @@ class Column:
 
 def _columns(raw: list[dict]) -> tuple[Column, ...]:
     return tuple(
-        Column(name=c["name"], zh=c["zh"], type=c["type"], required=bool(c.get("required", False)),
-               pii=c.get("pii"), pinyin=c.get("pinyin"), deadline=bool(c.get("deadline", False)))
-        for c in raw)
+        Column(
+            name=c["name"],
+            zh=c["zh"],
+            type=c["type"],
+            required=bool(c.get("required", False)),
+            pii=c.get("pii"),
+            pinyin=c.get("pinyin"),
+            deadline=bool(c.get("deadline", False)),
+        )
+        for c in raw
+    )
 
 
 class _HasColumns:
@@ -157,22 +174,36 @@ class Contract:
 def _source(name: str, s: dict) -> Source:
     counting = s["counting_date"]
     counting = tuple(counting) if isinstance(counting, list) else (counting,)
-    return Source(name=name, zh=s["zh"], key=s["key"], counting_dates=counting, columns=_columns(s["columns"]),
-                  system=s.get("system", ""), stale_after_days=s.get("stale_after_days"))
+    return Source(
+        name=name,
+        zh=s["zh"],
+        key=s["key"],
+        counting_dates=counting,
+        columns=_columns(s["columns"]),
+        system=s.get("system", ""),
+        stale_after_days=s.get("stale_after_days"),
+    )
 
 
 def _reference(name: str, r: dict) -> ReferenceTable:
     key = r["key"]
-    return ReferenceTable(name=name, file=r["file"], key=tuple(key) if isinstance(key, list) else (key,),
-                          columns=_columns(r["columns"]))
+    return ReferenceTable(
+        name=name, file=r["file"], key=tuple(key) if isinstance(key, list) else (key,), columns=_columns(r["columns"])
+    )
 
 
 def _five_colour(fc: dict) -> FiveColour:
     return FiveColour(
-        window_days=fc["window_days"], min_population=fc["min_population"], min_ranked_grids=fc["min_ranked_grids"],
-        components=tuple(fc["components"]), percentile=fc["percentile"], score=fc["score"],
-        colours=tuple(Colour(**c) for c in fc["colours"]), grey=Colour(**fc["grey"]),
-        edge_cases=tuple(fc.get("edge_cases", ())))
+        window_days=fc["window_days"],
+        min_population=fc["min_population"],
+        min_ranked_grids=fc["min_ranked_grids"],
+        components=tuple(fc["components"]),
+        percentile=fc["percentile"],
+        score=fc["score"],
+        colours=tuple(Colour(**c) for c in fc["colours"]),
+        grey=Colour(**fc["grey"]),
+        edge_cases=tuple(fc.get("edge_cases", ())),
+    )
 
 
 @cache
@@ -183,9 +214,18 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
         null_tokens=tuple(raw["null_tokens"]),
         sources={name: _source(name, s) for name, s in raw["sources"].items()},
         reference={name: _reference(name, r) for name, r in raw["reference"].items()},
-        indicators=tuple(Indicator(name=i["name"], source=i["source"], zh=i["zh"], unit=i["unit"],
-                                   counted_on=str(i["counted_on"]), definition=i["definition"],
-                                   breakdowns=tuple(i.get("breakdowns") or ())) for i in raw["indicators"]),
+        indicators=tuple(
+            Indicator(
+                name=i["name"],
+                source=i["source"],
+                zh=i["zh"],
+                unit=i["unit"],
+                counted_on=str(i["counted_on"]),
+                definition=i["definition"],
+                breakdowns=tuple(i.get("breakdowns") or ()),
+            )
+            for i in raw["indicators"]
+        ),
         comparison_rules=dict(raw["comparison_rules"]),
         five_colour=_five_colour(raw["five_colour"]),
         load_rules=tuple(LoadRule(**r) for r in raw["load_rules"]),

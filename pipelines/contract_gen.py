@@ -31,14 +31,17 @@ def dbt_vars(contract: Contract) -> dict[str, Any]:
     return {
         "indicators": list(contract.indicator_names),
         "indicator_sources": {i.name: i.source for i in contract.indicators},
-        "lake_sources": {name: {"zh": s.zh, "stale_after_days": s.stale_after_days}
-                         for name, s in contract.sources.items()},
+        "lake_sources": {name: {"zh": s.zh, "stale_after_days": s.stale_after_days} for name, s in contract.sources.items()},
         # every date column but the first counting date (cases' fallback 结案日期 is one too),
         # with how many days after the as-of date it may lie (contract §2 v1.1)
         "secondary_dates": {
-            name: {c.name: DEADLINE_DAYS if c.deadline else EVENT_DAYS
-                   for c in s.columns if c.type in DATE_TYPES and c.name != s.counting_date}
-            for name, s in contract.sources.items()},
+            name: {
+                c.name: DEADLINE_DAYS if c.deadline else EVENT_DAYS
+                for c in s.columns
+                if c.type in DATE_TYPES and c.name != s.counting_date
+            }
+            for name, s in contract.sources.items()
+        },
         "column_labels": {name: {c.name: c.zh for c in s.columns} for name, s in contract.sources.items()},
         "five_colour": {
             "window_days": fc.window_days,

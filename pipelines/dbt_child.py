@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-LAUNCHER = '''#!{python}
+LAUNCHER = """#!{python}
 # Written by pipelines/dbt_child.py: run dbt, and die with the process that started it.
 import ctypes, os, signal, sys
 PR_SET_PDEATHSIG = 1
@@ -20,7 +20,7 @@ ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 if os.getppid() == 1:  # the parent died before prctl took effect
     sys.exit("dbt: the run that started it has ended")
 os.execv({dbt!r}, [{dbt!r}, *sys.argv[1:]])
-'''
+"""
 
 
 def real_dbt() -> Path:

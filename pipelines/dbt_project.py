@@ -67,8 +67,9 @@ def project_fingerprint(project: DbtProject = DBT_PROJECT) -> str:
     """What the manifest was parsed from: the project folder, dbt's version and every dbt
     file's name, size and mtime (a new deployment, even with older mtimes, parses again)."""
     h = hashlib.sha256(f"{project.project_dir}\0{installed_version('dbt-core')}\0".encode())
-    watched = sorted({p for pat in ("*.yml", "models/**/*", "macros/**/*", "tests/**/*")
-                      for p in project.project_dir.glob(pat) if p.is_file()})
+    watched = sorted(
+        {p for pat in ("*.yml", "models/**/*", "macros/**/*", "tests/**/*") for p in project.project_dir.glob(pat) if p.is_file()}
+    )
     for p in watched:
         st = p.stat()
         h.update(f"{p.relative_to(project.project_dir)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
@@ -98,9 +99,18 @@ def prepare_manifest(project: DbtProject = DBT_PROJECT) -> Path:
 
             fingerprint = project_fingerprint(project)
             result = dbtRunner().invoke(
-                ["parse", "--quiet", "--project-dir", str(project.project_dir),
-                 "--profiles-dir", str(project.profiles_dir), "--target-path", str(target),
-                 "--log-path", str(target)]
+                [
+                    "parse",
+                    "--quiet",
+                    "--project-dir",
+                    str(project.project_dir),
+                    "--profiles-dir",
+                    str(project.profiles_dir),
+                    "--target-path",
+                    str(target),
+                    "--log-path",
+                    str(target),
+                ]
             )
             if not result.success:
                 raise RuntimeError(f"dbt parse failed: {result.exception}")

@@ -39,8 +39,8 @@ HEAD_ROWS = 30
 @dataclass
 class FileCheck:
     source: str
-    path: str                       # relative to the inbox
-    state: str = ""                 # new | changed | unchanged (vs the workdir's lake), '' without one
+    path: str  # relative to the inbox
+    state: str = ""  # new | changed | unchanged (vs the workdir's lake), '' without one
     readable: bool = True
     error: str | None = None
     suggestions: list[tuple[str, str]] = field(default_factory=list)  # (missing column, close header)
@@ -87,6 +87,7 @@ class InboxCheck:
 
 
 # --- reading headers ourselves, only to explain a missing column -----------------------
+
 
 def _norm(h: object) -> str:
     s = "" if h is None else str(h)
@@ -164,12 +165,16 @@ def close_matches(path: Path, spec) -> list[tuple[str, str]]:
 
 # --- the check -------------------------------------------------------------------------
 
+
 def _inbox_files(folder: Path) -> list[Path]:
     """The files a run reads: as pipelines.ingest does, hidden and ~$ lock files skipped."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if p.is_file()
-                  and not any(part.startswith((".", "~$")) for part in p.relative_to(folder).parts))
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith((".", "~$")) for part in p.relative_to(folder).parts)
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -234,19 +239,29 @@ def check_inbox(inbox: Path, workdir: Path | None = None) -> InboxCheck:
     result = InboxCheck(inbox=inbox)
     try:
         ref = read_reference(inbox)
-        names = sum(len([a for a in (r["aliases"] or "").replace("；", ";").split(";") if a.strip()]) + 1
-                    for r in ref.townships.iter_rows(named=True))
-        result.reference_summary = (f"{ref.townships.height} townships 镇街 ({names} names incl. aliases 含别名), "
-                                    f"{ref.grids.height} grids 网格, {ref.matters.height} matters 赋权事项")
+        names = sum(
+            len([a for a in (r["aliases"] or "").replace("；", ";").split(";") if a.strip()]) + 1
+            for r in ref.townships.iter_rows(named=True)
+        )
+        result.reference_summary = (
+            f"{ref.townships.height} townships 镇街 ({names} names incl. aliases 含别名), "
+            f"{ref.grids.height} grids 网格, {ref.matters.height} matters 赋权事项"
+        )
     except Exception as e:  # noqa: BLE001 - missing folder, missing file, bad reference data
         result.reference_error = f"{type(e).__name__}: {e}" if not isinstance(e, (OSError, ValueError)) else str(e)
         ref = None
     secret = os.urandom(32)  # never stored: pseudonyms made here are thrown away
     contract = load_contract()
     mappings = load_mappings(inbox) if inbox.is_dir() else []
-    result.ignored = sorted(p.name for p in inbox.iterdir()
-                            if p.is_dir() and p.name not in SOURCES and p.name != "reference"
-                            and not p.name.startswith((".", "_"))) if inbox.is_dir() else []
+    result.ignored = (
+        sorted(
+            p.name
+            for p in inbox.iterdir()
+            if p.is_dir() and p.name not in SOURCES and p.name != "reference" and not p.name.startswith((".", "_"))
+        )
+        if inbox.is_dir()
+        else []
+    )
     for source in SOURCES:
         spec = contract.sources[source]
         folder = inbox / source
@@ -254,8 +269,12 @@ def check_inbox(inbox: Path, workdir: Path | None = None) -> InboxCheck:
         previous = _lake_manifest(workdir, source)
         for path in _inbox_files(folder):
             if ref is None:
-                fc = FileCheck(source=source, path=path.relative_to(inbox).as_posix(), readable=False,
-                               error="not checked: the reference tables cannot be read")
+                fc = FileCheck(
+                    source=source,
+                    path=path.relative_to(inbox).as_posix(),
+                    readable=False,
+                    error="not checked: the reference tables cannot be read",
+                )
             else:
                 fc = check_file(path, inbox, source, spec, RULES[source], ref, secret, mappings)
             if workdir is not None:
@@ -286,29 +305,38 @@ def render(result: InboxCheck) -> list[str]:
             out.append(f"— {sc.source} {sc.zh}: no files 无文件 → the run marks it `missing` 缺失")
             continue
         rows = sum(f.rows for f in sc.files)
-        out.append(f"{'✗' if sc.lost else '✓'} {sc.source} {sc.zh}: {len(sc.files)} file(s) 文件, "
-                   f"{rows:,} rows 行" + (f", {len(sc.lost)} UNREADABLE 无法读取" if sc.lost else ""))
+        out.append(
+            f"{'✗' if sc.lost else '✓'} {sc.source} {sc.zh}: {len(sc.files)} file(s) 文件, "
+            f"{rows:,} rows 行" + (f", {len(sc.lost)} UNREADABLE 无法读取" if sc.lost else "")
+        )
         for f in sc.files:
             state = f" [{f.state} {STATE_ZH[f.state]}]" if f.state else ""
             if not f.readable:
                 out.append(f"    ✗ {f.path}{state}: UNREADABLE 无法读取 (unreadable_file) — {f.error}")
                 for column, like in f.suggestions:
                     if like:
-                        out.append(f"        missing required column 缺少必填列「{column}」: "
-                                   f"「{like}」是否应为「{column}」？ ({like} looks like {column})")
+                        out.append(
+                            f"        missing required column 缺少必填列「{column}」: "
+                            f"「{like}」是否应为「{column}」？ ({like} looks like {column})"
+                        )
                     else:
                         out.append(f"        missing required column 缺少必填列「{column}」 (no similar header 无相近列名)")
                 continue
-            where = ", ".join(x for x in (
-                f.encoding and f"encoding 编码 {f.encoding}",
-                f.sheet and f"sheet 工作表 {f.sheet}",
-                f.header_row and f"header row 表头行 {f.header_row}") if x)
-            dates = (f"{f.counting_date_zh} {f.date_min} … {f.date_max}" if f.date_min is not None
-                     else f"{f.counting_date_zh} —")
+            where = ", ".join(
+                x
+                for x in (
+                    f.encoding and f"encoding 编码 {f.encoding}",
+                    f.sheet and f"sheet 工作表 {f.sheet}",
+                    f.header_row and f"header row 表头行 {f.header_row}",
+                )
+                if x
+            )
+            dates = f"{f.counting_date_zh} {f.date_min} … {f.date_max}" if f.date_min is not None else f"{f.counting_date_zh} —"
             out.append(f"    ✓ {f.path}{state}: {f.rows:,} rows 行 ({where}); {dates}")
             if f.quarantined:
-                parts = ", ".join(f"{n} {reason} {REASON_ZH.get(reason, '')}".rstrip()
-                                  for reason, n in sorted(f.quarantined.items()))
+                parts = ", ".join(
+                    f"{n} {reason} {REASON_ZH.get(reason, '')}".rstrip() for reason, n in sorted(f.quarantined.items())
+                )
                 out.append(f"        would be quarantined 将隔离: {parts}")
             if f.unknown_townships:
                 names = ", ".join(f"'{v}' ×{n}" for v, n in f.unknown_townships.most_common(10))
@@ -323,18 +351,24 @@ def render(result: InboxCheck) -> list[str]:
 
 def verdict(result: InboxCheck) -> str:
     if result.reference_error:
-        return ("verdict 结论: a run would FAIL 运行将失败 — the reference tables cannot be read; "
-                "nothing would be published 不会发布")
+        return (
+            "verdict 结论: a run would FAIL 运行将失败 — the reference tables cannot be read; nothing would be published 不会发布"
+        )
     files = [f for s in result.sources for f in s.files]
     ok = [f for f in files if f.readable]
     rows = sum(f.rows_lake for f in ok)
     quarantined = sum(sum(f.quarantined.values()) for f in ok)
     missing = [s.source for s in result.sources if not s.files]
-    text = (f"verdict 结论: a run would load {rows:,} rows 行 from {len(ok)} of {len(files)} file(s) 文件"
-            f" and quarantine {quarantined:,} 隔离")
+    text = (
+        f"verdict 结论: a run would load {rows:,} rows 行 from {len(ok)} of {len(files)} file(s) 文件"
+        f" and quarantine {quarantined:,} 隔离"
+    )
     if result.lost:
-        text += (f"; it would LOSE {len(result.lost)} file(s) 将丢失文件: "
-                 + ", ".join(f.path for f in result.lost) + " → published but incomplete 发布但不完整 (exit 3)")
+        text += (
+            f"; it would LOSE {len(result.lost)} file(s) 将丢失文件: "
+            + ", ".join(f.path for f in result.lost)
+            + " → published but incomplete 发布但不完整 (exit 3)"
+        )
     if missing:
         text += f"; missing sources 缺失数据源: {', '.join(missing)} (exit 3)"
     if not result.lost and not missing:

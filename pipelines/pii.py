@@ -14,6 +14,7 @@ v1.1), a personal value is *masked*: its first 3 and last 2 characters kept, `*`
 (`330109199001011237` -> `330*************37`); a value of 5 characters or fewer keeps
 only its first character (`孙大圣` -> `孙**`), so a short name is never shown whole.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -124,8 +125,9 @@ _ID_RE = re.compile(ID_PATTERN)
 _PHONE_RE = re.compile(PHONE_PATTERN)
 
 
-def scrub(text: str | None, names: Iterable[str | None] = (), phones: Iterable[str | None] = (),
-          id_numbers: Iterable[str | None] = ()) -> str | None:
+def scrub(
+    text: str | None, names: Iterable[str | None] = (), phones: Iterable[str | None] = (), id_numbers: Iterable[str | None] = ()
+) -> str | None:
     """Mask ID and phone patterns, then the given personal values, in one free-text value."""
     if text is None:
         return None
@@ -152,8 +154,9 @@ def scrub_expr(col: pl.Expr) -> pl.Expr:
     return c
 
 
-def value_patterns(names: Iterable[str], phones: Iterable[str] = (),
-                   id_numbers: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+def value_patterns(
+    names: Iterable[str], phones: Iterable[str] = (), id_numbers: Iterable[str] = ()
+) -> tuple[list[str], list[str]]:
     """(values, masks) for `scrub_values_expr`, longest first; values shorter than 2 are skipped."""
     patterns: dict[str, str] = {}
     for kind, values in (("name", names), ("phone", phones), ("id_number", id_numbers)):
@@ -164,9 +167,14 @@ def value_patterns(names: Iterable[str], phones: Iterable[str] = (),
     return keys, [patterns[k] for k in keys]
 
 
-def scrub_values_expr(col: pl.Expr, names: Iterable[str] = (), phones: Iterable[str] = (),
-                      id_numbers: Iterable[str] = (), *,
-                      patterns: tuple[list[str], list[str]] | None = None) -> pl.Expr:
+def scrub_values_expr(
+    col: pl.Expr,
+    names: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    id_numbers: Iterable[str] = (),
+    *,
+    patterns: tuple[list[str], list[str]] | None = None,
+) -> pl.Expr:
     """Mask every occurrence of the given raw personal values (one Aho-Corasick pass).
     Pass `patterns` (from `value_patterns`) to reuse them across columns."""
     keys, masks = patterns if patterns is not None else value_patterns(names, phones, id_numbers)
@@ -194,7 +202,10 @@ def mask_expr(col: pl.Expr) -> pl.Expr:
     """Vectorised `mask`."""
     n = col.str.len_chars()
     stars = pl.lit("*" * 256)
-    long = col.str.slice(0, MASK_KEEP_HEAD) + stars.str.slice(0, n - MASK_KEEP_HEAD - MASK_KEEP_TAIL) \
+    long = (
+        col.str.slice(0, MASK_KEEP_HEAD)
+        + stars.str.slice(0, n - MASK_KEEP_HEAD - MASK_KEEP_TAIL)
         + col.str.slice(-MASK_KEEP_TAIL)
+    )
     short = col.str.slice(0, 1) + stars.str.slice(0, n - 1)
     return pl.when(n > MASK_KEEP_HEAD + MASK_KEEP_TAIL).then(long).when(n > 0).then(short).otherwise(col)

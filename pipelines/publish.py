@@ -103,8 +103,20 @@ STATE_VERSION = 1
 CODE_DIRS = ("pipelines", "dashboards", "expectations", "dbt")
 CODE_SKIP_PARTS = {"__pycache__", ".pytest_cache"}
 CODE_SKIP_PREFIXES = ("dbt/target/", "dbt/logs/", "dbt/dbt_packages/", "dbt/.user.yml")
-CODE_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb", "dagster", "dagster-dbt", "polars", "fastexcel", "pyarrow",
-                 "great-expectations", "pandas", "plotly", "jinja2")
+CODE_PACKAGES = (
+    "dbt-core",
+    "dbt-duckdb",
+    "duckdb",
+    "dagster",
+    "dagster-dbt",
+    "polars",
+    "fastexcel",
+    "pyarrow",
+    "great-expectations",
+    "pandas",
+    "plotly",
+    "jinja2",
+)
 SECRET_PATH = (".secret", "pseudonym.key")  # pipelines/pii.py (not imported: it pulls in polars)
 OK_OUTCOMES = ("published", "incomplete", "unchanged")
 
@@ -121,8 +133,11 @@ def code_version(repo_root: Path | None = None) -> str:
         for folder, dirs, names in os.walk(root / top):
             here = Path(folder)
             # never walk dbt's own output (dbt/target can hold thousands of files)
-            dirs[:] = [d for d in dirs if d not in CODE_SKIP_PARTS
-                       and not f"{(here / d).relative_to(root).as_posix()}/".startswith(CODE_SKIP_PREFIXES)]
+            dirs[:] = [
+                d
+                for d in dirs
+                if d not in CODE_SKIP_PARTS and not f"{(here / d).relative_to(root).as_posix()}/".startswith(CODE_SKIP_PREFIXES)
+            ]
             for name in names:
                 rel = (here / name).relative_to(root).as_posix()
                 if not rel.endswith(".pyc") and not rel.startswith(CODE_SKIP_PREFIXES):
@@ -195,8 +210,11 @@ def _stat(path: Path) -> list[int] | None:
 def lake_stamp(lake: Path) -> dict[str, list[int]]:
     """Size and mtime of the lake's manifests and reference tables: every ingest rewrites
     them, so any run that ingested after the publish (even one that then failed) shows."""
-    return {p.relative_to(lake).as_posix(): _stat(p)
-            for pattern in ("_files/*.parquet", "reference/*.parquet") for p in sorted(lake.glob(pattern))}
+    return {
+        p.relative_to(lake).as_posix(): _stat(p)
+        for pattern in ("_files/*.parquet", "reference/*.parquet")
+        for p in sorted(lake.glob(pattern))
+    }
 
 
 def secret_stamp(workdir: Path) -> str | None:
@@ -225,19 +243,24 @@ def lake_dates(lake: Path, sources, today: dt.date) -> dict:
             hi, lo_after, top = con.execute(
                 f"select max(_counting_date) filter (where _counting_date <= ?), "
                 f"min(_counting_date) filter (where _counting_date > ?), max(_counting_date) "
-                f"from read_parquet('{glob}', union_by_name=true)", [today, today]).fetchone()
+                f"from read_parquet('{glob}', union_by_name=true)",
+                [today, today],
+            ).fetchone()
             newest[source] = top.isoformat() if top else None
             latest = hi if hi and (latest is None or hi > latest) else latest
             after = lo_after if lo_after and (after is None or lo_after < after) else after
-    return {"default_as_of": latest.isoformat() if latest else None,
-            "next_date_after_today": after.isoformat() if after else None,
-            "newest": newest}
+    return {
+        "default_as_of": latest.isoformat() if latest else None,
+        "next_date_after_today": after.isoformat() if after else None,
+        "newest": newest,
+    }
 
 
 @dataclass
 class InputsBefore:
     """Taken under the workdir lock before a run starts (a file changed while it runs then
     differs from what is recorded, and the next night runs)."""
+
     inbox: str
     files: dict
     code: str
@@ -249,8 +272,16 @@ def inputs_before(settings) -> InputsBefore:
     return InputsBefore(inbox=str(settings.inbox), files=inbox_snapshot(settings.inbox, known), code=code_version())
 
 
-def record_published_inputs(settings, before: InputsBefore, exit_code: int, outcome: str, reasons: list[str],
-                            as_of: str | None, sources, stale_after_days: dict) -> Path:
+def record_published_inputs(
+    settings,
+    before: InputsBefore,
+    exit_code: int,
+    outcome: str,
+    reasons: list[str],
+    as_of: str | None,
+    sources,
+    stale_after_days: dict,
+) -> Path:
     """After a run published: what it was built from (atomic write)."""
     today = dt.date.today()
     state = {
@@ -288,8 +319,9 @@ def forget_published_inputs(workdir: Path) -> None:
     (workdir / PUBLISHED_INPUTS).unlink(missing_ok=True)
 
 
-def unchanged_since_publish(settings, last_outcome: str | None, today: dt.date | None = None
-                            ) -> tuple[dict | None, InputsBefore | None, str]:
+def unchanged_since_publish(
+    settings, last_outcome: str | None, today: dt.date | None = None
+) -> tuple[dict | None, InputsBefore | None, str]:
     """(state, inputs, why): `state` when nothing a run reads has changed since the live
     release was published, else None and the first difference found (for the log).
     `inputs` is the inbox/code snapshot taken meanwhile (reused by the run that follows)."""
@@ -323,8 +355,7 @@ def unchanged_since_publish(settings, last_outcome: str | None, today: dt.date |
         return None, None, "the lake changed since the release was published"
     if str(settings.inbox) != state["inbox"]:
         return None, None, f"another inbox ({state['inbox']} was published)"
-    before = InputsBefore(inbox=str(settings.inbox), files=inbox_snapshot(settings.inbox, state["files"]),
-                          code=code_version())
+    before = InputsBefore(inbox=str(settings.inbox), files=inbox_snapshot(settings.inbox, state["files"]), code=code_version())
     if before.code != state["code"]:
         return None, before, "the code, dbt project or contract changed"
     if before.files != state["files"]:
@@ -334,8 +365,7 @@ def unchanged_since_publish(settings, last_outcome: str | None, today: dt.date |
             state["files"] = now
             _rewrite(settings.workdir, state)
         else:
-            changed = sorted(set(recorded) ^ set(now) | {k for k in set(recorded) & set(now)
-                                                           if recorded[k][2] != now[k][2]})
+            changed = sorted(set(recorded) ^ set(now) | {k for k in set(recorded) & set(now) if recorded[k][2] != now[k][2]})
             return None, before, f"{len(changed)} inbox file(s) new, changed or removed (e.g. {changed[0]})"
     return state, before, "unchanged"
 

@@ -46,13 +46,20 @@ RESULTS_FILE = "gate.json"
 SOURCE_STATUS_ZH = {"ok": "正常", "stale": "数据滞后", "missing": "缺失", "incomplete": "不完整"}
 # the frames' columns, as the page names them
 COLUMN_ZH = {
-    "mart_total": "township_daily 合计", "records_counted": "逐条重新计数",
-    "daily_inspections": "township_daily 检查次数", "campaign_inspections": "各专项行动检查次数之和",
-    "daily_hazards_found": "township_daily 发现隐患", "campaign_hazards_found": "各专项行动发现隐患之和",
-    "daily_hazards_accepted": "township_daily 整改验收", "campaign_hazards_accepted": "各专项行动整改验收之和",
-    "inspections_all": "合计行检查次数", "inspections_by_type": "各类型行检查次数之和",
-    "hazards_found_all": "合计行发现隐患", "hazards_found_by_type": "各类型行发现隐患之和",
-    "targets_checked": "检查对象数", "banned": "取缔对象数",
+    "mart_total": "township_daily 合计",
+    "records_counted": "逐条重新计数",
+    "daily_inspections": "township_daily 检查次数",
+    "campaign_inspections": "各专项行动检查次数之和",
+    "daily_hazards_found": "township_daily 发现隐患",
+    "campaign_hazards_found": "各专项行动发现隐患之和",
+    "daily_hazards_accepted": "township_daily 整改验收",
+    "campaign_hazards_accepted": "各专项行动整改验收之和",
+    "inspections_all": "合计行检查次数",
+    "inspections_by_type": "各类型行检查次数之和",
+    "hazards_found_all": "合计行发现隐患",
+    "hazards_found_by_type": "各类型行发现隐患之和",
+    "targets_checked": "检查对象数",
+    "banned": "取缔对象数",
 }
 
 
@@ -126,14 +133,28 @@ class CheckResult:
         head = f"{self.name}: {self.status}"
         if not bad:
             return f"{head} ({len(self.items)} expectations)"
-        return head + " — " + "; ".join(
-            f"[{i['severity']}] {i['subject']}: {i['type']} observed {i['observed']}, expected {i['expected']}"
-            for i in bad[:8]) + (f"; … {len(bad) - 8} more" if len(bad) > 8 else "")
+        return (
+            head
+            + " — "
+            + "; ".join(
+                f"[{i['severity']}] {i['subject']}: {i['type']} observed {i['observed']}, expected {i['expected']}"
+                for i in bad[:8]
+            )
+            + (f"; … {len(bad) - 8} more" if len(bad) > 8 else "")
+        )
 
     def to_json(self) -> dict:
-        return {"name": self.name, "title": self.title, "what": self.what, "asset": self.asset,
-                "status": self.status, "status_zh": STATUS_ZH[self.status], "items": self.items,
-                "notes": self.notes, "gx_validation_results": self.gx}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "what": self.what,
+            "asset": self.asset,
+            "status": self.status,
+            "status_zh": STATUS_ZH[self.status],
+            "items": self.items,
+            "notes": self.notes,
+            "gx_validation_results": self.gx,
+        }
 
 
 def _fmt(v: Any) -> str:
@@ -216,8 +237,10 @@ def _shown(frame: pd.DataFrame, kind: str, kw: dict, observed: str, expected: st
             head = f"{_col(kw['column_A'])} {_fmt(float(a.sum()))}"
             ok = (a == b) if sign == "=" else (a >= b) if sign == "≥" else (a > b)
             keys = [c for c in rows.columns if not pd.api.types.is_numeric_dtype(rows[c])]
-            bad = [" ".join(str(r[k]) for k in keys) + f"：{_fmt(float(r[kw['column_A']]))} vs {_fmt(float(r[kw['column_B']]))}"
-                   for _, r in rows[~ok.fillna(False)].head(3).iterrows()]
+            bad = [
+                " ".join(str(r[k]) for k in keys) + f"：{_fmt(float(r[kw['column_A']]))} vs {_fmt(float(r[kw['column_B']]))}"
+                for _, r in rows[~ok.fillna(False)].head(3).iterrows()
+            ]
             observed = head if not bad else f"{head}；{int((~ok.fillna(False)).sum()):,} 行不符，例如 " + "；".join(bad)
             expected = f"{sign} {_col(kw['column_B'])} {_fmt(float(b.sum()))}（逐行比较 {len(rows):,} 行）"
     return observed, expected
@@ -231,8 +254,7 @@ def validate(check: CheckResult, batches: list[Batch]) -> CheckResult:
     for b in batches:
         asset = datasource.add_dataframe_asset(f"{check.name}.{b.name}.{id(b.frame)}")
         try:
-            batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
-                batch_parameters={"dataframe": b.frame})
+            batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": b.frame})
             suite = gx.ExpectationSuite(name=f"{check.name}.{b.name}", expectations=b.expectations)
             result = batch.validate(suite, result_format="SUMMARY", expectation_parameters=b.parameters)
         finally:
@@ -245,19 +267,22 @@ def validate(check: CheckResult, batches: list[Batch]) -> CheckResult:
             success = bool(res["success"])
             severity = cfg.get("severity") or CRITICAL
             meta = cfg.get("meta") or {}
-            observed, expected = _shown(b.frame, cfg["type"], kw, _observed(res),
-                                        meta.get("expected") or _expected(cfg["type"], kw))
-            check.items.append({
-                "subject": (cfg.get("meta") or {}).get("subject", b.name),
-                "what": cfg.get("description") or cfg["type"],
-                "type": cfg["type"],
-                "severity": severity,
-                "success": success,
-                "status": PASS if success else (FAIL if severity == CRITICAL else WARN),
-                "observed": observed,
-                "expected": expected,
-                "batch": b.name,
-            })
+            observed, expected = _shown(
+                b.frame, cfg["type"], kw, _observed(res), meta.get("expected") or _expected(cfg["type"], kw)
+            )
+            check.items.append(
+                {
+                    "subject": (cfg.get("meta") or {}).get("subject", b.name),
+                    "what": cfg.get("description") or cfg["type"],
+                    "type": cfg["type"],
+                    "severity": severity,
+                    "success": success,
+                    "status": PASS if success else (FAIL if severity == CRITICAL else WARN),
+                    "observed": observed,
+                    "expected": expected,
+                    "batch": b.name,
+                }
+            )
     statuses = {i["status"] for i in check.items}
     check.status = FAIL if FAIL in statuses else WARN if WARN in statuses else PASS
     return check
@@ -300,7 +325,8 @@ class _Reader:
                 return None
             self.wh.con.execute(
                 f"create temp table {name} as select township_code, counting_date, {', '.join(cols)} "
-                f"from {self.t(model)} where coalesce(is_current_version, true)")
+                f"from {self.t(model)} where coalesce(is_current_version, true)"
+            )
             self._records[name] = True
         return name
 
@@ -338,15 +364,26 @@ def check_sources_complete(r: _Reader, contract: Contract, cfg: dict) -> list[Ba
 
     frame = r.df(f"select source, status, files, files_unreadable from {r.t('mart_source_status')} order by source")
     sources = sorted(_sources(contract))
-    exps = [gxe.ExpectColumnDistinctValuesToEqualSet(
-        column="source", value_set=_param("contract_sources"), severity=CRITICAL,
-        description="来源状态表列出合同规定的全部数据来源（缺一个，网页就不会提示它缺失）",
-        meta={"subject": "全部来源"})]
+    exps = [
+        gxe.ExpectColumnDistinctValuesToEqualSet(
+            column="source",
+            value_set=_param("contract_sources"),
+            severity=CRITICAL,
+            description="来源状态表列出合同规定的全部数据来源（缺一个，网页就不会提示它缺失）",
+            meta={"subject": "全部来源"},
+        )
+    ]
     for s in sources:
-        exps.append(gxe.ExpectColumnDistinctValuesToBeInSet(
-            column="status", value_set=["ok", "stale"], severity=WARNING, **_where(source=s),
-            description=f"{_zh(contract, s)}：当晚有导出文件、每个文件都能读取（缺失或不完整时网站照常发布并在每页标注，退出码 3）",
-            meta={"subject": _zh(contract, s), "expected": "正常（或数据滞后：由新鲜度检查判断）"}))
+        exps.append(
+            gxe.ExpectColumnDistinctValuesToBeInSet(
+                column="status",
+                value_set=["ok", "stale"],
+                severity=WARNING,
+                **_where(source=s),
+                description=f"{_zh(contract, s)}：当晚有导出文件、每个文件都能读取（缺失或不完整时网站照常发布并在每页标注，退出码 3）",
+                meta={"subject": _zh(contract, s), "expected": "正常（或数据滞后：由新鲜度检查判断）"},
+            )
+        )
     return [Batch("mart_source_status", frame, exps, {"contract_sources": sources})]
 
 
@@ -358,11 +395,16 @@ def check_sources_fresh(r: _Reader, contract: Contract, cfg: dict) -> list[Batch
     exps, params = [], {}
     for s, spec in sorted(_sources(contract).items()):
         params[f"stale_after_days__{s}"] = spec.stale_after_days
-        exps.append(gxe.ExpectColumnMaxToBeBetween(
-            column="lag_days", max_value=_param(f"stale_after_days__{s}"), severity=WARNING,
-            **_where(source=s),
-            description=f"{_zh(contract, s)}：最新记录距截至日的天数不超过更新周期 {spec.stale_after_days} 天",
-            meta={"subject": _zh(contract, s)}))
+        exps.append(
+            gxe.ExpectColumnMaxToBeBetween(
+                column="lag_days",
+                max_value=_param(f"stale_after_days__{s}"),
+                severity=WARNING,
+                **_where(source=s),
+                description=f"{_zh(contract, s)}：最新记录距截至日的天数不超过更新周期 {spec.stale_after_days} 天",
+                meta={"subject": _zh(contract, s)},
+            )
+        )
     return [Batch("mart_source_status", frame, exps, params)]
 
 
@@ -394,12 +436,18 @@ def weekly_volumes(r: _Reader, contract: Contract, cfg: dict) -> tuple[pd.DataFr
         f"select source, township_code, cast(datediff('day', counting_date, ?::date) // 7 as integer) as weeks_back, "
         f"count(*) as records from ({' union all '.join(parts)}) "
         f"where counting_date between ?::date and ?::date group by all",
-        [last_sunday, first_day, last_sunday])
+        [last_sunday, first_day, last_sunday],
+    )
     towns = sorted(set(_town_names(r)) | set(counted["township_code"].dropna()))
     grid = pd.MultiIndex.from_product(
-        [sorted(_RECORDS), towns, range(v["trailing_weeks"] + 1)], names=["source", "township_code", "weeks_back"])
-    frame = (counted.set_index(["source", "township_code", "weeks_back"])["records"]
-             .reindex(grid, fill_value=0).astype("float").reset_index())
+        [sorted(_RECORDS), towns, range(v["trailing_weeks"] + 1)], names=["source", "township_code", "weeks_back"]
+    )
+    frame = (
+        counted.set_index(["source", "township_code", "weeks_back"])["records"]
+        .reindex(grid, fill_value=0)
+        .astype("float")
+        .reset_index()
+    )
     frame["week_start"] = [(last_sunday - dt.timedelta(days=7 * w + 6)).isoformat() for w in frame["weeks_back"]]
     return frame, last_sunday
 
@@ -420,18 +468,28 @@ def check_weekly_volumes(r: _Reader, contract: Contract, cfg: dict) -> tuple[lis
             label += "（不含专项行动）"
         if median < v["min_base"]:
             last = rows.loc[rows["weeks_back"] == 0, "records"].sum()
-            notes.append(f"{label}：前 {v['trailing_weeks']} 周中位数 {_fmt(float(median))} 条/周，"
-                         f"小于 {v['min_base']}，小基数不作判断（上周 {_fmt(float(last))} 条）")
+            notes.append(
+                f"{label}：前 {v['trailing_weeks']} 周中位数 {_fmt(float(median))} 条/周，"
+                f"小于 {v['min_base']}，小基数不作判断（上周 {_fmt(float(last))} 条）"
+            )
             continue
         lo, hi = math.ceil(v["low"] * median), math.floor(v["high"] * median)
         key = f"{s}__{t}"
         params[f"volume_min__{key}"], params[f"volume_max__{key}"] = lo, hi
-        exps.append(gxe.ExpectColumnSumToBeBetween(
-            column="records", min_value=_param(f"volume_min__{key}"), max_value=_param(f"volume_max__{key}"),
-            severity=WARNING, **_where(source=s, township_code=t, weeks_back=0),
-            description=(f"{label}：上一个完整周（{week}）的记录数在前 {v['trailing_weeks']} 周中位数"
-                         f"（{_fmt(float(median))} 条）的 {v['low']:g}–{v['high']:g} 倍之间"),
-            meta={"subject": label, "trailing_median": median}))
+        exps.append(
+            gxe.ExpectColumnSumToBeBetween(
+                column="records",
+                min_value=_param(f"volume_min__{key}"),
+                max_value=_param(f"volume_max__{key}"),
+                severity=WARNING,
+                **_where(source=s, township_code=t, weeks_back=0),
+                description=(
+                    f"{label}：上一个完整周（{week}）的记录数在前 {v['trailing_weeks']} 周中位数"
+                    f"（{_fmt(float(median))} 条）的 {v['low']:g}–{v['high']:g} 倍之间"
+                ),
+                meta={"subject": label, "trailing_median": median},
+            )
+        )
     return [Batch("weekly_records", frame, exps, params)], notes
 
 
@@ -439,15 +497,20 @@ def recounts(r: _Reader) -> pd.DataFrame:
     """Per indicator and township: the mart's total (fct_township_daily, breakdown all) and the
     same figure counted again from the current records in staging, as contract §7 words it."""
     recount_sql = {
-        "events_reported": ("grid_events", "count(distinct event_id)",
-                            "status is distinct from '已作废' and counting_date <= a.d"),
-        "enforcement_leads": ("grid_events", "count(distinct event_id)",
-                              "status is distinct from '已作废' and is_enforcement_lead and counting_date <= a.d"),
+        "events_reported": (
+            "grid_events",
+            "count(distinct event_id)",
+            "status is distinct from '已作废' and counting_date <= a.d",
+        ),
+        "enforcement_leads": (
+            "grid_events",
+            "count(distinct event_id)",
+            "status is distinct from '已作废' and is_enforcement_lead and counting_date <= a.d",
+        ),
         "inspections": ("inspections", "count(distinct inspection_id)", "counting_date <= a.d"),
         "hazards_found": ("inspections", "coalesce(sum(hazards_found), 0)", "counting_date <= a.d"),
         "cases_filed": ("cases", "count(distinct case_id)", "outcome is distinct from '撤销立案' and filed_on <= a.d"),
-        "first_violation_notices": ("notices", "count(distinct notice_id)",
-                                    "notice_type = '首违提醒' and counting_date <= a.d"),
+        "first_violation_notices": ("notices", "count(distinct notice_id)", "notice_type = '首违提醒' and counting_date <= a.d"),
         "service_in_lieu": ("notices", "count(distinct notice_id)", "notice_type = '以服代罚' and counting_date <= a.d"),
     }
     as_of = f"(select max(as_of_date) as d from {r.t('mart_source_status')}) a"
@@ -455,8 +518,10 @@ def recounts(r: _Reader) -> pd.DataFrame:
     for ind, (source, expr, cond) in recount_sql.items():
         table = r.records(source)
         if table:
-            parts.append(f"select '{ind}' as indicator, township_code, cast({expr} as double) as records_counted "
-                         f"from {table}, {as_of} where {cond} group by all")
+            parts.append(
+                f"select '{ind}' as indicator, township_code, cast({expr} as double) as records_counted "
+                f"from {table}, {as_of} where {cond} group by all"
+            )
     alarms = r.records("police_alarms")
     if alarms:
         # an incident is the alarms sharing 合并编号, dated by its first alarm; located by its first
@@ -464,10 +529,13 @@ def recounts(r: _Reader) -> pd.DataFrame:
         parts.append(
             f"select 'alarms_received' as indicator, '全部' as township_code, cast(count(*) as double) "
             f"from (select coalesce(nullif(merge_id, ''), alarm_id) as incident, min(counting_date) as first_on "
-            f"from {alarms} group by 1) i, {as_of} where i.first_on <= a.d")
+            f"from {alarms} group by 1) i, {as_of} where i.first_on <= a.d"
+        )
     counted = r.df(" union all ".join(parts))
-    fct = r.df(f"select indicator, township_code, sum(value) as mart_total from {r.t('fct_township_daily')} "
-               f"where breakdown = 'all' group by all")
+    fct = r.df(
+        f"select indicator, township_code, sum(value) as mart_total from {r.t('fct_township_daily')} "
+        f"where breakdown = 'all' group by all"
+    )
     total = fct.groupby("indicator", as_index=False)["mart_total"].sum().assign(township_code="全部")
     marts = pd.concat([fct, total[total["indicator"] == "alarms_received"]], ignore_index=True)
     out = counted.merge(marts, on=["indicator", "township_code"], how="outer")
@@ -481,11 +549,17 @@ def check_marts_match_records(r: _Reader, contract: Contract, cfg: dict) -> list
 
     frame = recounts(r)
     zh = {i.name: i.zh for i in contract.indicators}
-    exps = [gxe.ExpectColumnPairValuesToBeEqual(
-        column_A="mart_total", column_B="records_counted", severity=CRITICAL, **_where(indicator=ind),
-        description=f"{zh.get(ind, ind)}：township_daily 的合计（各镇街）等于按统计口径逐条重新计数的当前有效记录",
-        meta={"subject": zh.get(ind, ind)})
-        for ind in sorted(frame["indicator"].unique())]
+    exps = [
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="mart_total",
+            column_B="records_counted",
+            severity=CRITICAL,
+            **_where(indicator=ind),
+            description=f"{zh.get(ind, ind)}：township_daily 的合计（各镇街）等于按统计口径逐条重新计数的当前有效记录",
+            meta={"subject": zh.get(ind, ind)},
+        )
+        for ind in sorted(frame["indicator"].unique())
+    ]
     return [Batch("mart_vs_records", frame, exps)]
 
 
@@ -529,28 +603,51 @@ def check_published_totals(r: _Reader, contract: Contract, cfg: dict, downloads:
             frame[c] = pd.to_numeric(frame[c].replace("", None), errors="coerce").astype("float")
         rows = int(r.df(f"select count(*) as n from {r.t(mart)}")["n"].iloc[0])
         params = {"rows": rows}
-        exps = [gxe.ExpectTableRowCountToEqual(
-            value=_param("rows"), severity=CRITICAL, description=f"{name} 的行数等于数据集市 {mart} 的行数",
-            meta={"subject": name})]
+        exps = [
+            gxe.ExpectTableRowCountToEqual(
+                value=_param("rows"),
+                severity=CRITICAL,
+                description=f"{name} 的行数等于数据集市 {mart} 的行数",
+                meta={"subject": name},
+            )
+        ]
         if mart == "fct_township_daily":
-            totals = r.df(f"select indicator, coalesce(sum(value), 0) as total from {r.t(mart)} "
-                          f"where breakdown = 'all' group by 1 order by 1")
+            totals = r.df(
+                f"select indicator, coalesce(sum(value), 0) as total from {r.t(mart)} "
+                f"where breakdown = 'all' group by 1 order by 1"
+            )
             for ind, total in zip(totals["indicator"], totals["total"]):
                 params[f"lo__{ind}"], params[f"hi__{ind}"] = float(total) - tol, float(total) + tol
-                exps.append(gxe.ExpectColumnSumToBeBetween(
-                    column="value", min_value=_param(f"lo__{ind}"), max_value=_param(f"hi__{ind}"),
-                    severity=CRITICAL, **_where(indicator=ind, breakdown="all"),
-                    description=f"{name}：{zh.get(ind, ind)}（合计行）的总和等于数据集市",
-                    meta={"subject": f"{name} · {zh.get(ind, ind)}"}))
+                exps.append(
+                    gxe.ExpectColumnSumToBeBetween(
+                        column="value",
+                        min_value=_param(f"lo__{ind}"),
+                        max_value=_param(f"hi__{ind}"),
+                        severity=CRITICAL,
+                        **_where(indicator=ind, breakdown="all"),
+                        description=f"{name}：{zh.get(ind, ind)}（合计行）的总和等于数据集市",
+                        meta={"subject": f"{name} · {zh.get(ind, ind)}"},
+                    )
+                )
         else:
-            totals = r.df("select " + ", ".join(f'coalesce(sum("{c}"), 0) as "{c}"' for c in summed)
-                          + f" from {r.t(mart)}") if summed else None
+            totals = (
+                r.df("select " + ", ".join(f'coalesce(sum("{c}"), 0) as "{c}"' for c in summed) + f" from {r.t(mart)}")
+                if summed
+                else None
+            )
             for c in summed:
                 total = float(totals[c].iloc[0])
                 params[f"lo__{c}"], params[f"hi__{c}"] = total - tol, total + tol
-                exps.append(gxe.ExpectColumnSumToBeBetween(
-                    column=c, min_value=_param(f"lo__{c}"), max_value=_param(f"hi__{c}"), severity=CRITICAL,
-                    description=f"{name}：{c} 的总和等于数据集市", meta={"subject": f"{name} · {c}"}))
+                exps.append(
+                    gxe.ExpectColumnSumToBeBetween(
+                        column=c,
+                        min_value=_param(f"lo__{c}"),
+                        max_value=_param(f"hi__{c}"),
+                        severity=CRITICAL,
+                        description=f"{name}：{c} 的总和等于数据集市",
+                        meta={"subject": f"{name} · {c}"},
+                    )
+                )
         batches.append(Batch(name, frame, exps, params))
     return batches
 
@@ -565,23 +662,37 @@ def campaigns_vs_daily(downloads: dict[str, Path]) -> tuple[pd.DataFrame, pd.Dat
         camp[c] = pd.to_numeric(camp[c].replace("", None), errors="coerce").fillna(0.0).astype("float")
     daily["value"] = pd.to_numeric(daily["value"].replace("", None), errors="coerce").fillna(0.0).astype("float")
     summed = camp.groupby(["township_code", "target_type"], as_index=False)[
-        ["inspections", "hazards_found", "hazards_accepted"]].sum()
+        ["inspections", "hazards_found", "hazards_accepted"]
+    ].sum()
     by_type = daily[daily["indicator"] == "inspections"].copy()
     by_type["target_type"] = by_type["breakdown"]
-    d_insp = by_type.groupby(["township_code", "target_type"], as_index=False)["value"].sum().rename(
-        columns={"value": "daily_inspections"})
-    d_all = (daily[daily["breakdown"] == "all"].pivot_table(index="township_code", columns="indicator", values="value",
-                                                            aggfunc="sum", fill_value=0.0)
-             .reindex(columns=["hazards_found", "hazards_accepted"], fill_value=0.0)
-             .add_prefix("daily_").reset_index().assign(target_type="all"))
-    agree = (summed.rename(columns={c: f"campaign_{c}" for c in ["inspections", "hazards_found", "hazards_accepted"]})
-             .merge(d_insp, on=["township_code", "target_type"], how="left")
-             .merge(d_all, on=["township_code", "target_type"], how="left"))
+    d_insp = (
+        by_type.groupby(["township_code", "target_type"], as_index=False)["value"]
+        .sum()
+        .rename(columns={"value": "daily_inspections"})
+    )
+    d_all = (
+        daily[daily["breakdown"] == "all"]
+        .pivot_table(index="township_code", columns="indicator", values="value", aggfunc="sum", fill_value=0.0)
+        .reindex(columns=["hazards_found", "hazards_accepted"], fill_value=0.0)
+        .add_prefix("daily_")
+        .reset_index()
+        .assign(target_type="all")
+    )
+    agree = (
+        summed.rename(columns={c: f"campaign_{c}" for c in ["inspections", "hazards_found", "hazards_accepted"]})
+        .merge(d_insp, on=["township_code", "target_type"], how="left")
+        .merge(d_all, on=["township_code", "target_type"], how="left")
+    )
     agree = agree.fillna({"daily_inspections": 0.0})
-    typed = camp[camp["target_type"] != "all"].groupby(["township_code", "campaign"], as_index=False)[
-        ["inspections", "hazards_found", "hazards_accepted"]].sum()
-    whole = camp[camp["target_type"] == "all"][["township_code", "campaign", "inspections", "hazards_found",
-                                                "hazards_accepted", "targets_checked", "banned"]]
+    typed = (
+        camp[camp["target_type"] != "all"]
+        .groupby(["township_code", "campaign"], as_index=False)[["inspections", "hazards_found", "hazards_accepted"]]
+        .sum()
+    )
+    whole = camp[camp["target_type"] == "all"][
+        ["township_code", "campaign", "inspections", "hazards_found", "hazards_accepted", "targets_checked", "banned"]
+    ]
     inner = whole.merge(typed, on=["township_code", "campaign"], how="outer", suffixes=("_all", "_by_type"))
     return agree, inner.fillna(0.0)
 
@@ -592,38 +703,64 @@ def check_campaigns_agree(r: _Reader, contract: Contract, cfg: dict, downloads: 
     agree, inner = campaigns_vs_daily(downloads)
     e1 = [
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="daily_inspections", column_B="campaign_inspections", or_equal=True, severity=CRITICAL,
+            column_A="daily_inspections",
+            column_B="campaign_inspections",
+            or_equal=True,
+            severity=CRITICAL,
             description="每个镇街、每种检查对象类型：各专项行动的检查次数之和不超过 township_daily.csv 的检查次数"
-                        "（专项行动的检查是全部检查的一部分，日期同样截至截至日）",
-            meta={"subject": "检查次数"}),
+            "（专项行动的检查是全部检查的一部分，日期同样截至截至日）",
+            meta={"subject": "检查次数"},
+        ),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="daily_hazards_found", column_B="campaign_hazards_found", or_equal=True, severity=CRITICAL,
+            column_A="daily_hazards_found",
+            column_B="campaign_hazards_found",
+            or_equal=True,
+            severity=CRITICAL,
             **_where(target_type="all"),
             description="每个镇街：各专项行动发现的隐患之和不超过 township_daily.csv 的发现隐患数",
-            meta={"subject": "发现隐患"}),
+            meta={"subject": "发现隐患"},
+        ),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="daily_hazards_accepted", column_B="campaign_hazards_accepted", or_equal=True,
-            severity=CRITICAL, **_where(target_type="all"),
+            column_A="daily_hazards_accepted",
+            column_B="campaign_hazards_accepted",
+            or_equal=True,
+            severity=CRITICAL,
+            **_where(target_type="all"),
             description="每个镇街：各专项行动整改验收的隐患之和不超过 township_daily.csv 的整改验收数",
-            meta={"subject": "整改验收"}),
+            meta={"subject": "整改验收"},
+        ),
     ]
     e2 = [
         gxe.ExpectColumnPairValuesToBeEqual(
-            column_A="inspections_all", column_B="inspections_by_type", severity=CRITICAL,
+            column_A="inspections_all",
+            column_B="inspections_by_type",
+            severity=CRITICAL,
             description="campaigns.csv 每个专项行动：合计行（all）的检查次数等于各对象类型行之和",
-            meta={"subject": "合计行 · 检查次数"}),
+            meta={"subject": "合计行 · 检查次数"},
+        ),
         gxe.ExpectColumnPairValuesToBeEqual(
-            column_A="hazards_found_all", column_B="hazards_found_by_type", severity=CRITICAL,
+            column_A="hazards_found_all",
+            column_B="hazards_found_by_type",
+            severity=CRITICAL,
             description="campaigns.csv 每个专项行动：合计行（all）的发现隐患等于各对象类型行之和",
-            meta={"subject": "合计行 · 发现隐患"}),
+            meta={"subject": "合计行 · 发现隐患"},
+        ),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="targets_checked", column_B="banned", or_equal=True, severity=CRITICAL,
+            column_A="targets_checked",
+            column_B="banned",
+            or_equal=True,
+            severity=CRITICAL,
             description="campaigns.csv 每个专项行动：依法取缔的对象数不超过检查对象数",
-            meta={"subject": "取缔 ≤ 检查对象"}),
+            meta={"subject": "取缔 ≤ 检查对象"},
+        ),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="inspections_all", column_B="targets_checked", or_equal=True, severity=CRITICAL,
+            column_A="inspections_all",
+            column_B="targets_checked",
+            or_equal=True,
+            severity=CRITICAL,
             description="campaigns.csv 每个专项行动：检查对象数不超过检查次数",
-            meta={"subject": "检查对象 ≤ 检查次数"}),
+            meta={"subject": "检查对象 ≤ 检查次数"},
+        ),
     ]
     return [Batch("campaigns_vs_township_daily", agree, e1), Batch("campaigns_rows", inner, e2)]
 
@@ -631,13 +768,15 @@ def check_campaigns_agree(r: _Reader, contract: Contract, cfg: dict, downloads: 
 # ---------------------------------------------------------------------------- the gate
 
 
-def run_gate(warehouse: Path, contract: Contract | None = None, scratch: Path | None = None,
-             only: list[str] | None = None) -> list[CheckResult]:
+def run_gate(
+    warehouse: Path, contract: Contract | None = None, scratch: Path | None = None, only: list[str] | None = None
+) -> list[CheckResult]:
     """Every gate check (or `only` these) over one warehouse; one CheckResult per check."""
     contract = contract or load_contract()
     cfg = gate_config()
-    results = {n: CheckResult(n, c["title"], c["what"], c["asset"]) for n, c in cfg["checks"].items()
-               if only is None or n in only}
+    results = {
+        n: CheckResult(n, c["title"], c["what"], c["asset"]) for n, c in cfg["checks"].items() if only is None or n in only
+    }
 
     def run(name: str, build) -> None:
         if name not in results:
@@ -650,19 +789,38 @@ def run_gate(warehouse: Path, contract: Contract | None = None, scratch: Path | 
             validate(check, batches)
         except Exception as exc:  # a check that cannot run is a failed check: never a silent pass
             check.status = FAIL
-            check.items.append({"subject": check.title, "what": check.what, "type": "error",
-                                "severity": CRITICAL, "success": False, "status": FAIL,
-                                "observed": f"检查无法运行：{type(exc).__name__}: {exc}"[:400],
-                                "expected": "可以运行", "batch": ""})
+            check.items.append(
+                {
+                    "subject": check.title,
+                    "what": check.what,
+                    "type": "error",
+                    "severity": CRITICAL,
+                    "success": False,
+                    "status": FAIL,
+                    "observed": f"检查无法运行：{type(exc).__name__}: {exc}"[:400],
+                    "expected": "可以运行",
+                    "batch": "",
+                }
+            )
 
     try:
         reader = _Reader(warehouse)
     except Exception as exc:
         for check in results.values():
             check.status = FAIL
-            check.items.append({"subject": "warehouse", "what": "读取仓库", "type": "error", "severity": CRITICAL,
-                                "success": False, "status": FAIL, "observed": f"cannot read warehouse: {exc}"[:400],
-                                "expected": "可读", "batch": ""})
+            check.items.append(
+                {
+                    "subject": "warehouse",
+                    "what": "读取仓库",
+                    "type": "error",
+                    "severity": CRITICAL,
+                    "success": False,
+                    "status": FAIL,
+                    "observed": f"cannot read warehouse: {exc}"[:400],
+                    "expected": "可读",
+                    "batch": "",
+                }
+            )
         return list(results.values())
     with tempfile.TemporaryDirectory(prefix="gate-", dir=scratch) as tmp:
         try:

@@ -43,10 +43,14 @@ def workdir_lock(workdir: Path, command: str | None = None) -> Iterator[Path]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise WorkdirBusy(f"workdir {workdir} is in use by {_holder(path)}; "
-                              "wait for it to finish (nothing was changed)") from None
-        info = {"pid": os.getpid(), "since": dt.datetime.now().isoformat(timespec="seconds"),
-                "command": command or " ".join(["zhifa", *sys.argv[1:]])}
+            raise WorkdirBusy(
+                f"workdir {workdir} is in use by {_holder(path)}; wait for it to finish (nothing was changed)"
+            ) from None
+        info = {
+            "pid": os.getpid(),
+            "since": dt.datetime.now().isoformat(timespec="seconds"),
+            "command": command or " ".join(["zhifa", *sys.argv[1:]]),
+        }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
         try:

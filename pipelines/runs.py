@@ -18,11 +18,17 @@ from pathlib import Path
 
 RUNS_FILE = "runs.jsonl"
 ALERTS_DIR = "alerts"
-KEEP_LOGS = 30          # run logs kept under WORKDIR/logs (older ones are pruned)
+KEEP_LOGS = 30  # run logs kept under WORKDIR/logs (older ones are pruned)
 WEBHOOK_TIMEOUT_S = 5
-OUTCOME_ZH = {"published": "已发布", "incomplete": "已发布但数据不完整", "blocked": "已拦截，未发布",
-              "failed": "运行失败，未发布", "busy": "另一运行进行中", "usage": "参数错误",
-              "unchanged": "无新数据，沿用上次发布"}
+OUTCOME_ZH = {
+    "published": "已发布",
+    "incomplete": "已发布但数据不完整",
+    "blocked": "已拦截，未发布",
+    "failed": "运行失败，未发布",
+    "busy": "另一运行进行中",
+    "usage": "参数错误",
+    "unchanged": "无新数据，沿用上次发布",
+}
 
 
 @dataclass
@@ -30,7 +36,7 @@ class RunRecord:
     command: str
     started: str
     seconds: float
-    outcome: str            # published | incomplete | blocked | failed | unchanged (nothing new: skipped)
+    outcome: str  # published | incomplete | blocked | failed | unchanged (nothing new: skipped)
     exit_code: int
     as_of: str | None = None
     release: str | None = None

@@ -24,8 +24,11 @@ IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial")
 
 
 def _inbox_files(inbox: Path) -> list[Path]:
-    return sorted(p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith((".", "~$"))
-                  and not p.name.lower().endswith(IN_PROGRESS_SUFFIXES))
+    return sorted(
+        p
+        for p in inbox.rglob("*")
+        if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.lower().endswith(IN_PROGRESS_SUFFIXES)
+    )
 
 
 def inbox_fingerprint(inbox: Path) -> tuple[str, float]:
@@ -45,14 +48,21 @@ def decide(cursor: str | None, fingerprint: str, newest_mtime: float, now: float
     if fingerprint == state.get("ran"):
         return False, json.dumps({"seen": fingerprint, "ran": state.get("ran")}), "inbox unchanged since the last run"
     if fingerprint != state.get("seen") or now - newest_mtime < SETTLE_SECONDS:
-        return (False, json.dumps({"seen": fingerprint, "ran": state.get("ran")}),
-                "inbox changed; waiting for the copy to settle before running")
+        return (
+            False,
+            json.dumps({"seen": fingerprint, "ran": state.get("ran")}),
+            "inbox changed; waiting for the copy to settle before running",
+        )
     return True, json.dumps({"seen": fingerprint, "ran": fingerprint}), "inbox changed and settled"
 
 
 def build_inbox_sensor(job):
-    @sensor(job=job, minimum_interval_seconds=300, default_status=DefaultSensorStatus.STOPPED,
-            description="Runs the nightly job when the inbox changed and has settled (checked every 5 minutes).")
+    @sensor(
+        job=job,
+        minimum_interval_seconds=300,
+        default_status=DefaultSensorStatus.STOPPED,
+        description="Runs the nightly job when the inbox changed and has settled (checked every 5 minutes).",
+    )
     def inbox_changed(context: SensorEvaluationContext, run_settings: RunSettings):
         inbox = Path(run_settings.inbox)
         if not inbox.is_dir():

@@ -11,7 +11,9 @@ REPO = Path(__file__).resolve().parent.parent
 ZHIFA = [sys.executable, "-m", "pipelines.cli"]
 
 
-def zhifa(*args: str, check: bool = True, env: dict | None = None, prefix: list[str] | None = None) -> subprocess.CompletedProcess:
+def zhifa(
+    *args: str, check: bool = True, env: dict | None = None, prefix: list[str] | None = None
+) -> subprocess.CompletedProcess:
     proc = subprocess.run(
         [*(prefix or []), *ZHIFA, *args],
         cwd=REPO,

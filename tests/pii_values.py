@@ -54,6 +54,7 @@ def _tables(path):
     push feed leaves out keys whose value is empty (contract §4 v1.1)."""
     if path.suffix == ".xlsx":
         import fastexcel
+
         try:
             reader = fastexcel.read_excel(path)
         except Exception:
@@ -100,8 +101,11 @@ def _collect(values: set[str], header: list | None, row: list, pii_headers: dict
         values.update(m.group(0) for m in ID_RE.finditer(cell))
         values.update(m.group(0) for m in PHONE_RE.finditer(cell))
         col = header[i] if header and i < len(header) else None
-        if (col in pii_headers and not (is_unit and pii_headers[col].endswith("unless_unit"))
-                and _natural_person(cell.strip(), pii_headers[col])):
+        if (
+            col in pii_headers
+            and not (is_unit and pii_headers[col].endswith("unless_unit"))
+            and _natural_person(cell.strip(), pii_headers[col])
+        ):
             values.add(cell.strip())
         if col == "联系人":  # an extra column the ingest pseudonymises by its header
             values.add(cell.strip())

@@ -6,6 +6,7 @@ check finds a changed row. Slow: `python -m bench --scale demo` end to end — t
 the pandas clerk's township_daily equal the pipeline's published one, and the table of
 ratios is printed.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,10 +23,31 @@ from pipelines.ingest import parsing as P
 
 REPO = Path(__file__).resolve().parent.parent
 
-DATES = ["2022-06-01", "2022-06-01 08:30", "2022-06-01 08:30:15", "2022/6/1", "2022/6/1 8:30", "2022年6月1日",
-         "2022年6月1日 8时30分", "2022年6月1日8时30分15秒", "20220601", "20220601083000", "202206010830",
-         "44713", "44713.5", "2022-07-32", "2202-08-15", "2022-02-29", "2022-06-01T08:30:00", "2022.6.1",
-         "2022-06-01 24:00:00", "12345", "1.5", "abc", "2022-6-1 8:30:00.250"]
+DATES = [
+    "2022-06-01",
+    "2022-06-01 08:30",
+    "2022-06-01 08:30:15",
+    "2022/6/1",
+    "2022/6/1 8:30",
+    "2022年6月1日",
+    "2022年6月1日 8时30分",
+    "2022年6月1日8时30分15秒",
+    "20220601",
+    "20220601083000",
+    "202206010830",
+    "44713",
+    "44713.5",
+    "2022-07-32",
+    "2202-08-15",
+    "2022-02-29",
+    "2022-06-01T08:30:00",
+    "2022.6.1",
+    "2022-06-01 24:00:00",
+    "12345",
+    "1.5",
+    "abc",
+    "2022-6-1 8:30:00.250",
+]
 MONEY = ["500", "500.00", "500元", "¥1,200", "￥1,200", "0.2万元", "3万", "1,20", "-5", "RMB 100", "abc", ".5"]
 INTS = ["3", "3.0", "3.5", "+2", "1,000", "x"]
 
@@ -36,7 +58,7 @@ def test_floor_value_parsers_agree_with_the_pipeline():
     con.execute(sql[: sql.index("-- ── reference:")])
     con.execute("create table date_texts as select unnest(?::varchar[]) as v", [DATES])
     start = sql.index("create or replace table dates as")
-    con.execute(sql[start: sql.index(";\n", start)])
+    con.execute(sql[start : sql.index(";\n", start)])
     got = dict(con.execute("select v, ts from dates").fetchall())
     for v in DATES:
         assert got[v] == P.parse_datetime(v), v
@@ -67,10 +89,12 @@ def test_peak_memory_counts_the_grandchild(tmp_path):
 
 def test_identity_check_finds_every_kind_of_difference(tmp_path):
     head = "township_code,township_name,date,indicator,breakdown,value\n"
-    (tmp_path / "a.csv").write_text(head + "1,甲,2022-08-31,inspections,all,3\n1,甲,2022-08-31,hazards_found,all,2\n",
-                                    encoding="utf-8")
-    (tmp_path / "b.csv").write_text(head + "1,甲,2022-08-31,inspections,all,3.0\n1,甲,2022-08-30,hazards_found,all,2\n",
-                                    encoding="utf-8")
+    (tmp_path / "a.csv").write_text(
+        head + "1,甲,2022-08-31,inspections,all,3\n1,甲,2022-08-31,hazards_found,all,2\n", encoding="utf-8"
+    )
+    (tmp_path / "b.csv").write_text(
+        head + "1,甲,2022-08-31,inspections,all,3.0\n1,甲,2022-08-30,hazards_found,all,2\n", encoding="utf-8"
+    )
     same = compare(tmp_path / "a.csv", tmp_path / "a.csv")
     assert same["identical"]
     diff = compare(tmp_path / "a.csv", tmp_path / "b.csv")
@@ -80,8 +104,9 @@ def test_identity_check_finds_every_kind_of_difference(tmp_path):
 @pytest.mark.slow
 def test_bench_demo_answers_are_identical_and_ratios_are_printed(tmp_path):
     out = tmp_path / "results.json"
-    proc = subprocess.run([sys.executable, "-m", "bench", "--scale", "demo", "--out", str(out)], cwd=REPO,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--scale", "demo", "--out", str(out)], cwd=REPO, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     report = json.loads(out.read_text(encoding="utf-8"))
     assert {"floor", "pandas", "floor +1 day"} <= set(report["identity"])

@@ -20,12 +20,29 @@ DBT = str(Path(sys.executable).parent / "dbt")
 
 
 def dbt(args: list[str], workdir: Path, lake: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ZHIFA_LAKE": str(lake), "ZHIFA_WAREHOUSE": str(workdir / "warehouse.duckdb"),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "ZHIFA_LAKE": str(lake),
+        "ZHIFA_WAREHOUSE": str(workdir / "warehouse.duckdb"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     return subprocess.run(
-        [DBT, *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-         "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")],
-        capture_output=True, text=True, env=env, cwd=DBT_DIR,
+        [
+            DBT,
+            *args,
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(workdir / "target"),
+            "--log-path",
+            str(workdir / "logs"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=DBT_DIR,
     )
 
 
@@ -36,8 +53,11 @@ def warehouse_copy(demo_run, tmp_path) -> Path:
 
 
 def test_contract_figures_computed_by_the_marts(demo_run, warehouse_copy):
-    proc = dbt(["test", "--select", "tag:demo_figures", "--vars", json.dumps({"check_demo_figures": True, "as_of": "2022-08-31"})],
-               warehouse_copy, demo_run.lake)
+    proc = dbt(
+        ["test", "--select", "tag:demo_figures", "--vars", json.dumps({"check_demo_figures": True, "as_of": "2022-08-31"})],
+        warehouse_copy,
+        demo_run.lake,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert "PASS=1" in proc.stdout, proc.stdout[-2000:]
 

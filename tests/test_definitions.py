@@ -56,21 +56,21 @@ def test_inbox_sensor_waits_for_a_copy_to_settle_then_runs_once(tmp_path):
         context = build_sensor_context(cursor=cursor, resources={"run_settings": paths})
         return sensor(context), context.cursor
 
-    first, cursor = tick(None)                  # first look: remember it, wait for the next tick
+    first, cursor = tick(None)  # first look: remember it, wait for the next tick
     assert "settle" in first.skip_message
-    second, cursor = tick(cursor)               # unchanged and old enough: run
+    second, cursor = tick(cursor)  # unchanged and old enough: run
     assert second.run_key
     third, cursor = tick(cursor)
     assert "unchanged" in third.skip_message
-    (inbox / "cases" / "b.csv.part").write_text("half", encoding="utf-8")   # a copy in progress: ignored
+    (inbox / "cases" / "b.csv.part").write_text("half", encoding="utf-8")  # a copy in progress: ignored
     assert "unchanged" in tick(cursor)[0].skip_message
     growing = inbox / "cases" / "b.csv"
-    growing.write_text("y", encoding="utf-8")   # new, but just written: wait
+    growing.write_text("y", encoding="utf-8")  # new, but just written: wait
     fourth, cursor = tick(cursor)
     assert "settle" in fourth.skip_message
-    assert "settle" in tick(cursor)[0].skip_message   # still too fresh
+    assert "settle" in tick(cursor)[0].skip_message  # still too fresh
     os.utime(growing, (old, old))
-    fifth, cursor = tick(cursor)                # changed since the last look (mtime): wait once more
+    fifth, cursor = tick(cursor)  # changed since the last look (mtime): wait once more
     assert "settle" in fifth.skip_message
     sixth, cursor = tick(cursor)
     assert sixth.run_key and sixth.run_key != second.run_key

@@ -51,9 +51,14 @@ def test_yiqiao_one_visit_inspections_june_to_aug_24(demo_run):
 
 def test_yiqiao_parking_first_violation_notices(demo_run):
     with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
-        codes = [r[0] for r in con.execute(
-            "select m.matter_code from dim_matters m join dim_townships t using (township_code)"
-            " where t.township_name = '义桥镇' and m.matter_name = ?", [PARKING_MATTER]).fetchall()]
+        codes = [
+            r[0]
+            for r in con.execute(
+                "select m.matter_code from dim_matters m join dim_townships t using (township_code)"
+                " where t.township_name = '义桥镇' and m.matter_name = ?",
+                [PARKING_MATTER],
+            ).fetchall()
+        ]
     assert len(codes) == 1
     yiqiao = _town(_daily(demo_run), "义桥镇")
     assert _sum(yiqiao, "first_violation_notices", "2022-06-01", "2022-08-24", breakdown=codes[0]) == 371
@@ -69,8 +74,16 @@ def test_yiqiao_illegal_fishing_alarms_down_68_3_percent(demo_run):
 
 def test_guali_campaign_targets_and_banned(demo_run):
     campaigns = _csv(demo_run.site, "campaigns.csv")
-    assert campaigns.columns == ["township_code", "campaign", "target_type", "targets_checked",
-                                 "inspections", "hazards_found", "hazards_accepted", "banned"]
+    assert campaigns.columns == [
+        "township_code",
+        "campaign",
+        "target_type",
+        "targets_checked",
+        "inspections",
+        "hazards_found",
+        "hazards_accepted",
+        "banned",
+    ]
     with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
         (guali,) = con.execute("select township_code from dim_townships where township_name = '瓜沥镇'").fetchone()
     rows = campaigns.filter((pl.col("township_code") == guali) & (pl.col("campaign") == "除险保安"))
@@ -88,7 +101,8 @@ def test_township_daily_has_contract_columns(demo_run):
 
 def test_every_row_read_is_accounted_for(demo_run):
     report = _csv(demo_run.site, "ingest_report.csv").with_columns(
-        pl.col(c).cast(pl.Int64) for c in ("rows_read", "rows_loaded", "rows_quarantined", "rows_superseded"))
+        pl.col(c).cast(pl.Int64) for c in ("rows_read", "rows_loaded", "rows_quarantined", "rows_superseded")
+    )
     assert report.height > 0
     gap = report.filter(pl.col("rows_read") != pl.col("rows_loaded") + pl.col("rows_quarantined") + pl.col("rows_superseded"))
     assert gap.height == 0, gap

@@ -79,10 +79,15 @@ def _warehouse_strings(warehouse) -> list[str]:
         cols = con.execute(
             "select c.table_schema, c.table_name, c.column_name from information_schema.columns c"
             " join information_schema.tables t using (table_schema, table_name)"
-            " where c.data_type = 'VARCHAR' and t.table_type = 'BASE TABLE'").fetchall()
+            " where c.data_type = 'VARCHAR' and t.table_type = 'BASE TABLE'"
+        ).fetchall()
         for schema, table, column in cols:
-            strings.update(r[0] for r in con.execute(
-                f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null').fetchall())
+            strings.update(
+                r[0]
+                for r in con.execute(
+                    f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null'
+                ).fetchall()
+            )
     return sorted(strings)
 
 

@@ -31,6 +31,7 @@ CODE_PARTS = ("pipelines", "dbt", "dashboards", "expectations", "dagster.yaml", 
 
 # --- helpers -----------------------------------------------------------------------------
 
+
 def _mount(*args: str) -> bool:
     return subprocess.run(["mount", *args], capture_output=True).returncode == 0
 
@@ -72,13 +73,15 @@ def _copy_code(dest: Path) -> Path:
 
 
 def _tree(folder: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if not p.is_symlink()}
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if not p.is_symlink()
+    }
 
 
 def _run_cmd(code: Path, workdir: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "pipelines.cli", "run", "--inbox", str(FIXTURE_INBOX), "--workdir", str(workdir),
-            *extra]
+    return [sys.executable, "-m", "pipelines.cli", "run", "--inbox", str(FIXTURE_INBOX), "--workdir", str(workdir), *extra]
 
 
 def _env(code: Path) -> dict:
@@ -121,7 +124,7 @@ def _children(pid: int) -> list[tuple[int, str]]:
             continue
         try:
             stat = (d / "stat").read_text()
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
             if ppid == pid:
                 out.append((int(d.name), (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")))
         except (OSError, ValueError):
@@ -133,20 +136,29 @@ def _wait_gone(pids: list[int], timeout: float = 20) -> list[int]:
     deadline = time.monotonic() + timeout
     alive = pids
     while alive and time.monotonic() < deadline:
-        alive = [p for p in alive if Path(f"/proc/{p}").exists()
-                 and not (Path(f"/proc/{p}/stat").read_text().split(") ")[-1].startswith("Z"))]
+        alive = [
+            p
+            for p in alive
+            if Path(f"/proc/{p}").exists() and not (Path(f"/proc/{p}/stat").read_text().split(") ")[-1].startswith("Z"))
+        ]
         time.sleep(0.2)
     return alive
 
 
 # --- the shared baseline -----------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def ro_code(tmp_path_factory):
     code = _copy_code(tmp_path_factory.mktemp("faults") / "code")
     how = _make_read_only(code)
-    probe = subprocess.run([sys.executable, "-c", "import pipelines; print(pipelines.__file__)"], cwd=code,
-                           env=_env(code), capture_output=True, text=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import pipelines; print(pipelines.__file__)"],
+        cwd=code,
+        env=_env(code),
+        capture_output=True,
+        text=True,
+    )
     assert probe.stdout.strip() == str(code / "pipelines" / "__init__.py"), probe.stdout + probe.stderr
     yield code
     _undo_read_only(code, how)
@@ -166,6 +178,7 @@ def baseline(ro_code, tmp_path_factory):
 
 # --- fast tests ----------------------------------------------------------------------------
 
+
 def test_manifest_is_parsed_under_the_workdir_with_read_only_code(tmp_path):
     code = _copy_code(tmp_path / "code")
     how = _make_read_only(code)
@@ -173,9 +186,17 @@ def test_manifest_is_parsed_under_the_workdir_with_read_only_code(tmp_path):
         workdir = tmp_path / "work"
         env = {**_env(code), "ZHIFA_WORKDIR": str(workdir)}
         proc = subprocess.run(
-            [sys.executable, "-c", "from pipelines.dbt_project import prepare_manifest, DBT_PROJECT; "
-                                   "print(prepare_manifest()); print(DBT_PROJECT.project_dir)"],
-            cwd=code, env=env, capture_output=True, text=True)
+            [
+                sys.executable,
+                "-c",
+                "from pipelines.dbt_project import prepare_manifest, DBT_PROJECT; "
+                "print(prepare_manifest()); print(DBT_PROJECT.project_dir)",
+            ],
+            cwd=code,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         manifest, project = proc.stdout.split()[-2:]
         assert manifest == str(workdir / "dbt-manifest" / "manifest.json")
@@ -183,8 +204,13 @@ def test_manifest_is_parsed_under_the_workdir_with_read_only_code(tmp_path):
         assert not (code / "dbt" / "target").exists() and not (code / "dbt" / "logs").exists()
         # parsed once: a second call finds it fresh (same code, same fingerprint)
         stamp = (workdir / "dbt-manifest" / "manifest.json").stat().st_mtime_ns
-        proc = subprocess.run([sys.executable, "-c", "from pipelines.dbt_project import prepare_manifest; prepare_manifest()"],
-                              cwd=code, env=env, capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", "from pipelines.dbt_project import prepare_manifest; prepare_manifest()"],
+            cwd=code,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stderr
         assert (workdir / "dbt-manifest" / "manifest.json").stat().st_mtime_ns == stamp
     finally:
@@ -203,8 +229,10 @@ def _assert_one_line_workdir_error(proc, workdir: Path, *why: str) -> None:
     """Exit 6 and one error line (an `alert written:` line may follow, space permitting)."""
     assert proc.returncode == 6, proc.stdout + proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.strip() and not line.startswith("alert written:")]
-    assert errors in [[f"error: the workdir {workdir} is not writable ({w}): nothing was published; "
-                       "the previous site is unchanged"] for w in why], proc.stderr
+    assert errors in [
+        [f"error: the workdir {workdir} is not writable ({w}): nothing was published; the previous site is unchanged"]
+        for w in why
+    ], proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
@@ -246,10 +274,12 @@ def test_workdir_error_is_recognised_through_a_chain():
 
 # --- slow: real runs, killed -----------------------------------------------------------------
 
+
 def _start(code: Path, workdir: Path) -> subprocess.Popen:
     # --force: the baseline workdir already published this inbox, and a quiet night is skipped
-    return subprocess.Popen(_run_cmd(code, workdir, "--force"), cwd=code, env=_env(code), stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        _run_cmd(code, workdir, "--force"), cwd=code, env=_env(code), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
 
 
 def _read_until(proc: subprocess.Popen, marker: bytes, timeout: float = 300) -> bytes:

@@ -14,8 +14,7 @@ FIXTURE_INBOX = Path(__file__).parent / "ingest" / "fixtures" / "inbox"
 
 
 def _listing(folder: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*"))}
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
 
 
 def test_fixture_inbox_names_the_files_a_run_would_lose(tmp_path):
@@ -94,12 +93,18 @@ def test_workdir_comparison_says_new_changed_unchanged(tmp_path):
     lake_files = tmp_path / "work" / "lake" / "_files"
     lake_files.mkdir(parents=True)
     same = inbox / "notices" / "fullwidth_codes.csv"
-    pl.DataFrame({"source_file": ["notices/fullwidth_codes.csv", "notices/unknown_township.csv", "notices/gone.csv"],
-                  "sha256": [_sha256(same), "0" * 64, "1" * 64]}).write_parquet(lake_files / "notices.parquet")
+    pl.DataFrame(
+        {
+            "source_file": ["notices/fullwidth_codes.csv", "notices/unknown_township.csv", "notices/gone.csv"],
+            "sha256": [_sha256(same), "0" * 64, "1" * 64],
+        }
+    ).write_parquet(lake_files / "notices.parquet")
     result = check_inbox(inbox, tmp_path / "work")
     notices = next(s for s in result.sources if s.source == "notices")
     assert {f.path: f.state for f in notices.files} == {
-        "notices/fullwidth_codes.csv": "unchanged", "notices/unknown_township.csv": "changed"}
+        "notices/fullwidth_codes.csv": "unchanged",
+        "notices/unknown_township.csv": "changed",
+    }
     assert notices.removed == ["notices/gone.csv"]
     assert next(s for s in result.sources if s.source == "cases").files[0].state == "new"
 
@@ -124,11 +129,12 @@ def test_a_mapped_export_reads_through_its_mapping(tmp_path):
     (inbox / "grid_events" / "unreadable.xlsx").unlink()
     source = (inbox / "inspections" / "acceptance_date_unparseable.csv").read_text(encoding="utf-8")
     (inbox / "inspections" / "other_system_20220620.csv").write_text(
-        source.replace("检查编号", "任务编号", 1).replace("I-AD-", "I-OS-"), encoding="utf-8")
+        source.replace("检查编号", "任务编号", 1).replace("I-AD-", "I-OS-"), encoding="utf-8"
+    )
     (inbox / "_mappings").mkdir()
     (inbox / "_mappings" / "other.yaml").write_text(
-        'source: inspections\nfiles: "inspections/other_system_*.csv"\ncolumns:\n  任务编号: 检查编号\n',
-        encoding="utf-8")
+        'source: inspections\nfiles: "inspections/other_system_*.csv"\ncolumns:\n  任务编号: 检查编号\n', encoding="utf-8"
+    )
     proc = zhifa("check", "--inbox", str(inbox), check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "UNREADABLE" not in proc.stdout

@@ -48,7 +48,6 @@ def test_no_indicator_list_is_copied_into_dbt_or_gx():
 def test_generated_secondary_dates_follow_the_one_rule_for_dates():
     """Every date/timestamp column but the primary counting date; deadlines may lie a year ahead."""
     generated = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
-    assert generated["secondary_dates"]["cases"] == {"accepted_on": 1, "closed_on": 1, "police_transfer_on": 1,
-                                                      "updated_at": 1}
+    assert generated["secondary_dates"]["cases"] == {"accepted_on": 1, "closed_on": 1, "police_transfer_on": 1, "updated_at": 1}
     assert generated["secondary_dates"]["grid_events"]["due_at"] == 366
     assert generated["secondary_dates"]["police_alarms"] == {}

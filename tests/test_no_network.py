@@ -35,7 +35,11 @@ def test_first_run_makes_no_inet_connection(tmp_path):
     log = tmp_path / "strace.log"
 
     proc = zhifa(
-        "run", "--inbox", str(FIXTURE_INBOX), "--workdir", str(workdir),
+        "run",
+        "--inbox",
+        str(FIXTURE_INBOX),
+        "--workdir",
+        str(workdir),
         check=False,
         prefix=["unshare", "--net", "--", "strace", "-f", "-qq", "-e", "trace=connect,execve", "-o", str(log)],
     )

@@ -61,31 +61,37 @@ def test_the_demo_passes_every_check_and_the_page_shows_the_results(demo_run):
 
 def _halve_last_week_of_events(con):
     # the staging view re-reads the lake: replace it by a table without half of 义桥镇's last week
-    con.execute("create table staging.events_cut as select * from staging.stg_grid_events__events "
-                "where not (township_code = '330109118' and counting_date between date '2022-08-22' "
-                "and date '2022-08-28' and hash(event_id) % 5 < 3)")
+    con.execute(
+        "create table staging.events_cut as select * from staging.stg_grid_events__events "
+        "where not (township_code = '330109118' and counting_date between date '2022-08-22' "
+        "and date '2022-08-28' and hash(event_id) % 5 < 3)"
+    )
     con.execute("drop view staging.stg_grid_events__events")
     con.execute("alter table staging.events_cut rename to stg_grid_events__events")
 
 
-@pytest.mark.parametrize("check, status, corruption", [
-    ("gx_marts_match_records", FAIL,
-     "update fct_township_daily set value = value + 1 where indicator = 'inspections' and breakdown = 'all' "
-     "and date = date '2022-08-01'"),
-    ("gx_campaigns_agree", FAIL,
-     "update mart_campaigns set inspections = inspections + 50000 where target_type = 'all'"),
-    ("gx_weekly_volumes", WARN, _halve_last_week_of_events),
-    ("gx_sources_complete", WARN, "update mart_source_status set status = 'incomplete' where source = 'cases'"),
-    ("gx_sources_complete", FAIL, "delete from mart_source_status where source = 'cases'"),
-    ("gx_sources_fresh", WARN, "update mart_source_status set lag_days = 9 where source = 'police_alarms'"),
-])
+@pytest.mark.parametrize(
+    "check, status, corruption",
+    [
+        (
+            "gx_marts_match_records",
+            FAIL,
+            "update fct_township_daily set value = value + 1 where indicator = 'inspections' and breakdown = 'all' "
+            "and date = date '2022-08-01'",
+        ),
+        ("gx_campaigns_agree", FAIL, "update mart_campaigns set inspections = inspections + 50000 where target_type = 'all'"),
+        ("gx_weekly_volumes", WARN, _halve_last_week_of_events),
+        ("gx_sources_complete", WARN, "update mart_source_status set status = 'incomplete' where source = 'cases'"),
+        ("gx_sources_complete", FAIL, "delete from mart_source_status where source = 'cases'"),
+        ("gx_sources_fresh", WARN, "update mart_source_status set lag_days = 9 where source = 'police_alarms'"),
+    ],
+)
 def test_each_check_catches_its_bad_data(warehouse_copy, check, status, corruption):
     with duckdb.connect(str(warehouse_copy)) as con:
         corruption(con) if callable(corruption) else con.execute(corruption)
     [result] = run_gate(warehouse_copy, only=[check])
     assert result.status == status, result.describe()
-    assert all(i["severity"] == ("critical" if status == FAIL else "warning")
-               for i in result.items if i["status"] == status)
+    assert all(i["severity"] == ("critical" if status == FAIL else "warning") for i in result.items if i["status"] == status)
 
 
 def test_a_download_that_differs_from_its_mart_blocks(warehouse_copy, monkeypatch):

@@ -75,8 +75,11 @@ def warehouse(tmp_path):
                 group by all)
             select township_code, '' as township_name, date, indicator, 'all' as breakdown, cast(value as double) as value
             from facts where value <> 0""")
-        con.execute("create table dim_townships as select * from (values "
-                    + ", ".join(f"('{c}', '{n}')" for c, n in TOWNS.items()) + ") t(township_code, township_name)")
+        con.execute(
+            "create table dim_townships as select * from (values "
+            + ", ".join(f"('{c}', '{n}')" for c, n in TOWNS.items())
+            + ") t(township_code, township_name)"
+        )
         con.execute(f"""create table mart_source_status as
             select source, 'ok' as status, 3 as files, 0 as files_unreadable, date '{AS_OF}' as newest_record_date,
                    date '{AS_OF}' as as_of_date, 0 as lag_days
@@ -112,8 +115,11 @@ def test_good_data_passes_every_check(warehouse):
 
 
 def test_half_a_week_of_events_is_a_warning_not_a_block(warehouse):
-    sql(warehouse, "delete from staging.stg_grid_events__events where township_code = '330109118' "
-                   "and counting_date between date '2022-08-22' and date '2022-08-28' and right(event_id, 1) in ('1', '2', '3', '4', '5', '6')")
+    sql(
+        warehouse,
+        "delete from staging.stg_grid_events__events where township_code = '330109118' "
+        "and counting_date between date '2022-08-22' and date '2022-08-28' and right(event_id, 1) in ('1', '2', '3', '4', '5', '6')",
+    )
     check = gate(warehouse, "gx_weekly_volumes")["gx_weekly_volumes"]
     assert check.status == WARN, check.describe()
     [bad] = failing(check)
@@ -122,16 +128,22 @@ def test_half_a_week_of_events_is_a_warning_not_a_block(warehouse):
 
 
 def test_a_surge_is_a_warning_too(warehouse):
-    sql(warehouse, """insert into staging.stg_police_alarms__alarms
-        select 'dup-' || i, date '2022-08-24', '330109121', null, true from range(300) r(i)""")
+    sql(
+        warehouse,
+        """insert into staging.stg_police_alarms__alarms
+        select 'dup-' || i, date '2022-08-24', '330109121', null, true from range(300) r(i)""",
+    )
     check = gate(warehouse, "gx_weekly_volumes")["gx_weekly_volumes"]
     assert check.status == WARN
     assert [i["subject"] for i in failing(check)] == ["公安警情 · 瓜沥镇"]
 
 
 def test_altered_mart_total_blocks(warehouse):
-    sql(warehouse, "update fct_township_daily set value = value + 3 "
-                   "where indicator = 'cases_filed' and township_code = '330109121' and date = date '2022-08-01'")
+    sql(
+        warehouse,
+        "update fct_township_daily set value = value + 3 "
+        "where indicator = 'cases_filed' and township_code = '330109121' and date = date '2022-08-01'",
+    )
     check = gate(warehouse, "gx_marts_match_records")["gx_marts_match_records"]
     assert check.status == FAIL and check.blocks
     [bad] = failing(check)
@@ -147,8 +159,7 @@ def test_a_missing_source_warns_and_an_absent_one_blocks(warehouse):
     sql(warehouse, "delete from mart_source_status where source = 'cases'")
     check = gate(warehouse, "gx_sources_complete")["gx_sources_complete"]
     assert check.status == FAIL
-    assert any(i["type"] == "expect_column_distinct_values_to_equal_set" and "cases" in i["observed"]
-               for i in failing(check))
+    assert any(i["type"] == "expect_column_distinct_values_to_equal_set" and "cases" in i["observed"] for i in failing(check))
 
 
 def test_a_stale_source_warns_with_its_cadence_from_the_contract(warehouse):
@@ -169,6 +180,12 @@ def test_missing_table_fails_cleanly(tmp_path):
 
 def test_gate_config_names_every_check_with_an_asset():
     checks = gate_config()["checks"]
-    assert set(checks) == {"gx_sources_complete", "gx_sources_fresh", "gx_weekly_volumes",
-                           "gx_marts_match_records", "gx_published_totals", "gx_campaigns_agree"}
+    assert set(checks) == {
+        "gx_sources_complete",
+        "gx_sources_fresh",
+        "gx_weekly_volumes",
+        "gx_marts_match_records",
+        "gx_published_totals",
+        "gx_campaigns_agree",
+    }
     assert all(c["asset"] and c["title"] and c["what"] for c in checks.values())

@@ -34,8 +34,8 @@ def test_second_run_exits_busy_naming_the_holder(tmp_path):
         proc = zhifa("run", "--inbox", str(FIXTURE_INBOX), "--workdir", str(tmp_path), check=False)
         assert proc.returncode == 4
         assert f"PID {holder.pid} since " in proc.stderr and "zhifa run (test holder)" in proc.stderr
-        assert len(proc.stderr.strip().splitlines()) == 1           # one clear line, no traceback
-        assert not (tmp_path / "lake").exists()                      # nothing was changed
+        assert len(proc.stderr.strip().splitlines()) == 1  # one clear line, no traceback
+        assert not (tmp_path / "lake").exists()  # nothing was changed
     finally:
         holder.kill()
         holder.wait()
@@ -69,10 +69,12 @@ def test_a_killed_cli_run_is_marked_failed_at_the_next_start(tmp_path):
     dead.wait()
     (tmp_path / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     with DagsterInstance.from_config(str(tmp_path)) as instance:
-        killed = DagsterRun(job_name="nightly", run_id="a" * 36, status=DagsterRunStatus.STARTED,
-                            tags={CLI_PID_TAG: str(dead.pid)})
-        alive = DagsterRun(job_name="nightly", run_id="b" * 36, status=DagsterRunStatus.STARTED,
-                           tags={CLI_PID_TAG: str(os.getpid())})
+        killed = DagsterRun(
+            job_name="nightly", run_id="a" * 36, status=DagsterRunStatus.STARTED, tags={CLI_PID_TAG: str(dead.pid)}
+        )
+        alive = DagsterRun(
+            job_name="nightly", run_id="b" * 36, status=DagsterRunStatus.STARTED, tags={CLI_PID_TAG: str(os.getpid())}
+        )
         instance.add_run(killed)
         instance.add_run(alive)
         assert fail_orphaned_runs(instance) == [killed.run_id]

@@ -12,9 +12,16 @@ from pipelines import runs
 
 
 def _record(outcome="incomplete") -> runs.RunRecord:
-    return runs.RunRecord(command="zhifa run", started="2022-08-25 02:30:00", seconds=41.5, outcome=outcome,
-                          exit_code=3, as_of="2022-08-24", log="/w/logs/nightly.log",
-                          reasons=["police_alarms: missing — no export in the inbox folder"])
+    return runs.RunRecord(
+        command="zhifa run",
+        started="2022-08-25 02:30:00",
+        seconds=41.5,
+        outcome=outcome,
+        exit_code=3,
+        as_of="2022-08-24",
+        log="/w/logs/nightly.log",
+        reasons=["police_alarms: missing — no export in the inbox folder"],
+    )
 
 
 def test_history_round_trip_and_a_torn_line_is_skipped(tmp_path):

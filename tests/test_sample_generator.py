@@ -28,8 +28,13 @@ from pipelines.sample.common import SURNAMES, Ctx, columns, id_check_char
 
 SCALE = 0.03
 SOURCES = ("grid_events", "inspections", "cases", "notices", "police_alarms")
-EXTENSIONS = {"grid_events": {".csv", ".xlsx"}, "inspections": {".csv", ".xlsx"}, "cases": {".csv", ".xlsx"},
-              "notices": {".csv", ".xlsx"}, "police_alarms": {".jsonl", ".csv"}}
+EXTENSIONS = {
+    "grid_events": {".csv", ".xlsx"},
+    "inspections": {".csv", ".xlsx"},
+    "cases": {".csv", ".xlsx"},
+    "notices": {".csv", ".xlsx"},
+    "police_alarms": {".jsonl", ".csv"},
+}
 NULL_TOKENS = {"无", "/", "-", "—", "暂无", "NULL", "null", "NaN"}
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$")
 
@@ -49,8 +54,7 @@ def clean_inbox(tmp_path_factory) -> Path:
 
 
 def _digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _decode(path: Path) -> tuple[str, str]:
@@ -94,11 +98,23 @@ def _required(source: str) -> list[str]:
 
 # ---- layout ------------------------------------------------------------------------------
 
+
 def test_reference_files_follow_the_contract(inbox):
-    heads = {"townships.csv": ["镇街编码", "镇街名称", "别名", "所属区县", "面积平方公里", "户籍人口", "流动人口", "常住人口",
-                               "改革起始日期"],
-             "grids.csv": ["网格编码", "网格名称", "网格类型", "上级网格编码", "镇街编码", "村社", "实有人口"],
-             "matters.csv": ["事项编码", "事项名称", "执法领域", "镇街编码", "赋权日期", "首违不罚", "减轻从轻"]}
+    heads = {
+        "townships.csv": [
+            "镇街编码",
+            "镇街名称",
+            "别名",
+            "所属区县",
+            "面积平方公里",
+            "户籍人口",
+            "流动人口",
+            "常住人口",
+            "改革起始日期",
+        ],
+        "grids.csv": ["网格编码", "网格名称", "网格类型", "上级网格编码", "镇街编码", "村社", "实有人口"],
+        "matters.csv": ["事项编码", "事项名称", "执法领域", "镇街编码", "赋权日期", "首违不罚", "减轻从轻"],
+    }
     for name, header in heads.items():
         assert _table(inbox / "reference" / name)[0] == header, name
     grids = list(csv.DictReader(io.StringIO(_decode(inbox / "reference/grids.csv")[0])))
@@ -138,6 +154,7 @@ def test_refuses_to_write_into_a_non_empty_folder(tmp_path):
 
 # ---- determinism -------------------------------------------------------------------------
 
+
 def test_same_seed_writes_byte_identical_files(inbox, tmp_path):
     again = tmp_path / "again"
     generate_inbox(again, seed=7, scale=SCALE)
@@ -161,6 +178,7 @@ def test_summary_counts_what_was_written(tmp_path):
 
 
 # ---- quirks on by default, off when clean ------------------------------------------------
+
 
 def test_default_exports_carry_the_real_world_quirks(inbox):
     encodings, titles, text = set(), 0, []
@@ -193,7 +211,7 @@ def test_default_exports_overlap_and_repeat_rows(inbox):
         rows = _table(path)
         start = _header_index(rows, _required("grid_events"))
         key = rows[start].index("事件编号")
-        body = [tuple(r) for r in rows[start + 1:]]
+        body = [tuple(r) for r in rows[start + 1 :]]
         duplicate_lines += len(body) - len(set(body))
         for r in {r[key] for r in body}:
             seen[r] = seen.get(r, 0) + 1
@@ -216,7 +234,7 @@ def test_clean_exports_are_plain(clean_inbox):
                     assert _decode(path)[1] == "utf-8", f"{path.name}: plain UTF-8, no BOM"
                 table = _table(path)
                 header, body = table[0], table[1:]
-                assert header[:len(cols)] == [c.zh for c in cols], f"{path.name}: header on the first row"
+                assert header[: len(cols)] == [c.zh for c in cols], f"{path.name}: header on the first row"
             keys = [row[0] for row in body]
             assert len(keys) == len(set(keys)) and all(keys), f"{path.name}: one row per key"
             for row in body:
@@ -238,7 +256,7 @@ def test_resident_ids_carry_a_gb11643_check_digit_with_a_few_typos(inbox):
         rows = _table(path)
         start = _header_index(rows, ["当事人证件号码"])
         col = rows[start].index("当事人证件号码")
-        ids += [r[col].strip(" \u3000\u00a0") for r in rows[start + 1:] if re.fullmatch(r"\d{17}[\dX]", r[col].strip())]
+        ids += [r[col].strip(" \u3000\u00a0") for r in rows[start + 1 :] if re.fullmatch(r"\d{17}[\dX]", r[col].strip())]
     good = sum(id_check_char(i[:17]) == i[17] for i in ids)
     assert ids and 0.9 < good / len(ids) < 1.0
 
@@ -255,7 +273,7 @@ def _records(path: Path, source: str) -> list[dict]:
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     rows = _table(path)
     start = _header_index(rows, _required(source))
-    return [{h: str(v).strip(" \u3000\u00a0") for h, v in zip(rows[start], r)} for r in rows[start + 1:]]
+    return [{h: str(v).strip(" \u3000\u00a0") for h, v in zip(rows[start], r)} for r in rows[start + 1 :]]
 
 
 def _header(path: Path, source: str) -> list[str]:
@@ -312,17 +330,19 @@ def test_long_event_ids_arrive_as_numeric_xlsx_cells(inbox):
         numeric = {int(n) - 1 for n in re.findall(rf'<c r="{letter}(\d+)"(?: s="\d+")?><v>[^<]*</v></c>', sheet)}
         for i in sorted(numeric):
             value = rows[i][col]
-            assert float(value) > 2 ** 53, (path.name, value)  # beyond what a double keeps exactly
+            assert float(value) > 2**53, (path.name, value)  # beyond what a double keeps exactly
             times[value].add(f"{path.name}:{rows[i][when]}")
             files[value].add(path.name)
     assert times, "no numeric id cells"
-    assert any(len({t.split(":", 1)[1] for t in ts if t.startswith(f + ":")}) >= 2
-               for v, ts in times.items() for f in files[v]), "two events with one numeric id in one file"
+    assert any(
+        len({t.split(":", 1)[1] for t in ts if t.startswith(f + ":")}) >= 2 for v, ts in times.items() for f in files[v]
+    ), "two events with one numeric id in one file"
     assert any(len(f) >= 2 for f in files.values()), "an event with a numeric id in two exports"
 
 
-@pytest.mark.parametrize("source, primary, secondary", [("cases", "立案日期", "结案日期"),
-                                                        ("inspections", "检查日期", "验收日期")])
+@pytest.mark.parametrize(
+    "source, primary, secondary", [("cases", "立案日期", "结案日期"), ("inspections", "检查日期", "验收日期")]
+)
 def test_unusable_secondary_dates(inbox, source, primary, secondary):
     """A year typo (2202-…, after the as-of date) and an impossible day (…-32) in a
     secondary date, in both towns; the primary counting date stays good."""
@@ -347,9 +367,12 @@ def test_versions_in_exports_with_and_without_updated_at(inbox):
     assert "更新时间" not in _header(voided, "grid_events") and _file_date(voided) == "20220820"
     rows = _records(voided, "grid_events")
     assert rows and {r["办理状态"] for r in rows} == {"已作废"}
-    earlier = {r["事件编号"]: r["办理状态"] for p in files if p.name.startswith("guali_") and p != voided
-               and _file_date(p) < "20220820" and "更新时间" in _header(p, "grid_events")
-               for r in _records(p, "grid_events")}
+    earlier = {
+        r["事件编号"]: r["办理状态"]
+        for p in files
+        if p.name.startswith("guali_") and p != voided and _file_date(p) < "20220820" and "更新时间" in _header(p, "grid_events")
+        for r in _records(p, "grid_events")
+    }
     for r in rows:  # an older export that has 更新时间 still shows the event as not voided
         assert earlier.get(r["事件编号"]) in ("已办结", "已流转"), r["事件编号"]
 
@@ -436,9 +459,13 @@ def test_quirks_leave_the_calibrated_records_alone():
     ref = reference.build(ctx)[YIQIAO.code]
     events, _ = grid_events.build(ctx, ref)
     case_hist = cases.build(ctx, ref, events)
-    built = {"grid_events": (grid_events.histories(events), []), "cases": case_hist,
-             "inspections": inspections.build(ctx, ref), "notices": notices.build(ctx, ref),
-             "police_alarms": police_alarms.build(ctx, ref)}
+    built = {
+        "grid_events": (grid_events.histories(events), []),
+        "cases": case_hist,
+        "inspections": inspections.build(ctx, ref),
+        "notices": notices.build(ctx, ref),
+        "police_alarms": police_alarms.build(ctx, ref),
+    }
     window = (dt.date(2022, 6, 1), dt.date(2022, 8, 24))
     parking = next(m.code for m in ref.matters if m.name == PARKING)
 
@@ -455,13 +482,20 @@ def test_quirks_leave_the_calibrated_records_alone():
     assert calibrated() == before
     assert counts["event ids as numeric xlsx cells"] == 4 and counts["push files without hbbh/wxyy"] == 3
     finals = [h[-1][1] for h in built["inspections"][0]]
-    assert sum(r["inspection_method"] == "综合查一次" and window[0] <= r["inspected_on"] <= window[1]
-               for r in finals) == 1029
-    assert sum(h[0][1]["notice_type"] == "首违提醒" and h[0][1]["matter_code"] == parking
-               and window[0] <= h[0][1]["notice_date"] <= window[1] for h in built["notices"][0]) == 371
+    assert sum(r["inspection_method"] == "综合查一次" and window[0] <= r["inspected_on"] <= window[1] for r in finals) == 1029
+    assert (
+        sum(
+            h[0][1]["notice_type"] == "首违提醒"
+            and h[0][1]["matter_code"] == parking
+            and window[0] <= h[0][1]["notice_date"] <= window[1]
+            for h in built["notices"][0]
+        )
+        == 371
+    )
 
 
 # ---- another system's export, mapped without code (issue 9) -------------------------------
+
 
 def test_ships_a_mapped_export_that_no_published_figure_counts(inbox, clean_inbox):
     (mapping,) = load_mappings(inbox)
@@ -480,6 +514,7 @@ def test_ships_a_mapped_export_that_no_published_figure_counts(inbox, clean_inbo
 
 
 # ---- the district (issue 11): more towns, vectorised ----------------------------------------
+
 
 @pytest.fixture(scope="module")
 def district_inbox(tmp_path_factory) -> Path:
@@ -506,8 +541,9 @@ def test_district_towns_are_additive(district_inbox, tmp_path):
     demo = tmp_path / "demo"
     generate_inbox(demo, seed=5, scale=0.01)
     big, small = _digest(district_inbox), _digest(demo)
-    assert {k: v for k, v in small.items() if not k.startswith("reference/")} == \
-        {k: v for k, v in big.items() if k in small and not k.startswith("reference/")}
+    assert {k: v for k, v in small.items() if not k.startswith("reference/")} == {
+        k: v for k, v in big.items() if k in small and not k.startswith("reference/")
+    }
     for name in ("townships.csv", "grids.csv", "matters.csv"):
         old = (demo / "reference" / name).read_text(encoding="utf-8").splitlines()
         new = (district_inbox / "reference" / name).read_text(encoding="utf-8").splitlines()
@@ -531,7 +567,7 @@ def test_district_towns_have_grids_polygons_and_exports(district_inbox):
     assert len(boxes) == 4, "every town's micro-grids have polygons"
     codes = sorted(boxes)
     for i, a in enumerate(codes):  # the towns' lattices do not overlap (a point names one grid)
-        for b in codes[i + 1:]:
+        for b in codes[i + 1 :]:
             A, B = boxes[a], boxes[b]
             assert A[2] <= B[0] or B[2] <= A[0] or A[3] <= B[1] or B[3] <= A[1], (a, b)
     spec = load_contract().sources
@@ -541,6 +577,18 @@ def test_district_towns_have_grids_polygons_and_exports(district_inbox):
         for path in files[:3] + files[-2:]:
             raw = read_file(path, spec[source], EXTENSIONS[source])
             assert raw.df.height > 0, path.name
-            assert set(raw.df["township_code"].drop_nulls().str.strip_chars(" \u3000\u00a0")) <= \
-                {"330109001", "330109002", "城厢街道", "北干街道", "城厢", "北干", "萧山区城厢街道", "萧山区北干街道",
-                 "临浦镇", "进化镇", "330109107", "３３０１０９００１", "３３０１０９００２"}, path.name
+            assert set(raw.df["township_code"].drop_nulls().str.strip_chars(" \u3000\u00a0")) <= {
+                "330109001",
+                "330109002",
+                "城厢街道",
+                "北干街道",
+                "城厢",
+                "北干",
+                "萧山区城厢街道",
+                "萧山区北干街道",
+                "临浦镇",
+                "进化镇",
+                "330109107",
+                "３３０１０９００１",
+                "３３０１０９００２",
+            }, path.name

@@ -50,8 +50,9 @@ def test_site_deps_come_from_the_exposure_in_the_manifest():
 
 def test_exposure_models_reads_the_manifest_shape():
     manifest = {
-        "exposures": {"exposure.zhifa.report_site": {
-            "name": "report_site", "depends_on": {"nodes": ["model.zhifa.b", "model.zhifa.a"]}}},
+        "exposures": {
+            "exposure.zhifa.report_site": {"name": "report_site", "depends_on": {"nodes": ["model.zhifa.b", "model.zhifa.a"]}}
+        },
         "nodes": {"model.zhifa.a": {"name": "a"}, "model.zhifa.b": {"name": "b"}},
     }
     assert [n["name"] for n in exposure_models(manifest)] == ["a", "b"]

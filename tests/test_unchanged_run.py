@@ -35,8 +35,10 @@ def _workdir(tmp_path: Path, dates=("2022-08-30", "2022-08-31")) -> Settings:
         (work / "lake" / "_files").mkdir(parents=True, exist_ok=True)
         with duckdb.connect() as con:
             values = ", ".join(f"(date '{d}')" for d in dates)
-            con.execute(f"copy (select * from (values {values}) t(_counting_date)) "
-                        f"to '{work / 'lake' / source / 'part.parquet'}' (format parquet)")
+            con.execute(
+                f"copy (select * from (values {values}) t(_counting_date)) "
+                f"to '{work / 'lake' / source / 'part.parquet'}' (format parquet)"
+            )
             con.execute(f"copy (select 1 as x) to '{work / 'lake' / '_files' / (source + '.parquet')}' (format parquet)")
     (work / ".secret").mkdir()
     (work / ".secret" / "pseudonym.key").write_bytes(b"k" * 32)
@@ -50,9 +52,16 @@ def _workdir(tmp_path: Path, dates=("2022-08-30", "2022-08-31")) -> Settings:
 
 def _publish(settings: Settings, code: int = 3, today: dt.date = DAY) -> None:
     before = publish.inputs_before(settings)
-    state = publish.record_published_inputs(settings, before, code, "incomplete" if code == 3 else "published",
-                                            ["police_alarms: missing — no export"], "2022-08-31", SOURCES,
-                                            {s: 3 for s in SOURCES})
+    state = publish.record_published_inputs(
+        settings,
+        before,
+        code,
+        "incomplete" if code == 3 else "published",
+        ["police_alarms: missing — no export"],
+        "2022-08-31",
+        SOURCES,
+        {s: 3 for s in SOURCES},
+    )
     data = json.loads(state.read_text(encoding="utf-8"))
     data["recorded_on"] = today.isoformat()
     state.write_text(json.dumps(data), encoding="utf-8")
@@ -158,6 +167,7 @@ def test_code_version_follows_content_not_times(tmp_path):
 
 # --- end to end ------------------------------------------------------------------------------
 
+
 def _last_run(workdir: Path) -> runs.RunRecord:
     return runs.read_runs(workdir, last=1)[-1]
 
@@ -216,8 +226,11 @@ def test_the_first_build_of_a_code_version_runs_every_dbt_test(demo_run):
     manifest = json.loads((demo_run.workdir / "dbt-manifest" / "manifest.json").read_text(encoding="utf-8"))
     results = json.loads((demo_run.workdir / "dbt-target" / "run_results.json").read_text(encoding="utf-8"))["results"]
     ran = {r["unique_id"]: r["status"] for r in results}
-    tests = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "test"
-             and node["config"].get("enabled", True) and "demo_figures" not in node.get("tags", [])}
+    tests = {
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "test" and node["config"].get("enabled", True) and "demo_figures" not in node.get("tags", [])
+    }
     expected = tests | set(manifest["unit_tests"])
     assert expected <= set(ran), sorted(expected - set(ran))[:10]
     assert {ran[uid] for uid in expected} == {"pass"}

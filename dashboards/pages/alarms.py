@@ -7,6 +7,7 @@ back). The table: each 警情细类 over 近28天 and 今年以来 against the s
 earlier (`mart_indicator_comparisons`, where the comparison rules of §7 live). Pages only
 query and arrange; no figure is computed here.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -28,12 +29,14 @@ PANELS = 6  # 警情细类 charted per township (the largest this year), besides
 
 # ---------------------------------------------------------------- queries
 
+
 def week_rows(ctx: SiteContext) -> list[dict[str, Any]]:
     if not ctx.wh.has(WEEKS_MART):
         return []
     return ctx.wh.rows(
         f"select township_code, alarm_subcategory, week_start, valid_alarms, valid_alarms_last_year "
-        f"from {ctx.wh.table(WEEKS_MART)} order by township_code, alarm_subcategory, week_start")
+        f"from {ctx.wh.table(WEEKS_MART)} order by township_code, alarm_subcategory, week_start"
+    )
 
 
 def comparison_rows(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
@@ -43,10 +46,12 @@ def comparison_rows(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
     return ctx.wh.rows(
         f"select * from {ctx.wh.table(COMPARISONS_MART)} where township_code = ? and indicator = ? "
         f"and window_name in ({', '.join('?' for _ in keys)}) order by breakdown, window_name",
-        [town.code, INDICATOR, *keys])
+        [town.code, INDICATOR, *keys],
+    )
 
 
 # ---------------------------------------------------------------- view models (pure)
+
 
 def subcategory_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows of mart_indicator_comparisons for one township → one line per 警情细类, the total
@@ -68,6 +73,7 @@ def subcategory_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def panel_order(table: list[dict[str, Any]]) -> list[str]:
     """The 警情细类 to chart first: those whose change is significant (显著 / 极显著) in any
     window, strongest first, then the rest as the table has them (largest this year first)."""
+
     def z(line: dict[str, Any]) -> float:
         return max((abs(c.z or 0.0) for c in line["windows"].values() if c.level), default=0.0)
 
@@ -87,15 +93,20 @@ def panels(weeks: list[dict[str, Any]], order: list[str], limit: int = PANELS) -
         rs = by.get(name)
         if not rs:
             continue
-        out.append({"subcategory": name, "title": "合计" if name == "all" else name,
-                    "weeks": [r["week_start"].isoformat() for r in rs],
-                    "now": [int(r["valid_alarms"] or 0) for r in rs],
-                    "before": [None if r["valid_alarms_last_year"] is None else int(r["valid_alarms_last_year"])
-                               for r in rs]})
+        out.append(
+            {
+                "subcategory": name,
+                "title": "合计" if name == "all" else name,
+                "weeks": [r["week_start"].isoformat() for r in rs],
+                "now": [int(r["valid_alarms"] or 0) for r in rs],
+                "before": [None if r["valid_alarms_last_year"] is None else int(r["valid_alarms_last_year"]) for r in rs],
+            }
+        )
     return out
 
 
 # ---------------------------------------------------------------- page
+
 
 def towns(ctx: SiteContext) -> list[dict[str, Any]]:
     weeks = week_rows(ctx)
@@ -113,19 +124,38 @@ def towns(ctx: SiteContext) -> list[dict[str, Any]]:
             for key, label in TABLE_WINDOWS:
                 if key in total["spans"]:
                     ps_, pe, qs, qe = total["spans"][key]
-                    spans[key] = {"label": label, "span": reports.short_span(ps_, pe, ctx.as_of),
-                                  "prev": reports.short_span(qs, qe)}
-        out.append({"town": town, "table": [t for t in table if t["subcategory"] != "all"], "total": total,
-                    "spans": spans, "chart": chart, "panels": len(ps),
-                    "weeks": (ps[0]["weeks"][0], ps[0]["weeks"][-1]) if ps else None})
+                    spans[key] = {
+                        "label": label,
+                        "span": reports.short_span(ps_, pe, ctx.as_of),
+                        "prev": reports.short_span(qs, qe),
+                    }
+        out.append(
+            {
+                "town": town,
+                "table": [t for t in table if t["subcategory"] != "all"],
+                "total": total,
+                "spans": spans,
+                "chart": chart,
+                "panels": len(ps),
+                "weeks": (ps[0]["weeks"][0], ps[0]["weeks"][-1]) if ps else None,
+            }
+        )
     return out
 
 
 def build(ctx: SiteContext) -> str:
     ts = towns(ctx)
     return ctx.render(
-        "alarms.html.j2", page_file=FILE, title=TITLE, uses_plotly=any(t["chart"] for t in ts),
-        towns=ts, windows=TABLE_WINDOWS, has_weeks=ctx.wh.has(WEEKS_MART),
-        has_comparisons=ctx.wh.has(COMPARISONS_MART), weeks_mart=WEEKS_MART, comparisons_mart=COMPARISONS_MART,
-        alert=ctx.source_alert(INDICATOR), drill=INDICATOR,
+        "alarms.html.j2",
+        page_file=FILE,
+        title=TITLE,
+        uses_plotly=any(t["chart"] for t in ts),
+        towns=ts,
+        windows=TABLE_WINDOWS,
+        has_weeks=ctx.wh.has(WEEKS_MART),
+        has_comparisons=ctx.wh.has(COMPARISONS_MART),
+        weeks_mart=WEEKS_MART,
+        comparisons_mart=COMPARISONS_MART,
+        alert=ctx.source_alert(INDICATOR),
+        drill=INDICATOR,
     )

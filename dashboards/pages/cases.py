@@ -7,6 +7,7 @@ the same period a year earlier: the rules of contract §7 live there) and
 `mart_report_open_items` (cases open over 90 days). Each section shows a note when its mart
 is missing. Pages only query and arrange; no figure is computed here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,16 +28,20 @@ COMPARISONS_MART = reports.COMPARISONS_MART
 OPEN_MART = reports.OPEN_ITEMS_MART
 
 # (indicator, better: 'up' | 'down' | None) shown against the year before
-SOFT = (("cases_filed", None), ("first_violation_notices", None), ("service_in_lieu", None),
-        ("police_transfers", None))
+SOFT = (("cases_filed", None), ("first_violation_notices", None), ("service_in_lieu", None), ("police_transfers", None))
 WINDOWS = (("28_days", "近28天"), ("year_to_date", "今年以来"), ("reform_to_date", "改革以来"))
 FLOW = (("cases_filed", "立案", charts.TOWN_COLOURS[0]), ("cases_closed", "结案", "#2a9d5c"))
 SOFT_FLOW = (("first_violation_notices", "首违提醒", "#8e44ad"), ("service_in_lieu", "以服代罚", "#e07b00"))
-AGES = (("closed", "已结案", "cases_closed"), ("open_0_30", "未结 ≤30天", "open_0_30_days"),
-        ("open_31_90", "未结 31–90天", "open_31_90_days"), ("open_over_90", "未结 >90天", "open_over_90_days"))
+AGES = (
+    ("closed", "已结案", "cases_closed"),
+    ("open_0_30", "未结 ≤30天", "open_0_30_days"),
+    ("open_31_90", "未结 31–90天", "open_31_90_days"),
+    ("open_over_90", "未结 >90天", "open_over_90_days"),
+)
 
 
 # ---------------------------------------------------------------- view models (pure)
+
 
 def status_stages(row: dict[str, Any]) -> list[dict[str, Any]]:
     """A mart_report_case_status row → the stages of the bar (width = share of cases filed)."""
@@ -44,8 +49,15 @@ def status_stages(row: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for key, label, col in AGES:
         n = float(row.get(col) or 0)
-        out.append({"key": key, "label": label, "n": n, "pct": 100.0 * n / filed if filed else 0.0,
-                    "share": metrics.fmt_share(n, filed) if filed and key == "closed" else ""})
+        out.append(
+            {
+                "key": key,
+                "label": label,
+                "n": n,
+                "pct": 100.0 * n / filed if filed else 0.0,
+                "share": metrics.fmt_share(n, filed) if filed and key == "closed" else "",
+            }
+        )
     return out
 
 
@@ -57,9 +69,13 @@ def monthly_series(rows: list[dict[str, Any]], flow: tuple) -> dict[str, Any] | 
     months = sorted({r["month_start"] for r in rows})
     got = {(r["indicator"], r["month_start"]): float(r["value"] or 0) for r in rows}
     partial = next((r["month_start"].isoformat() for r in rows if r.get("is_partial_month")), None)
-    return {"months": [m.isoformat() for m in months], "partial": partial,
-            "series": [{"name": label, "colour": colour, "values": [got.get((ind, m), 0.0) for m in months]}
-                       for ind, label, colour in flow]}
+    return {
+        "months": [m.isoformat() for m in months],
+        "partial": partial,
+        "series": [
+            {"name": label, "colour": colour, "values": [got.get((ind, m), 0.0) for m in months]} for ind, label, colour in flow
+        ],
+    }
 
 
 def comparison_table(rows: list[dict[str, Any]], indicators: tuple, zh: dict[str, str]) -> list[dict[str, Any]]:
@@ -80,22 +96,29 @@ def comparison_table(rows: list[dict[str, Any]], indicators: tuple, zh: dict[str
 
 # ---------------------------------------------------------------- queries
 
+
 def _rows(ctx: SiteContext, mart: str, where: str, params: list, order: str = "") -> list[dict[str, Any]]:
     if not ctx.wh.has(mart):
         return []
-    return ctx.wh.rows(f"select * from {ctx.wh.table(mart)} where {where}" + (f" order by {order}" if order else ""),
-                       params)
+    return ctx.wh.rows(f"select * from {ctx.wh.table(mart)} where {where}" + (f" order by {order}" if order else ""), params)
 
 
 def town_view(ctx: SiteContext, town: Town, i: int) -> dict[str, Any]:
     year = str(ctx.as_of.year)
     status = {r["period"]: r for r in _rows(ctx, STATUS_MART, "township_code = ?", [town.code])}
-    bars = [{"period": p, "label": label, "row": status[p], "stages": status_stages(status[p])}
-            for p, label in ((year, f"{year}年立案（截至{ctx.as_of.month}月{ctx.as_of.day}日）"), ("all", "全部已入库案件"))
-            if p in status]
+    bars = [
+        {"period": p, "label": label, "row": status[p], "stages": status_stages(status[p])}
+        for p, label in ((year, f"{year}年立案（截至{ctx.as_of.month}月{ctx.as_of.day}日）"), ("all", "全部已入库案件"))
+        if p in status
+    ]
     inds = [f[0] for f in FLOW + SOFT_FLOW]
-    monthly = _rows(ctx, MONTHLY_MART, f"township_code = ? and month_start <= ? and indicator in "
-                    f"({', '.join('?' for _ in inds)})", [town.code, ctx.as_of, *inds], "month_start")
+    monthly = _rows(
+        ctx,
+        MONTHLY_MART,
+        f"township_code = ? and month_start <= ? and indicator in ({', '.join('?' for _ in inds)})",
+        [town.code, ctx.as_of, *inds],
+        "month_start",
+    )
     charts_out: dict[str, Any] = {"partial": None, "flow": None, "soft": None}
     for key, flow, unit in (("flow", FLOW, "件"), ("soft", SOFT_FLOW, "件")):
         m = monthly_series([r for r in monthly if r["indicator"] in {f[0] for f in flow}], flow)
@@ -107,13 +130,22 @@ def town_view(ctx: SiteContext, town: Town, i: int) -> dict[str, Any]:
             charts_out[key] = charts.to_div(fig, f"chart-cases-{key}-{town.code}", 260)
             charts_out["partial"] = charts_out["partial"] or m["partial"]
     cmp_inds = [s[0] for s in SOFT]
-    cmp_rows = _rows(ctx, COMPARISONS_MART, f"township_code = ? and breakdown = 'all' and indicator in "
-                     f"({', '.join('?' for _ in cmp_inds)})", [town.code, *cmp_inds])
+    cmp_rows = _rows(
+        ctx,
+        COMPARISONS_MART,
+        f"township_code = ? and breakdown = 'all' and indicator in ({', '.join('?' for _ in cmp_inds)})",
+        [town.code, *cmp_inds],
+    )
     zh = {ind: ctx.indicator(ind)["zh"] for ind in cmp_inds}
     old = inspections.open_items(ctx, town.code, "case_open_90d")
-    return {"town": town, "bars": bars, "charts": charts_out, "table": comparison_table(cmp_rows, SOFT, zh),
-            "old": old, "transfers": [(p, status[p]["police_transfers"]) for p in sorted(status, reverse=True)
-                                      if p != "all"]}
+    return {
+        "town": town,
+        "bars": bars,
+        "charts": charts_out,
+        "table": comparison_table(cmp_rows, SOFT, zh),
+        "old": old,
+        "transfers": [(p, status[p]["police_transfers"]) for p in sorted(status, reverse=True) if p != "all"],
+    }
 
 
 def build(ctx: SiteContext) -> str:
@@ -124,10 +156,16 @@ def build(ctx: SiteContext) -> str:
             for key, cell in line["cells"].items():
                 spans.setdefault((t["town"].code, key), reports.short_span(cell["start"], cell["end"], ctx.as_of))
     return ctx.render(
-        "cases.html.j2", page_file=FILE, title=TITLE,
+        "cases.html.j2",
+        page_file=FILE,
+        title=TITLE,
         uses_plotly=any(t["charts"]["flow"] or t["charts"]["soft"] for t in ts),
-        towns=ts, windows=WINDOWS, spans=spans, year=ctx.as_of.year,
+        towns=ts,
+        windows=WINDOWS,
+        spans=spans,
+        year=ctx.as_of.year,
         has={m: ctx.wh.has(m) for m in (STATUS_MART, MONTHLY_MART, COMPARISONS_MART, OPEN_MART)},
         marts={"status": STATUS_MART, "monthly": MONTHLY_MART, "comparisons": COMPARISONS_MART, "open": OPEN_MART},
-        alert=ctx.source_alert("cases_filed"), notice_alert=ctx.source_alert("first_violation_notices"),
+        alert=ctx.source_alert("cases_filed"),
+        notice_alert=ctx.source_alert("first_violation_notices"),
     )

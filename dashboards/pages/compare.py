@@ -6,6 +6,7 @@ Rates lead (the towns differ about 3× in population); a rate that rests on fewe
 ``SMALL_BASE`` events is marked 小基数 (contract §7). Every section reads one mart and shows
 a note instead when that mart is missing.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,9 +44,11 @@ CHART_INDICATORS = (
 
 # ---------------------------------------------------------------- helpers
 
+
 @dataclass(frozen=True)
 class Cell:
     """One figure in a side-by-side table: the text, the events it rests on, 小基数."""
+
     text: str
     detail: str = ""
     small: bool = False
@@ -65,31 +68,34 @@ def _share_cell(share: float | None, events: float | None, base: float | None, u
     if share is None or base is None:
         return NA
     events = events if events is not None else share * base
-    return Cell(_pct(share), f"{metrics.fmt_num(events)}/{metrics.fmt_num(base)} {unit}",
-                min(events, base) < SMALL_BASE)
+    return Cell(_pct(share), f"{metrics.fmt_num(events)}/{metrics.fmt_num(base)} {unit}", min(events, base) < SMALL_BASE)
 
 
 def _per(events: float | None, base: float | None, per: int, unit: str) -> Cell:
     """events per ``per`` of base (e.g. per 100 cases)."""
     if events is None or not base:
         return NA
-    return Cell(f"{per * float(events) / float(base):.2f}", f"{metrics.fmt_num(events)} {unit}",
-                float(events) < SMALL_BASE)
+    return Cell(f"{per * float(events) / float(base):.2f}", f"{metrics.fmt_num(events)} {unit}", float(events) < SMALL_BASE)
 
 
 def _per_10k(events: float | None, town: Town, unit: str) -> Cell:
     if events is None or not town.resident_population:
         return Cell(metrics.fmt_num(events), unit) if events is not None else NA
-    return Cell(f"{10000.0 * float(events) / town.resident_population:.2f}",
-                f"{metrics.fmt_num(events)} {unit}", float(events) < SMALL_BASE)
+    return Cell(
+        f"{10000.0 * float(events) / town.resident_population:.2f}",
+        f"{metrics.fmt_num(events)} {unit}",
+        float(events) < SMALL_BASE,
+    )
 
 
 def _days(v: float | None, base: float | None) -> Cell:
     if v is None:
         return NA
-    return Cell(f"{float(v):.1f} 天" if float(v) % 1 else f"{float(v):.0f} 天",
-                f"{metrics.fmt_num(base)} 件已结案" if base is not None else "",
-                base is not None and float(base) < SMALL_BASE)
+    return Cell(
+        f"{float(v):.1f} 天" if float(v) % 1 else f"{float(v):.0f} 天",
+        f"{metrics.fmt_num(base)} 件已结案" if base is not None else "",
+        base is not None and float(base) < SMALL_BASE,
+    )
 
 
 def _month_label(m: int) -> str:
@@ -104,19 +110,28 @@ def _missing(mart: str) -> str:
 
 # ---------------------------------------------------------------- sections
 
+
 def _profiles(ctx: SiteContext) -> list[dict[str, Any]]:
     area: dict[str, float] = {}
     if ctx.wh.has("dim_townships") and "area_km2" in ctx.wh.columns("dim_townships"):
-        area = {c: a for c, a in ctx.wh.tuples(
-            f"select township_code, area_km2 from {ctx.wh.table('dim_townships')}")[1] if a is not None}
+        area = {
+            c: a
+            for c, a in ctx.wh.tuples(f"select township_code, area_km2 from {ctx.wh.table('dim_townships')}")[1]
+            if a is not None
+        }
     out = []
     for t in ctx.towns:
         months = None
         if t.reform_start and t.reform_start <= ctx.as_of:
             months = (ctx.as_of.year - t.reform_start.year) * 12 + ctx.as_of.month - t.reform_start.month
-        out.append({"town": t, "area": area.get(t.code), "months": months,
-                    "density": (t.resident_population / area[t.code]
-                                if t.resident_population and area.get(t.code) else None)})
+        out.append(
+            {
+                "town": t,
+                "area": area.get(t.code),
+                "months": months,
+                "density": (t.resident_population / area[t.code] if t.resident_population and area.get(t.code) else None),
+            }
+        )
     return out
 
 
@@ -128,7 +143,8 @@ def _series_rows(ctx: SiteContext) -> list[dict[str, Any]]:
         f"value_per_km2, coalesce(is_partial_month, false) as is_partial_month "
         f"from {wh.table(COMPARISON_MART)} where indicator in ({', '.join('?' for _ in names)}) "
         f"and month_start <= ? order by township_code, indicator, month_start",
-        [*names, ctx.as_of])
+        [*names, ctx.as_of],
+    )
 
 
 def phase_cell(row: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -137,11 +153,14 @@ def phase_cell(row: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is None or not row.get("months"):
         return None
     events = float(row["events"] or 0)
-    return {"months": int(row["months"]), "events": events,
-            "rate": None if row.get("mean_per_10k") is None else float(row["mean_per_10k"]),
-            "km2": None if row.get("mean_per_km2") is None else float(row["mean_per_km2"]),
-            "small": events < SMALL_BASE,
-            "span": _phase_span(int(row["first_month"]), int(row["last_month"]))}
+    return {
+        "months": int(row["months"]),
+        "events": events,
+        "rate": None if row.get("mean_per_10k") is None else float(row["mean_per_10k"]),
+        "km2": None if row.get("mean_per_km2") is None else float(row["mean_per_km2"]),
+        "small": events < SMALL_BASE,
+        "span": _phase_span(int(row["first_month"]), int(row["last_month"])),
+    }
 
 
 def _phase_span(first: int, last: int) -> str:
@@ -162,14 +181,18 @@ def _phase_rows(ctx: SiteContext) -> dict[tuple[str, str, str], dict[str, Any]]:
     if ctx.wh.has(PHASES_MART):
         sql = f"select * from {ctx.wh.table(PHASES_MART)}"
     else:
-        sql = (f"select township_code, indicator, case when months_since_reform < 0 then 'pre' else 'post' end "
-               f"as phase, count(*) as months, min(months_since_reform) as first_month, "
-               f"max(months_since_reform) as last_month, sum(value) as events, avg(value_per_10k) as mean_per_10k, "
-               f"avg(value_per_km2) as mean_per_km2 from {ctx.wh.table(COMPARISON_MART)} "
-               f"where not coalesce(is_partial_month, false) and months_since_reform is not null "
-               f"and month_start <= ? group by all")
-    return {(r["township_code"], r["indicator"], r["phase"]): r
-            for r in ctx.wh.rows(sql, [] if ctx.wh.has(PHASES_MART) else [ctx.as_of])}
+        sql = (
+            f"select township_code, indicator, case when months_since_reform < 0 then 'pre' else 'post' end "
+            f"as phase, count(*) as months, min(months_since_reform) as first_month, "
+            f"max(months_since_reform) as last_month, sum(value) as events, avg(value_per_10k) as mean_per_10k, "
+            f"avg(value_per_km2) as mean_per_km2 from {ctx.wh.table(COMPARISON_MART)} "
+            f"where not coalesce(is_partial_month, false) and months_since_reform is not null "
+            f"and month_start <= ? group by all"
+        )
+    return {
+        (r["township_code"], r["indicator"], r["phase"]): r
+        for r in ctx.wh.rows(sql, [] if ctx.wh.has(PHASES_MART) else [ctx.as_of])
+    }
 
 
 def reform_charts(ctx: SiteContext) -> dict[str, Any]:
@@ -185,44 +208,59 @@ def reform_charts(ctx: SiteContext) -> dict[str, Any]:
         unit = ind.get("unit", "")
         series, summary, months_by_town = [], [], {}
         for t in ctx.towns:
-            rs = [r for r in rows if r["township_code"] == t.code and r["indicator"] == indicator
-                  and not r["is_partial_month"] and r["months_since_reform"] is not None]
+            rs = [
+                r
+                for r in rows
+                if r["township_code"] == t.code
+                and r["indicator"] == indicator
+                and not r["is_partial_month"]
+                and r["months_since_reform"] is not None
+            ]
             if not rs:
                 summary.append({"town": t, "pre": None, "post": None})
                 continue
             months_by_town[t.code] = {r["months_since_reform"] for r in rs}
-            series.append({
-                "name": t.name,
-                "months": [r["months_since_reform"] for r in rs],
-                "rates": [None if r["value_per_10k"] is None else round(float(r["value_per_10k"]), 4)
-                          for r in rs],
-                "counts": [float(r["value"] or 0) for r in rs],
-                "labels": [f"{_month_label(r['months_since_reform'])}（{r['month_start']:%Y-%m}）" for r in rs],
-                "small": [float(r["value"] or 0) < SMALL_BASE for r in rs],
-            })
-            summary.append({"town": t,
-                            "pre": phase_cell(phases.get((t.code, indicator, "pre"))),
-                            "post": phase_cell(phases.get((t.code, indicator, "post")))})
+            series.append(
+                {
+                    "name": t.name,
+                    "months": [r["months_since_reform"] for r in rs],
+                    "rates": [None if r["value_per_10k"] is None else round(float(r["value_per_10k"]), 4) for r in rs],
+                    "counts": [float(r["value"] or 0) for r in rs],
+                    "labels": [f"{_month_label(r['months_since_reform'])}（{r['month_start']:%Y-%m}）" for r in rs],
+                    "small": [float(r["value"] or 0) < SMALL_BASE for r in rs],
+                }
+            )
+            summary.append(
+                {
+                    "town": t,
+                    "pre": phase_cell(phases.get((t.code, indicator, "pre"))),
+                    "post": phase_cell(phases.get((t.code, indicator, "post"))),
+                }
+            )
         if not series:
             continue
         common = set.intersection(*months_by_town.values()) if len(months_by_town) > 1 else set()
         common_post = sorted(m for m in common if m >= 0)
         fig = charts.months_since_reform(series, y_title=f"每万人 {unit}/月", unit=unit)
-        out.append({
-            "indicator": indicator, "zh": ind["zh"], "unit": unit, "explain": explain,
-            "chart": charts.to_div(fig, f"cmp-{indicator}", height=300),
-            "summary": summary,
-            "any_small": any(any(s["small"]) for s in series),
-            "overlap": (f"{_month_label(common_post[0])}至{_month_label(common_post[-1])}"
-                        if common_post else None),
-            "n": n,
-        })
-    return {"note": None, "charts": out,
-            "partial": [f"{names.get(c, c)} {m:%Y-%m}" for c, m in partial]}
+        out.append(
+            {
+                "indicator": indicator,
+                "zh": ind["zh"],
+                "unit": unit,
+                "explain": explain,
+                "chart": charts.to_div(fig, f"cmp-{indicator}", height=300),
+                "summary": summary,
+                "any_small": any(any(s["small"]) for s in series),
+                "overlap": (f"{_month_label(common_post[0])}至{_month_label(common_post[-1])}" if common_post else None),
+                "n": n,
+            }
+        )
+    return {"note": None, "charts": out, "partial": [f"{names.get(c, c)} {m:%Y-%m}" for c, m in partial]}
 
 
-def _side_by_side(towns: list[Town], rows_by_town: dict[str, dict],
-                  measures: list[tuple[str, str, Callable[[dict, Town], Cell]]]) -> list[dict]:
+def _side_by_side(
+    towns: list[Town], rows_by_town: dict[str, dict], measures: list[tuple[str, str, Callable[[dict, Town], Cell]]]
+) -> list[dict]:
     out = []
     for label, explain, fn in measures:
         cells = [fn(rows_by_town[t.code], t) if t.code in rows_by_town else NA for t in towns]
@@ -231,30 +269,63 @@ def _side_by_side(towns: list[Town], rows_by_town: dict[str, dict],
 
 
 LIFECYCLE_MEASURES: list[tuple[str, str, Callable[[dict, Town], Cell]]] = [
-    ("立案数（每万人）", "立案件数 ÷ 常住人口 × 1万，不含撤销立案。",
-     lambda r, t: _per_10k(r.get("cases_filed"), t, "件")),
-    ("办案天数中位数", "已结案案件从立案到结案的天数，一半案件快于此数。",
-     lambda r, t: _days(r.get("median_days_to_close"), r.get("cases_closed"))),
-    ("办案天数90分位", "九成已结案案件在此天数内结案，看慢案。",
-     lambda r, t: _days(r.get("p90_days_to_close"), r.get("cases_closed"))),
-    ("超90天结案占比", "已结案案件中立案到结案超过90天的比例。",
-     lambda r, t: _share_cell(r.get("share_closed_over_90_days"), None, r.get("cases_closed"))),
-    ("法制审核覆盖率", "经过法制审核的案件占立案数的比例。",
-     lambda r, t: _share_cell(r.get("legal_review_share"), None, r.get("cases_filed"))),
-    ("主协办占比", "有协办人（原条线执法人员）参与的案件占比。",
-     lambda r, t: _share_cell(r.get("co_handler_share"), None, r.get("cases_filed"))),
-    ("案审会审理占比", "提交案审会集体审理的案件占比。",
-     lambda r, t: _share_cell(r.get("review_board_share"), None, r.get("cases_filed"))),
-    ("移送公安（每百件）", "每100件立案中移送公安的件数（行刑衔接）。",
-     lambda r, t: _per(r.get("police_transfers"), r.get("cases_filed"), 100, "件移送")),
-    ("复议（每百件）", "每100件立案中当事人申请行政复议的件数。",
-     lambda r, t: _per(r.get("reconsiderations"), r.get("cases_filed"), 100, "件复议")),
-    ("诉讼（每百件）", "每100件立案中当事人提起行政诉讼的件数。",
-     lambda r, t: _per(r.get("litigations"), r.get("cases_filed"), 100, "件诉讼")),
-    ("重复当事人案件占比", "当事人12个月内再次被立案的案件占比（按脱敏编号识别）。",
-     lambda r, t: _share_cell(None if r.get("repeat_party_cases") is None or not r.get("cases_filed")
-                              else r["repeat_party_cases"] / r["cases_filed"],
-                              r.get("repeat_party_cases"), r.get("cases_filed"))),
+    ("立案数（每万人）", "立案件数 ÷ 常住人口 × 1万，不含撤销立案。", lambda r, t: _per_10k(r.get("cases_filed"), t, "件")),
+    (
+        "办案天数中位数",
+        "已结案案件从立案到结案的天数，一半案件快于此数。",
+        lambda r, t: _days(r.get("median_days_to_close"), r.get("cases_closed")),
+    ),
+    (
+        "办案天数90分位",
+        "九成已结案案件在此天数内结案，看慢案。",
+        lambda r, t: _days(r.get("p90_days_to_close"), r.get("cases_closed")),
+    ),
+    (
+        "超90天结案占比",
+        "已结案案件中立案到结案超过90天的比例。",
+        lambda r, t: _share_cell(r.get("share_closed_over_90_days"), None, r.get("cases_closed")),
+    ),
+    (
+        "法制审核覆盖率",
+        "经过法制审核的案件占立案数的比例。",
+        lambda r, t: _share_cell(r.get("legal_review_share"), None, r.get("cases_filed")),
+    ),
+    (
+        "主协办占比",
+        "有协办人（原条线执法人员）参与的案件占比。",
+        lambda r, t: _share_cell(r.get("co_handler_share"), None, r.get("cases_filed")),
+    ),
+    (
+        "案审会审理占比",
+        "提交案审会集体审理的案件占比。",
+        lambda r, t: _share_cell(r.get("review_board_share"), None, r.get("cases_filed")),
+    ),
+    (
+        "移送公安（每百件）",
+        "每100件立案中移送公安的件数（行刑衔接）。",
+        lambda r, t: _per(r.get("police_transfers"), r.get("cases_filed"), 100, "件移送"),
+    ),
+    (
+        "复议（每百件）",
+        "每100件立案中当事人申请行政复议的件数。",
+        lambda r, t: _per(r.get("reconsiderations"), r.get("cases_filed"), 100, "件复议"),
+    ),
+    (
+        "诉讼（每百件）",
+        "每100件立案中当事人提起行政诉讼的件数。",
+        lambda r, t: _per(r.get("litigations"), r.get("cases_filed"), 100, "件诉讼"),
+    ),
+    (
+        "重复当事人案件占比",
+        "当事人12个月内再次被立案的案件占比（按脱敏编号识别）。",
+        lambda r, t: _share_cell(
+            None
+            if r.get("repeat_party_cases") is None or not r.get("cases_filed")
+            else r["repeat_party_cases"] / r["cases_filed"],
+            r.get("repeat_party_cases"),
+            r.get("cases_filed"),
+        ),
+    ),
 ]
 
 
@@ -276,8 +347,9 @@ def case_lifecycle(ctx: SiteContext) -> dict[str, Any]:
     tables = []
     for p in periods:
         by_town = {r["township_code"]: r for r in rows if str(r["period"]) == p}
-        tables.append({"period": p, "label": _period_label(p, ctx.as_of),
-                       "rows": _side_by_side(ctx.towns, by_town, LIFECYCLE_MEASURES)})
+        tables.append(
+            {"period": p, "label": _period_label(p, ctx.as_of), "rows": _side_by_side(ctx.towns, by_town, LIFECYCLE_MEASURES)}
+        )
     return {"note": None, "tables": tables}
 
 
@@ -291,16 +363,23 @@ def empowered_matters(ctx: SiteContext) -> dict[str, Any]:
         if tot is None:
             towns.append({"town": t, "row": None})
             continue
-        towns.append({
-            "town": t, "row": tot,
-            "matter_share": _share_cell(tot.get("utilisation_share"), tot.get("matters_used"),
-                                        tot.get("matters_in_catalogue"), "项"),
-            "domain_share": _share_cell(None if not tot.get("domains_in_catalogue") else
-                                        (tot.get("domains_used") or 0) / tot["domains_in_catalogue"],
-                                        tot.get("domains_used"), tot.get("domains_in_catalogue"), "类"),
-            "cases_10k": _per_10k(tot.get("cases_filed"), t, "件"),
-            "cases_per_matter": _per(tot.get("cases_filed"), tot.get("matters_used"), 1, "件"),
-        })
+        towns.append(
+            {
+                "town": t,
+                "row": tot,
+                "matter_share": _share_cell(
+                    tot.get("utilisation_share"), tot.get("matters_used"), tot.get("matters_in_catalogue"), "项"
+                ),
+                "domain_share": _share_cell(
+                    None if not tot.get("domains_in_catalogue") else (tot.get("domains_used") or 0) / tot["domains_in_catalogue"],
+                    tot.get("domains_used"),
+                    tot.get("domains_in_catalogue"),
+                    "类",
+                ),
+                "cases_10k": _per_10k(tot.get("cases_filed"), t, "件"),
+                "cases_per_matter": _per(tot.get("cases_filed"), tot.get("matters_used"), 1, "件"),
+            }
+        )
     domains = sorted({r["enforcement_domain"] for r in rows if r["enforcement_domain"] != "all"})
     grid = []
     for d in domains:
@@ -310,9 +389,14 @@ def empowered_matters(ctx: SiteContext) -> dict[str, Any]:
             if r is None or not r.get("matters_in_catalogue"):
                 cells.append(None)
             else:
-                cells.append({"used": r.get("matters_used") or 0, "cat": r["matters_in_catalogue"],
-                              "share": _pct(r.get("matters_used") or 0, r["matters_in_catalogue"]),
-                              "cases": r.get("cases_filed") or 0})
+                cells.append(
+                    {
+                        "used": r.get("matters_used") or 0,
+                        "cat": r["matters_in_catalogue"],
+                        "share": _pct(r.get("matters_used") or 0, r["matters_in_catalogue"]),
+                        "cases": r.get("cases_filed") or 0,
+                    }
+                )
         grid.append({"domain": d, "cells": cells})
     return {"note": None, "towns": towns, "domains": grid}
 
@@ -326,28 +410,42 @@ def inspection_burden(ctx: SiteContext) -> dict[str, Any]:
     def cells(year: int, target: str) -> list[dict[str, Cell]]:
         out = []
         for t in ctx.towns:
-            r = next((r for r in rows if r["township_code"] == t.code and int(r["inspection_year"]) == year
-                      and r["target_type"] == target), None)
+            r = next(
+                (
+                    r
+                    for r in rows
+                    if r["township_code"] == t.code and int(r["inspection_year"]) == year and r["target_type"] == target
+                ),
+                None,
+            )
             if r is None:
                 out.append({"per": NA, "share": NA})
                 continue
             per = r.get("inspections_per_target")
-            out.append({
-                "per": NA if per is None else Cell(f"{float(per):.2f}",
-                                                   f"{metrics.fmt_num(r.get('inspections'))}次/"
-                                                   f"{metrics.fmt_num(r.get('targets'))}对象",
-                                                   (r.get("targets") or 0) < SMALL_BASE),
-                "share": _share_cell(r.get("one_visit_share"), r.get("one_visit_inspections"),
-                                     r.get("inspections"), "次"),
-            })
+            out.append(
+                {
+                    "per": NA
+                    if per is None
+                    else Cell(
+                        f"{float(per):.2f}",
+                        f"{metrics.fmt_num(r.get('inspections'))}次/{metrics.fmt_num(r.get('targets'))}对象",
+                        (r.get("targets") or 0) < SMALL_BASE,
+                    ),
+                    "share": _share_cell(r.get("one_visit_share"), r.get("one_visit_inspections"), r.get("inspections"), "次"),
+                }
+            )
         return out
 
     year_rows = [{"year": y, "label": _period_label(str(y), ctx.as_of), "cells": cells(y, "all")} for y in years]
     types = sorted({r["target_type"] for r in rows if r["target_type"] != "all"})
     latest = years[0] if years else None
     type_rows = [{"type": ty, "cells": cells(latest, ty)} for ty in types] if latest else []
-    return {"note": None, "years": year_rows, "types": type_rows,
-            "latest_label": _period_label(str(latest), ctx.as_of) if latest else ""}
+    return {
+        "note": None,
+        "years": year_rows,
+        "types": type_rows,
+        "latest_label": _period_label(str(latest), ctx.as_of) if latest else "",
+    }
 
 
 def lead_cells(row: dict[str, Any] | None) -> dict[str, Cell]:
@@ -356,10 +454,16 @@ def lead_cells(row: dict[str, Any] | None) -> dict[str, Cell]:
         return {"share": NA, "days": NA, "leads": NA}
     leads, conv = row.get("enforcement_leads") or 0, row.get("leads_with_case") or 0
     mid = row.get("median_of_monthly_median_days")
-    days = NA if mid is None else Cell(f"{float(mid):g} 天", f"各月 {float(row['min_monthly_median_days']):g}–"
-                                       f"{float(row['max_monthly_median_days']):g} 天", conv < SMALL_BASE)
-    return {"share": _share_cell(row.get("conversion_share"), conv, leads), "days": days,
-            "leads": Cell(metrics.fmt_num(leads))}
+    days = (
+        NA
+        if mid is None
+        else Cell(
+            f"{float(mid):g} 天",
+            f"各月 {float(row['min_monthly_median_days']):g}–{float(row['max_monthly_median_days']):g} 天",
+            conv < SMALL_BASE,
+        )
+    )
+    return {"share": _share_cell(row.get("conversion_share"), conv, leads), "days": days, "leads": Cell(metrics.fmt_num(leads))}
 
 
 def lead_periods(ctx: SiteContext) -> dict[str, Any]:
@@ -374,8 +478,7 @@ def lead_periods(ctx: SiteContext) -> dict[str, Any]:
     periods = [{"label": "改革以来", "cells": cells("reform_to_date")}]
     periods += [{"label": _period_label(y, ctx.as_of), "cells": cells(y)} for y in years]
     sources = sorted({r["event_source"] for r in rows if r["event_source"] != "all"})
-    return {"note": None, "periods": periods,
-            "sources": [{"source": src, "cells": cells("all", src)} for src in sources]}
+    return {"note": None, "periods": periods, "sources": [{"source": src, "cells": cells("all", src)} for src in sources]}
 
 
 def lead_conversion(ctx: SiteContext) -> dict[str, Any]:
@@ -385,8 +488,7 @@ def lead_conversion(ctx: SiteContext) -> dict[str, Any]:
     if not ctx.wh.has(LEADS_MART):
         return {"note": _missing(LEADS_MART), "periods": [], "sources": []}
     mart = ctx.wh.table(LEADS_MART)
-    rows = ctx.wh.rows(f"select * from {mart} where month_start <= ? order by township_code, month_start",
-                       [ctx.as_of])
+    rows = ctx.wh.rows(f"select * from {mart} where month_start <= ? order by township_code, month_start", [ctx.as_of])
 
     def agg(rs: list[dict]) -> dict[str, Cell]:
         leads = sum(r.get("enforcement_leads") or 0 for r in rs)
@@ -398,19 +500,25 @@ def lead_conversion(ctx: SiteContext) -> dict[str, Any]:
             days = Cell(f"{mid:g} 天", f"各月 {lo:g}–{hi:g} 天", conv < SMALL_BASE)
         else:
             days = NA
-        return {"share": share, "days": days,
-                "leads": Cell(metrics.fmt_num(leads)) if rs else NA}
+        return {"share": share, "days": days, "leads": Cell(metrics.fmt_num(leads)) if rs else NA}
 
     def town_rows(pred: Callable[[dict, Town], bool], source: str = "all") -> list[dict[str, Cell]]:
-        return [agg([r for r in rows if r["township_code"] == t.code and r["event_source"] == source
-                     and pred(r, t)]) for t in ctx.towns]
+        return [
+            agg([r for r in rows if r["township_code"] == t.code and r["event_source"] == source and pred(r, t)])
+            for t in ctx.towns
+        ]
 
     years = sorted({r["month_start"].year for r in rows}, reverse=True)
-    periods = [{"label": "改革以来",
-                "cells": town_rows(lambda r, t: t.reform_start is not None
-                                   and r["month_start"] >= t.reform_start.replace(day=1))}]
-    periods += [{"label": _period_label(str(y), ctx.as_of),
-                 "cells": town_rows(lambda r, t, y=y: r["month_start"].year == y)} for y in years]
+    periods = [
+        {
+            "label": "改革以来",
+            "cells": town_rows(lambda r, t: t.reform_start is not None and r["month_start"] >= t.reform_start.replace(day=1)),
+        }
+    ]
+    periods += [
+        {"label": _period_label(str(y), ctx.as_of), "cells": town_rows(lambda r, t, y=y: r["month_start"].year == y)}
+        for y in years
+    ]
     sources = sorted({r["event_source"] for r in rows if r["event_source"] != "all"})
     by_source = [{"source": s, "cells": town_rows(lambda r, t: True, s)} for s in sources]
     return {"note": None, "periods": periods, "sources": by_source}
@@ -419,10 +527,15 @@ def lead_conversion(ctx: SiteContext) -> dict[str, Any]:
 def build(ctx: SiteContext) -> str:
     reform = reform_charts(ctx)
     return ctx.render(
-        "compare.html.j2", page_file=FILE, title=TITLE,
+        "compare.html.j2",
+        page_file=FILE,
+        title=TITLE,
         uses_plotly=bool(reform["charts"]),
-        profiles=_profiles(ctx), reform=reform,
-        lifecycle=case_lifecycle(ctx), matters=empowered_matters(ctx),
-        burden=inspection_burden(ctx), leads=lead_conversion(ctx),
+        profiles=_profiles(ctx),
+        reform=reform,
+        lifecycle=case_lifecycle(ctx),
+        matters=empowered_matters(ctx),
+        burden=inspection_burden(ctx),
+        leads=lead_conversion(ctx),
         small_base=SMALL_BASE,
     )

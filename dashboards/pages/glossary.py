@@ -1,4 +1,5 @@
 """指标口径: generated from pipelines/contract.yaml (the glossary is data, not prose)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -18,8 +19,7 @@ RULE_LABELS = {
     "poisson_z": "显著变化（泊松 z）",
     "rates": "人口率",
 }
-WINDOW_ZH = {"week": "周", "28 days": "近28天", "month": "月", "year-to-date": "今年以来",
-             "reform-to-date": "改革以来"}
+WINDOW_ZH = {"week": "周", "28 days": "近28天", "month": "月", "year-to-date": "今年以来", "reform-to-date": "改革以来"}
 
 
 def build(ctx: SiteContext) -> str:
@@ -32,7 +32,16 @@ def build(ctx: SiteContext) -> str:
     fc = c.five_colour
     meta = colour_meta(c)
     downloads = [d for d in exports.DOWNLOADS if d.required or ctx.wh.has(d.mart)]
-    return ctx.render("glossary.html.j2", page_file=FILE, title="指标口径",
-                      indicators=c.indicators, rules=rules, fc=fc, meta=meta,
-                      order=[o for o in ORDER if o in meta], downloads=downloads,
-                      load_rules=c.load_rules, version=c.version)
+    return ctx.render(
+        "glossary.html.j2",
+        page_file=FILE,
+        title="指标口径",
+        indicators=c.indicators,
+        rules=rules,
+        fc=fc,
+        meta=meta,
+        order=[o for o in ORDER if o in meta],
+        downloads=downloads,
+        load_rules=c.load_rules,
+        version=c.version,
+    )

@@ -6,6 +6,7 @@ drawn offline as inline SVG by ``assets/grid_map.js`` (no tiles, no request leav
 site); a tap on a grid opens its card; grids without a polygon are in the list view.
 Without that mart (an older warehouse) the page falls back to cards grouped by colour.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,11 +29,28 @@ SCRIPT_FILE = "assets/grid_map.js"
 MAP_MART = "mart_grid_map"
 # One row per grid in DATA_FILE, in this order (colours as indexes into ORDER; rates and
 # score rounded as the card shows them; percentiles 0–100 as the card shows them).
-MAP_FIELDS = ("grid_code", "grid_name", "town", "color", "last_week_color", "population",
-              "penalties", "petitions_disputes", "valid_alarms",
-              "penalty_rate", "petition_rate", "alarm_rate",
-              "penalty_pct", "petition_pct", "alarm_pct",
-              "score", "share_higher", "is_few_events", "grey_reason", "map_path")
+MAP_FIELDS = (
+    "grid_code",
+    "grid_name",
+    "town",
+    "color",
+    "last_week_color",
+    "population",
+    "penalties",
+    "petitions_disputes",
+    "valid_alarms",
+    "penalty_rate",
+    "petition_rate",
+    "alarm_rate",
+    "penalty_pct",
+    "petition_pct",
+    "alarm_pct",
+    "score",
+    "share_higher",
+    "is_few_events",
+    "grey_reason",
+    "map_path",
+)
 ORDER = ("red", "orange", "yellow", "blue", "green", "grey")
 OPEN_BY_DEFAULT = {"red", "orange"}
 COMPONENTS = (  # (count column, rate column, percentile column, label)
@@ -63,12 +81,17 @@ def colour_meta(contract: Contract) -> dict[str, dict[str, Any]]:
 def _grid_view(r: dict[str, Any]) -> dict[str, Any]:
     comps = []
     for cnt, rate, pct, label in COMPONENTS:
-        comps.append({"label": label, "count": r.get(cnt), "rate": r.get(rate),
-                      "pct": None if r.get(pct) is None else round(100 * float(r[pct]))})
+        comps.append(
+            {
+                "label": label,
+                "count": r.get(cnt),
+                "rate": r.get(rate),
+                "pct": None if r.get(pct) is None else round(100 * float(r[pct])),
+            }
+        )
     color = (r.get("color") or "grey").lower()
     last = (r.get("last_week_color") or "").lower() or None
-    return {**r, "color": color, "last": last, "changed": last is not None and last != color,
-            "components": comps}
+    return {**r, "color": color, "last": last, "changed": last is not None and last != color, "components": comps}
 
 
 def build(ctx: SiteContext) -> str:
@@ -94,27 +117,40 @@ def _build_cards(ctx: SiteContext) -> str:
         groups = []
         for colour in ORDER + tuple(sorted({g["color"] for g in grids} - set(ORDER))):
             members = [g for g in grids if g["color"] == colour]
-            groups.append({"color": colour, "zh": meta.get(colour, {}).get("zh", colour),
-                           "rule": meta.get(colour, {}).get("rule", ""), "grids": members,
-                           "open": colour in OPEN_BY_DEFAULT})
+            groups.append(
+                {
+                    "color": colour,
+                    "zh": meta.get(colour, {}).get("zh", colour),
+                    "rule": meta.get(colour, {}).get("rule", ""),
+                    "grids": members,
+                    "open": colour in OPEN_BY_DEFAULT,
+                }
+            )
         window = (grids[0].get("window_start"), grids[0].get("window_end")) if grids else (None, None)
         changed = [g for g in grids if g["changed"]]
         sev = {c: i for i, c in enumerate(ORDER[:5])}  # red 0 … green 4; grey not ranked
-        worse = sum(1 for g in changed if g["color"] in sev and g["last"] in sev
-                    and sev[g["color"]] < sev[g["last"]])
-        towns.append({
-            "code": code, "name": names.get(code, code), "groups": groups, "n": len(grids),
-            "window": window,
-            "worse": worse, "better": len(changed) - worse,
-            "changed": sorted(changed,
-                              key=lambda g: (ORDER.index(g["color"]) if g["color"] in ORDER else 99,
-                                             g["grid_code"])),
-        })
-    return ctx.render("grid.html.j2", page_file=FILE, title="综合行政执法五色图", towns=towns,
-                      meta=meta, order=ORDER, fc=fc, map_mode=False)
+        worse = sum(1 for g in changed if g["color"] in sev and g["last"] in sev and sev[g["color"]] < sev[g["last"]])
+        towns.append(
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "groups": groups,
+                "n": len(grids),
+                "window": window,
+                "worse": worse,
+                "better": len(changed) - worse,
+                "changed": sorted(
+                    changed, key=lambda g: (ORDER.index(g["color"]) if g["color"] in ORDER else 99, g["grid_code"])
+                ),
+            }
+        )
+    return ctx.render(
+        "grid.html.j2", page_file=FILE, title="综合行政执法五色图", towns=towns, meta=meta, order=ORDER, fc=fc, map_mode=False
+    )
 
 
 # ---- the map (mart_grid_map) -------------------------------------------------------------
+
 
 def _r1(v: Any) -> float | None:
     return None if v is None else float(f"{float(v):.1f}")
@@ -140,24 +176,50 @@ def map_data(ctx: SiteContext, rows: list[dict[str, Any]]) -> dict[str, Any]:
     towns = []
     for code in codes:
         mine = [r for r in rows if r["township_code"] == code]
-        towns.append({"code": code, "name": names.get(code) or mine[0].get("township_name") or code,
-                      "grids": len(mine), "ranked": mine[0].get("ranked_grids_in_township"),
-                      "with_polygon": sum(1 for r in mine if r.get("map_path"))})
+        towns.append(
+            {
+                "code": code,
+                "name": names.get(code) or mine[0].get("township_name") or code,
+                "grids": len(mine),
+                "ranked": mine[0].get("ranked_grids_in_township"),
+                "with_polygon": sum(1 for r in mine if r.get("map_path")),
+            }
+        )
     grids = []
     for r in rows:
-        grids.append([
-            r["grid_code"], r.get("grid_name") or r["grid_code"], codes.index(r["township_code"]),
-            _colour_index(r.get("color")), _colour_index(r.get("last_week_color")), r.get("population"),
-            r.get("penalties"), r.get("petitions_disputes"), r.get("valid_alarms"),
-            _r1(r.get("penalty_rate")), _r1(r.get("petition_rate")), _r1(r.get("alarm_rate")),
-            _pct(r.get("penalty_pct")), _pct(r.get("petition_pct")), _pct(r.get("alarm_pct")),
-            _r1(r.get("score")),
-            None if r.get("share_higher") is None else round(float(r["share_higher"]), 3),
-            1 if r.get("is_few_events") else 0, r.get("grey_reason"), r.get("map_path"),
-        ])
+        grids.append(
+            [
+                r["grid_code"],
+                r.get("grid_name") or r["grid_code"],
+                codes.index(r["township_code"]),
+                _colour_index(r.get("color")),
+                _colour_index(r.get("last_week_color")),
+                r.get("population"),
+                r.get("penalties"),
+                r.get("petitions_disputes"),
+                r.get("valid_alarms"),
+                _r1(r.get("penalty_rate")),
+                _r1(r.get("petition_rate")),
+                _r1(r.get("alarm_rate")),
+                _pct(r.get("penalty_pct")),
+                _pct(r.get("petition_pct")),
+                _pct(r.get("alarm_pct")),
+                _r1(r.get("score")),
+                None if r.get("share_higher") is None else round(float(r["share_higher"]), 3),
+                1 if r.get("is_few_events") else 0,
+                r.get("grey_reason"),
+                r.get("map_path"),
+            ]
+        )
     unit = next((r.get("map_unit_m") for r in rows if r.get("map_unit_m")), None)
-    return {"as_of": ctx.as_of.isoformat(), "unit_m": unit, "colours": list(ORDER),
-            "fields": list(MAP_FIELDS), "towns": towns, "grids": grids}
+    return {
+        "as_of": ctx.as_of.isoformat(),
+        "unit_m": unit,
+        "colours": list(ORDER),
+        "fields": list(MAP_FIELDS),
+        "towns": towns,
+        "grids": grids,
+    }
 
 
 def write_files(ctx: SiteContext, out_dir: Path) -> list[Path]:
@@ -187,26 +249,50 @@ def _build_map(ctx: SiteContext) -> str:
     for code in sorted({r["township_code"] for r in rows}):
         mine = [r for r in rows if r["township_code"] == code]
         colours = [(r.get("color") or "grey").lower() for r in mine]
-        counts = [{"color": c, "zh": meta.get(c, {}).get("zh", c), "rule": meta.get(c, {}).get("rule", ""),
-                   "n": colours.count(c)} for c in ORDER]
-        changed = [r for r, c in zip(mine, colours)
-                   if r.get("last_week_color") and r["last_week_color"].lower() != c]
-        worse = sum(1 for r in changed if (r["color"] or "").lower() in sev
-                    and r["last_week_color"].lower() in sev
-                    and sev[r["color"].lower()] < sev[r["last_week_color"].lower()])
-        towns.append({
-            "code": code, "name": names.get(code) or mine[0].get("township_name") or code,
-            "n": len(mine), "ranked": mine[0].get("ranked_grids_in_township"),
-            "with_polygon": sum(1 for r in mine if r.get("map_path")),
-            "window": (mine[0].get("window_start"), mine[0].get("window_end")),
-            "counts": counts, "changed": len(changed), "worse": worse,
-            "few": sum(1 for r in mine if r.get("is_few_events")),
-        })
-    labels = {"colours": {c: meta[c]["zh"] for c in ORDER if c in meta},
-              "components": [label for *_cols, label in COMPONENTS],
-              "min_population": fc.min_population, "min_ranked_grids": fc.min_ranked_grids,
-              "window_days": fc.window_days}
+        counts = [
+            {"color": c, "zh": meta.get(c, {}).get("zh", c), "rule": meta.get(c, {}).get("rule", ""), "n": colours.count(c)}
+            for c in ORDER
+        ]
+        changed = [r for r, c in zip(mine, colours) if r.get("last_week_color") and r["last_week_color"].lower() != c]
+        worse = sum(
+            1
+            for r in changed
+            if (r["color"] or "").lower() in sev
+            and r["last_week_color"].lower() in sev
+            and sev[r["color"].lower()] < sev[r["last_week_color"].lower()]
+        )
+        towns.append(
+            {
+                "code": code,
+                "name": names.get(code) or mine[0].get("township_name") or code,
+                "n": len(mine),
+                "ranked": mine[0].get("ranked_grids_in_township"),
+                "with_polygon": sum(1 for r in mine if r.get("map_path")),
+                "window": (mine[0].get("window_start"), mine[0].get("window_end")),
+                "counts": counts,
+                "changed": len(changed),
+                "worse": worse,
+                "few": sum(1 for r in mine if r.get("is_few_events")),
+            }
+        )
+    labels = {
+        "colours": {c: meta[c]["zh"] for c in ORDER if c in meta},
+        "components": [label for *_cols, label in COMPONENTS],
+        "min_population": fc.min_population,
+        "min_ranked_grids": fc.min_ranked_grids,
+        "window_days": fc.window_days,
+    }
     labels_json = json.dumps(labels, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
-    return ctx.render("grid.html.j2", page_file=FILE, title="综合行政执法五色图", towns=towns,
-                      meta=meta, order=ORDER, fc=fc, map_mode=True, data_file=DATA_FILE,
-                      script_file=SCRIPT_FILE, labels_json=labels_json)
+    return ctx.render(
+        "grid.html.j2",
+        page_file=FILE,
+        title="综合行政执法五色图",
+        towns=towns,
+        meta=meta,
+        order=ORDER,
+        fc=fc,
+        map_mode=True,
+        data_file=DATA_FILE,
+        script_file=SCRIPT_FILE,
+        labels_json=labels_json,
+    )

@@ -5,6 +5,7 @@ their periods printed, 日常 vs 专项行动, one-visit and alarm-trend charts 
 The KPI cards show rows of `mart_indicator_comparisons` (the comparison rules of contract
 §7 are defined there, in dbt, and nowhere else for these windows).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,8 +29,8 @@ SPARK_WEEKS = 12
 @dataclass(frozen=True)
 class Kpi:
     indicator: str
-    better: str | None = None        # 'up' | 'down': colours the change; None: neutral
-    share_of: str | None = None      # show the share of this indicator too
+    better: str | None = None  # 'up' | 'down': colours the change; None: neutral
+    share_of: str | None = None  # show the share of this indicator too
 
 
 KPIS = (
@@ -43,14 +44,14 @@ KPIS = (
 
 @dataclass(frozen=True)
 class KpiWindow:
-    key: str            # window_name in mart_indicator_comparisons
-    label: str          # shown to users
+    key: str  # window_name in mart_indicator_comparisons
+    label: str  # shown to users
 
 
 # The first is the card's big number; the others are the rows under it.
 KPI_WINDOWS = (
     KpiWindow("28_days", "近28天"),
-    KpiWindow("last_week", "上周"),          # the last complete Monday–Sunday week
+    KpiWindow("last_week", "上周"),  # the last complete Monday–Sunday week
     KpiWindow("year_to_date", "今年以来"),
     KpiWindow("reform_to_date", "改革以来"),  # only once the township's reform has started
 )
@@ -62,19 +63,22 @@ CAMPAIGN_TARGETS = ("企业", "沿街商铺", "出租房", "其他")
 
 # ---------------------------------------------------------------- queries
 
+
 def _weeks(as_of: dt.date) -> list[dt.date]:
     """The last CHART_WEEKS complete Monday–Sunday weeks (a partial week would read as a dip)."""
     last_monday, _ = metrics.last_full_week(as_of)
     return [last_monday - dt.timedelta(weeks=k) for k in range(CHART_WEEKS - 1, -1, -1)]
 
 
-def _weekly_fct(ctx: SiteContext, indicator: str, breakdown: str, first: dt.date,
-                last: dt.date) -> dict[tuple[str, dt.date], float]:
+def _weekly_fct(
+    ctx: SiteContext, indicator: str, breakdown: str, first: dt.date, last: dt.date
+) -> dict[tuple[str, dt.date], float]:
     fct = ctx.wh.table("fct_township_daily")
     rows = ctx.wh.tuples(
         f"select township_code, cast(date_trunc('week', date) as date), sum(value) from {fct} "
         f"where indicator = ? and breakdown = ? and date between ? and ? group by 1, 2",
-        [indicator, breakdown, first, last])[1]
+        [indicator, breakdown, first, last],
+    )[1]
     return {(t, w): float(v or 0) for t, w, v in rows}
 
 
@@ -85,7 +89,9 @@ def one_visit_series(ctx: SiteContext) -> tuple[list[dict], str]:
         rows = ctx.wh.tuples(
             f"select township_code, cast(week_start as date), inspections, one_visit_inspections "
             f"from {ctx.wh.table('mart_one_visit_weekly')} "
-            f"where target_type = 'all' and week_start between ? and ?", [first, weeks[-1]])[1]
+            f"where target_type = 'all' and week_start between ? and ?",
+            [first, weeks[-1]],
+        )[1]
         insp = {(t, w): float(i or 0) for t, w, i, _ in rows}
         ov = {(t, w): float(o or 0) for t, w, _, o in rows}
         source = "mart_one_visit_weekly"
@@ -97,8 +103,14 @@ def one_visit_series(ctx: SiteContext) -> tuple[list[dict], str]:
     for town in ctx.towns:
         o = [ov.get((town.code, w), 0.0) for w in weeks]
         i = [insp.get((town.code, w), 0.0) for w in weeks]
-        series.append({"name": town.name, "weeks": [w.isoformat() for w in weeks],
-                       "one_visit": o, "share": [oo / ii if ii else None for oo, ii in zip(o, i)]})
+        series.append(
+            {
+                "name": town.name,
+                "weeks": [w.isoformat() for w in weeks],
+                "one_visit": o,
+                "share": [oo / ii if ii else None for oo, ii in zip(o, i)],
+            }
+        )
     return series, source
 
 
@@ -109,23 +121,28 @@ def alarm_series(ctx: SiteContext, town: Town, subcategory: str = "all") -> dict
             f"select cast(week_start as date), valid_alarms, valid_alarms_last_year "
             f"from {ctx.wh.table('mart_alarm_trends_weekly')} "
             f"where township_code = ? and alarm_subcategory = ? and week_start between ? and ?",
-            [town.code, subcategory, weeks[0], weeks[-1]])[1]
+            [town.code, subcategory, weeks[0], weeks[-1]],
+        )[1]
         now = {w: float(v or 0) for w, v, _ in rows}
         before = {w: float(p or 0) for w, _, p in rows}
-        return {"weeks": [w.isoformat() for w in weeks],
-                "now": [now.get(w, 0.0) for w in weeks],
-                "before": [before.get(w, 0.0) if _covered(town, metrics.same_iso_week_last_year(w)[0])
-                           else None for w in weeks]}
+        return {
+            "weeks": [w.isoformat() for w in weeks],
+            "now": [now.get(w, 0.0) for w in weeks],
+            "before": [before.get(w, 0.0) if _covered(town, metrics.same_iso_week_last_year(w)[0]) else None for w in weeks],
+        }
     # Fallback: same ISO week a year earlier, from the daily facts.
     prev = [metrics.same_iso_week_last_year(w)[0] for w in weeks]
     bd = subcategory
     counts = _weekly_fct(ctx, "valid_alarms", bd, min(prev), weeks[-1] + dt.timedelta(days=6))
-    return {"weeks": [w.isoformat() for w in weeks],
-            "now": [counts.get((town.code, w), 0.0) for w in weeks],
-            "before": [counts.get((town.code, p), 0.0) if _covered(town, p) else None for p in prev]}
+    return {
+        "weeks": [w.isoformat() for w in weeks],
+        "now": [counts.get((town.code, w), 0.0) for w in weeks],
+        "before": [counts.get((town.code, p), 0.0) if _covered(town, p) else None for p in prev],
+    }
 
 
 # ---------------------------------------------------------------- view models
+
 
 def _covered(town: Town, start: dt.date) -> bool:
     """Do the facts reach back to ``start``? (Else a year-earlier comparison would be vs 0.)"""
@@ -149,7 +166,8 @@ def _comparison_rows(ctx: SiteContext, town: Town, names: list[str]) -> dict[tup
     rows = ctx.wh.rows(
         f"select * from {ctx.wh.table(COMPARISONS_MART)} where township_code = ? and breakdown = 'all' "
         f"and window_name in ({', '.join('?' for _ in keys)}) and indicator in ({', '.join('?' for _ in names)})",
-        [town.code, *keys, *names])
+        [town.code, *keys, *names],
+    )
     return {(r["window_name"], r["indicator"]): r for r in rows}
 
 
@@ -179,16 +197,23 @@ def kpi_cards(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
             data_from = None
             if town.data_start is not None and start < town.data_start:
                 start, data_from = town.data_start, town.data_start  # e.g. 改革以来 before the first record
-            rows.append({
-                "window": {"key": w.key, "label": w.label,
-                           "span": _span(start, r["period_end"]),
-                           "prev_span": _span(r["prior_start"], r["prior_end"]),
-                           "short": reports.short_span(start, r["period_end"], ctx.as_of),
-                           "prev_short": reports.short_span(r["prior_start"], r["prior_end"]),
-                           "data_from": data_from},
-                "c": c, "cls": _change_class(c, k.better), "share": share,
-                "headline": w is KPI_WINDOWS[0],
-            })
+            rows.append(
+                {
+                    "window": {
+                        "key": w.key,
+                        "label": w.label,
+                        "span": _span(start, r["period_end"]),
+                        "prev_span": _span(r["prior_start"], r["prior_end"]),
+                        "short": reports.short_span(start, r["period_end"], ctx.as_of),
+                        "prev_short": reports.short_span(r["prior_start"], r["prior_end"]),
+                        "data_from": data_from,
+                    },
+                    "c": c,
+                    "cls": _change_class(c, k.better),
+                    "share": share,
+                    "headline": w is KPI_WINDOWS[0],
+                }
+            )
         if not rows or not rows[0]["headline"]:
             continue
         share_label = ctx.indicator(k.share_of)["zh"] if k.share_of else None
@@ -196,11 +221,20 @@ def kpi_cards(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
         if alert is not None:  # not presented as if complete: no good/bad colouring of the change
             for r in rows:
                 r["cls"] = "neutral"
-        cards.append({"indicator": k.indicator, "zh": ind["zh"], "unit": ind.get("unit", ""),
-                      "headline": rows[0], "rows": rows, "share_label": share_label, "alert": alert,
-                      "campaign": _campaign_split(ctx, town, k.indicator, mart, periods),
-                      "spark": Markup(charts.sparkline(spark.get(k.indicator, []))),
-                      "drill": kpi.href(k.indicator, town.code)})
+        cards.append(
+            {
+                "indicator": k.indicator,
+                "zh": ind["zh"],
+                "unit": ind.get("unit", ""),
+                "headline": rows[0],
+                "rows": rows,
+                "share_label": share_label,
+                "alert": alert,
+                "campaign": _campaign_split(ctx, town, k.indicator, mart, periods),
+                "spark": Markup(charts.sparkline(spark.get(k.indicator, []))),
+                "drill": kpi.href(k.indicator, town.code),
+            }
+        )
     return cards
 
 
@@ -219,11 +253,9 @@ def _campaign_split(ctx: SiteContext, town: Town, indicator: str, mart: dict, pe
     if not now["campaign"] and not names:
         return None
     suffix = "_one_visit" if indicator == "one_visit_inspections" else ""
-    before = (reports.inspections_split(ctx, town.code, r["prior_start"], r["prior_end"])
-              if r.get("has_prior_data") else None)
+    before = reports.inspections_split(ctx, town.code, r["prior_start"], r["prior_end"]) if r.get("has_prior_data") else None
     routine = metrics.Comparison(now["routine" + suffix], before["routine" + suffix] if before else None)
-    return {"campaigns": names, "campaign": now["campaign" + suffix], "routine": routine,
-            "cls": "neutral"}
+    return {"campaigns": names, "campaign": now["campaign" + suffix], "routine": routine, "cls": "neutral"}
 
 
 def campaigns(ctx: SiteContext) -> list[dict[str, Any]]:
@@ -233,8 +265,16 @@ def campaigns(ctx: SiteContext) -> list[dict[str, Any]]:
     by: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
         key = (r["township_code"], r["campaign"])
-        c = by.setdefault(key, {"code": r["township_code"], "town": names.get(r["township_code"], r["township_code"]),
-                                "campaign": r["campaign"], "types": {}, "all": None})
+        c = by.setdefault(
+            key,
+            {
+                "code": r["township_code"],
+                "town": names.get(r["township_code"], r["township_code"]),
+                "campaign": r["campaign"],
+                "types": {},
+                "all": None,
+            },
+        )
         if r["target_type"] == "all":
             c["all"] = r
         else:
@@ -244,11 +284,13 @@ def campaigns(ctx: SiteContext) -> list[dict[str, Any]]:
         order = [t for t in CAMPAIGN_TARGETS if t in c["types"]] + sorted(set(c["types"]) - set(CAMPAIGN_TARGETS))
         c["type_rows"] = [c["types"][t] for t in order]
         if c["all"] is None:  # derive the total only for additive columns
-            c["all"] = {"targets_checked": sum(r["targets_checked"] or 0 for r in c["type_rows"]),
-                        "inspections": sum(r["inspections"] or 0 for r in c["type_rows"]),
-                        "hazards_found": sum(r["hazards_found"] or 0 for r in c["type_rows"]),
-                        "hazards_accepted": sum(r["hazards_accepted"] or 0 for r in c["type_rows"]),
-                        "banned": sum(r["banned"] or 0 for r in c["type_rows"])}
+            c["all"] = {
+                "targets_checked": sum(r["targets_checked"] or 0 for r in c["type_rows"]),
+                "inspections": sum(r["inspections"] or 0 for r in c["type_rows"]),
+                "hazards_found": sum(r["hazards_found"] or 0 for r in c["type_rows"]),
+                "hazards_accepted": sum(r["hazards_accepted"] or 0 for r in c["type_rows"]),
+                "banned": sum(r["banned"] or 0 for r in c["type_rows"]),
+            }
         out.append(c)
     out.sort(key=lambda c: (c["code"], -(c["all"]["inspections"] or 0), c["campaign"]))
     return out
@@ -263,10 +305,16 @@ def one_visit_by_kind(ctx: SiteContext, ov: list[dict]) -> tuple[str, bool]:
     for town, s in zip(ctx.towns, ov):
         parts = reports.weekly_split(ctx, town.code, weeks, "one_visit_inspections")
         split = split or parts is not None
-        series.append({"name": town.name, "weeks": s["weeks"],
-                       "routine": parts["routine"] if parts else s["one_visit"],
-                       "campaign": parts["campaign"] if parts else None,
-                       "campaigns": periods.get(town.code, []), "reform": town.reform_start})
+        series.append(
+            {
+                "name": town.name,
+                "weeks": s["weeks"],
+                "routine": parts["routine"] if parts else s["one_visit"],
+                "campaign": parts["campaign"] if parts else None,
+                "campaigns": periods.get(town.code, []),
+                "reform": town.reform_start,
+            }
+        )
     fig = charts.inspections_by_kind(series, first=first, last=last, y_title="件次/周")
     if not split:
         fig.update_traces(name="综合查一次", selector={"name": "日常检查"})
@@ -283,23 +331,35 @@ def build(ctx: SiteContext) -> str:
     alarm_charts = []
     for i, town in enumerate(ctx.towns):
         s = alarm_series(ctx, town)
-        fig = charts.alarms_yoy(s["weeks"], s["now"], s["before"],
-                                charts.TOWN_COLOURS[i % len(charts.TOWN_COLOURS)])
-        charts.mark_periods(fig, first=first, last=last, campaigns=periods.get(town.code, []),
-                            reform=town.reform_start)
+        fig = charts.alarms_yoy(s["weeks"], s["now"], s["before"], charts.TOWN_COLOURS[i % len(charts.TOWN_COLOURS)])
+        charts.mark_periods(fig, first=first, last=last, campaigns=periods.get(town.code, []), reform=town.reform_start)
         # Totals over the weeks that have a year-earlier counterpart only.
         both = [(n, b) for n, b in zip(s["now"], s["before"]) if b is not None]
         c = metrics.Comparison(sum(n for n, _ in both), sum(b for _, b in both)) if both else None
-        alarm_charts.append({"town": town, "c": c, "weeks_compared": len(both),
-                             "chart": charts.to_div(fig, f"chart-alarm-{town.code}-all", 280)})
+        alarm_charts.append(
+            {"town": town, "c": c, "weeks_compared": len(both), "chart": charts.to_div(fig, f"chart-alarm-{town.code}-all", 280)}
+        )
     better = {k.indicator: k.better for k in KPIS if k.better}
     return ctx.render(
-        "index.html.j2", page_file=FILE, title="大综合一体化 行政执法驾驶舱", uses_plotly=True,
-        towns=[{"town": t, "cards": kpi_cards(ctx, t), "headlines": reports.headlines(ctx, t, better),
-                "campaigns": periods.get(t.code, [])} for t in ctx.towns],
+        "index.html.j2",
+        page_file=FILE,
+        title="大综合一体化 行政执法驾驶舱",
+        uses_plotly=True,
+        towns=[
+            {
+                "town": t,
+                "cards": kpi_cards(ctx, t),
+                "headlines": reports.headlines(ctx, t, better),
+                "campaigns": periods.get(t.code, []),
+            }
+            for t in ctx.towns
+        ],
         kpi_source=COMPARISONS_MART if ctx.wh.has(COMPARISONS_MART) else None,
         split_source=ctx.wh.has(reports.INSPECTIONS_MART),
-        one_visit_counts=ov_counts, one_visit_split=ov_split, one_visit_share=ov_share, one_visit_source=ov_source,
+        one_visit_counts=ov_counts,
+        one_visit_split=ov_split,
+        one_visit_share=ov_share,
+        one_visit_source=ov_source,
         alarm_charts=alarm_charts,
         chart_span=f"{weeks[0]:%Y-%m-%d}至{weeks[-1] + dt.timedelta(days=6):%Y-%m-%d}",
         campaigns=campaigns(ctx),

@@ -8,6 +8,7 @@ found stand on the as-of date), `mart_report_open_items` (the overdue list),
 `mart_campaigns` and `mart_report_campaign_periods`. Each section shows a note when its
 mart is missing. Pages only query and arrange; no figure is computed here.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ STAGES = (("accepted", "已验收"), ("rectifying", "整改中"), ("overdue", "�
 
 # ---------------------------------------------------------------- view models (pure)
 
+
 def loop_stages(row: dict[str, Any]) -> list[dict[str, Any]]:
     """A mart_report_hazard_loop row → the stages of the bar (width = share of hazards found)."""
     found = float(row.get("hazards_found") or 0)
@@ -41,19 +43,29 @@ def loop_stages(row: dict[str, Any]) -> list[dict[str, Any]]:
         n = float(row.get(f"hazards_{key}") or 0)
         if key == "other" and not n:
             continue
-        out.append({"key": key, "label": label, "n": n, "pct": 100.0 * n / found if found else 0.0,
-                    "share": metrics.fmt_share(n, found) if found else ""})
+        out.append(
+            {
+                "key": key,
+                "label": label,
+                "n": n,
+                "pct": 100.0 * n / found if found else 0.0,
+                "share": metrics.fmt_share(n, found) if found else "",
+            }
+        )
     return out
 
 
 def burden_view(rows: list[dict[str, Any]], year: int) -> dict[str, Any]:
     """mart_inspection_burden rows of one township → {this, last, types} for ``year``:
     'all' of the year and of the year before, and the year's 检查对象类型 (most targets first)."""
+
     def pick(y: int, t: str) -> dict[str, Any] | None:
         return next((r for r in rows if int(r["inspection_year"]) == y and r["target_type"] == t), None)
 
-    types = sorted((r for r in rows if int(r["inspection_year"]) == year and r["target_type"] != "all"),
-                   key=lambda r: (-(r["targets"] or 0), r["target_type"]))
+    types = sorted(
+        (r for r in rows if int(r["inspection_year"]) == year and r["target_type"] != "all"),
+        key=lambda r: (-(r["targets"] or 0), r["target_type"]),
+    )
     return {"this": pick(year, "all"), "last": pick(year - 1, "all"), "types": types}
 
 
@@ -64,14 +76,13 @@ def overdue_view(rows: list[dict[str, Any]], limit: int = OVERDUE_SHOWN) -> dict
     cats: dict[str, int] = {}
     for r in rows:
         cats[r["category"] or "未填"] = cats.get(r["category"] or "未填", 0) + 1
-    return {"total": len(rows), "rows": ordered[:limit],
-            "categories": sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))}
+    return {"total": len(rows), "rows": ordered[:limit], "categories": sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))}
 
 
 # ---------------------------------------------------------------- queries
 
-def _rows(ctx: SiteContext, mart: str, where: str = "", params: list | None = None,
-          order: str = "") -> list[dict[str, Any]]:
+
+def _rows(ctx: SiteContext, mart: str, where: str = "", params: list | None = None, order: str = "") -> list[dict[str, Any]]:
     if not ctx.wh.has(mart):
         return []
     sql = f"select * from {ctx.wh.table(mart)}"
@@ -92,9 +103,12 @@ def open_items(ctx: SiteContext, town_code: str, item_type: str) -> list[dict[st
             f"select o.*, g.grid_name from {ctx.wh.table(OPEN_MART)} o "
             f"left join {ctx.wh.table('dim_grids')} g on g.grid_code = o.grid_code "
             f"where o.township_code = ? and o.item_type = ? order by o.days_open desc, o.item_id",
-            [town_code, item_type])
-    return [dict(r, grid_name=None) for r in _rows(ctx, OPEN_MART, "township_code = ? and item_type = ?",
-                                                   [town_code, item_type], "days_open desc, item_id")]
+            [town_code, item_type],
+        )
+    return [
+        dict(r, grid_name=None)
+        for r in _rows(ctx, OPEN_MART, "township_code = ? and item_type = ?", [town_code, item_type], "days_open desc, item_id")
+    ]
 
 
 def town_view(ctx: SiteContext, town: Town, periods: list[dict[str, Any]]) -> dict[str, Any]:
@@ -102,13 +116,11 @@ def town_view(ctx: SiteContext, town: Town, periods: list[dict[str, Any]]) -> di
     burden = burden_view(_rows(ctx, BURDEN_MART, "township_code = ?", [town.code]), year)
     loops = {r["period"]: r for r in _rows(ctx, LOOP_MART, "township_code = ?", [town.code])}
     loop = []
-    for key, label in ((str(year), f"{year}年发现（截至{ctx.as_of.month}月{ctx.as_of.day}日）"),
-                       ("all", "全部已入库数据")):
+    for key, label in ((str(year), f"{year}年发现（截至{ctx.as_of.month}月{ctx.as_of.day}日）"), ("all", "全部已入库数据")):
         if key in loops:
             loop.append({"period": key, "label": label, "row": loops[key], "stages": loop_stages(loops[key])})
     overdue = overdue_view(open_items(ctx, town.code, "hazard_overdue"))
-    camps = _rows(ctx, CAMPAIGNS_MART, "township_code = ? and target_type = 'all'", [town.code],
-                  "inspections desc, campaign")
+    camps = _rows(ctx, CAMPAIGNS_MART, "township_code = ? and target_type = 'all'", [town.code], "inspections desc, campaign")
     dates = {p["campaign"]: p for p in periods}
     for c in camps:
         p = dates.get(c["campaign"])
@@ -124,11 +136,16 @@ def build(ctx: SiteContext) -> str:
         share_chart = charts.to_div(charts.one_visit_share(series), "chart-inspections-share", 280)
     weeks = index._weeks(ctx.as_of)
     return ctx.render(
-        "inspections.html.j2", page_file=FILE, title=TITLE, uses_plotly=share_chart is not None,
+        "inspections.html.j2",
+        page_file=FILE,
+        title=TITLE,
+        uses_plotly=share_chart is not None,
         towns=[town_view(ctx, t, periods.get(t.code, [])) for t in ctx.towns],
-        share_chart=share_chart, year=ctx.as_of.year,
+        share_chart=share_chart,
+        year=ctx.as_of.year,
         share_span=f"{weeks[0]:%Y-%m-%d}起 {len(weeks)} 个完整周",
         has={m: ctx.wh.has(m) for m in (BURDEN_MART, LOOP_MART, OPEN_MART, CAMPAIGNS_MART)},
         marts={"burden": BURDEN_MART, "loop": LOOP_MART, "open": OPEN_MART, "campaigns": CAMPAIGNS_MART},
-        overdue_shown=OVERDUE_SHOWN, alert=ctx.source_alert("inspections"),
+        overdue_shown=OVERDUE_SHOWN,
+        alert=ctx.source_alert("inspections"),
     )

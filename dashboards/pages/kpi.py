@@ -6,6 +6,7 @@ its last point is the card's big number — and the daily counts, from
 `mart_report_daily_series`; the same series as CSV in ``data/series/<indicator>.csv``
 (written by exports.write_series). Without the mart every section says so.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,16 +40,20 @@ def card_indicators() -> list[str]:
 
 # ---------------------------------------------------------------- queries
 
+
 def series_rows(ctx: SiteContext, indicators: list[str]) -> list[dict[str, Any]]:
     if not ctx.wh.has(SERIES_MART) or not indicators:
         return []
     return ctx.wh.rows(
         f"select township_code, indicator, date, value, value_28d, is_full_28d "
         f"from {ctx.wh.table(SERIES_MART)} where indicator in ({', '.join('?' for _ in indicators)}) "
-        f"and date <= ? order by township_code, indicator, date", [*indicators, ctx.as_of])
+        f"and date <= ? order by township_code, indicator, date",
+        [*indicators, ctx.as_of],
+    )
 
 
 # ---------------------------------------------------------------- view models (pure)
+
 
 def series_view(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """One township's daily series of one indicator (rows sorted by date, one per day, as the
@@ -64,7 +69,9 @@ def series_view(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     last = rows[-1]
     first_full = next((r["date"] for r in rows if r.get("is_full_28d")), None)
     return {
-        "start": start, "end": end, "days": len(rows),
+        "start": start,
+        "end": end,
+        "days": len(rows),
         "daily": [float(r["value"] or 0) for r in rows],
         "rolling": [float(r["value_28d"] or 0) for r in rows],
         "latest_28d": float(last["value_28d"] or 0),
@@ -84,6 +91,7 @@ def group_rows(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[st
 
 # ---------------------------------------------------------------- page
 
+
 def sections(ctx: SiteContext) -> list[dict[str, Any]]:
     names = card_indicators()
     grouped = group_rows(series_rows(ctx, names))
@@ -97,26 +105,50 @@ def sections(ctx: SiteContext) -> list[dict[str, Any]]:
             view = series_view(grouped.get((town.code, indicator), []))
             chart = None
             if view is not None:
-                fig = charts.daily_drilldown(view["start"], view["daily"], view["rolling"],
-                                             colour=charts.TOWN_COLOURS[i % len(charts.TOWN_COLOURS)], unit=unit)
+                fig = charts.daily_drilldown(
+                    view["start"],
+                    view["daily"],
+                    view["rolling"],
+                    colour=charts.TOWN_COLOURS[i % len(charts.TOWN_COLOURS)],
+                    unit=unit,
+                )
                 # the reform start, and the 专项行动 periods on inspection counts (a surge reads as a campaign)
                 camps = periods.get(town.code, []) if ind.get("source") == "inspections" else []
-                charts.mark_periods(fig, first=view["start"], last=view["end"], campaigns=camps,
-                                    reform=town.reform_start, row=1, label=False)
+                charts.mark_periods(
+                    fig, first=view["start"], last=view["end"], campaigns=camps, reform=town.reform_start, row=1, label=False
+                )
                 charts.keep_labels_inside(fig, view["start"], view["end"])
                 chart = charts.to_div(fig, f"chart-{anchor(indicator, town.code)}", 300)
-            towns.append({"town": town, "anchor": anchor(indicator, town.code), "view": view, "chart": chart,
-                          "alert": ctx.source_alert(indicator)})
-        out.append({"indicator": indicator, "zh": ind["zh"], "unit": unit,
-                    "counted_on": ind.get("counted_on", ""),
-                    "csv": exports.series_file(indicator), "towns": towns})
+            towns.append(
+                {
+                    "town": town,
+                    "anchor": anchor(indicator, town.code),
+                    "view": view,
+                    "chart": chart,
+                    "alert": ctx.source_alert(indicator),
+                }
+            )
+        out.append(
+            {
+                "indicator": indicator,
+                "zh": ind["zh"],
+                "unit": unit,
+                "counted_on": ind.get("counted_on", ""),
+                "csv": exports.series_file(indicator),
+                "towns": towns,
+            }
+        )
     return out
 
 
 def build(ctx: SiteContext) -> str:
     secs = sections(ctx)
     return ctx.render(
-        "kpi.html.j2", page_file=FILE, title=TITLE,
+        "kpi.html.j2",
+        page_file=FILE,
+        title=TITLE,
         uses_plotly=any(t["chart"] for s in secs for t in s["towns"]),
-        sections=secs, has_mart=ctx.wh.has(SERIES_MART), mart=SERIES_MART,
+        sections=secs,
+        has_mart=ctx.wh.has(SERIES_MART),
+        mart=SERIES_MART,
     )

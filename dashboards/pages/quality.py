@@ -1,6 +1,7 @@
 """数据质量: the publishing gate's results of this run, the state and freshness of each
 source, every inbox file accounted for, and every row held back (quarantine) or kept with a
 problem (flags), by reason in Chinese (the first rows of each; the full lists are the CSVs)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -47,11 +48,17 @@ def _files(ctx: SiteContext) -> tuple[list[dict], list[dict]]:
     sources = []
     for s in sorted({f["source"] for f in files}):
         fs = [f for f in files if f["source"] == s]
-        sources.append({"source": s, "files": len(fs),
-                        **{k: sum(f.get(k) or 0 for f in fs) for k in
-                           ("rows_read", "rows_loaded", "rows_quarantined", "rows_superseded")},
-                        "balanced": all(f["balanced"] for f in fs),
-                        "unreadable": sum(1 for f in fs if (f["status"] or "") == "unreadable")})
+        sources.append(
+            {
+                "source": s,
+                "files": len(fs),
+                **{
+                    k: sum(f.get(k) or 0 for f in fs) for k in ("rows_read", "rows_loaded", "rows_quarantined", "rows_superseded")
+                },
+                "balanced": all(f["balanced"] for f in fs),
+                "unreadable": sum(1 for f in fs if (f["status"] or "") == "unreadable"),
+            }
+        )
     return files, sources
 
 
@@ -62,21 +69,22 @@ def _listing(ctx: SiteContext, mart: str) -> dict[str, Any]:
     t = ctx.wh.table(mart)
     by_code = ctx.wh.rows(f"select source, reason_or_flag, count(*) as n from {t} group by 1, 2 order by 1, 2")
     rows = ctx.wh.rows(
-        f"select * from (select source, file, sheet, row_number, record_key, reason_or_flag, \"column\", raw_value, "
+        f'select * from (select source, file, sheet, row_number, record_key, reason_or_flag, "column", raw_value, '
         f"explanation, row_number() over (partition by reason_or_flag order by source, file, row_number nulls first, "
-        f"record_key, \"column\") as rank_in_reason from {t}) where rank_in_reason <= {PER_REASON} "
-        f"order by reason_or_flag, rank_in_reason")
+        f'record_key, "column") as rank_in_reason from {t}) where rank_in_reason <= {PER_REASON} '
+        f"order by reason_or_flag, rank_in_reason"
+    )
     counts: dict[str, int] = {}
     for r in by_code:
         counts[r["reason_or_flag"]] = counts.get(r["reason_or_flag"], 0) + r["n"]
-    reasons = [{"code": code, "label": REASON_ZH.get(code, code), "n": n,
-                "rows": [r for r in rows if r["reason_or_flag"] == code]}
-               for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    reasons = [
+        {"code": code, "label": REASON_ZH.get(code, code), "n": n, "rows": [r for r in rows if r["reason_or_flag"] == code]}
+        for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
     for r in reasons:
         r["truncated"] = r["n"] > len(r["rows"])
     total = sum(counts.values())
-    return {"by_code": by_code, "total": total, "reasons": reasons,
-            "truncated": any(r["truncated"] for r in reasons)}
+    return {"by_code": by_code, "total": total, "reasons": reasons, "truncated": any(r["truncated"] for r in reasons)}
 
 
 def _freshness(status: list[dict], contract: Contract) -> list[dict]:
@@ -101,15 +109,29 @@ def _gate(ctx: SiteContext) -> dict[str, Any] | None:
     if not gate:
         return None
     checks = gate.get("checks") or []
-    return {"status": gate.get("status"), "checks": checks,
-            "counts": {k: sum(1 for c in checks if c.get("status") == k) for k in GATE_ZH}}
+    return {
+        "status": gate.get("status"),
+        "checks": checks,
+        "counts": {k: sum(1 for c in checks if c.get("status") == k) for k in GATE_ZH},
+    }
 
 
 def build(ctx: SiteContext) -> str:
     files, sources = _files(ctx)
     status = ctx.wh.rows(f"select * from {ctx.wh.table('mart_source_status')} order by source")
-    return ctx.render("quality.html.j2", page_file=FILE, title="数据质量", sources=sources, files=files,
-                      status=_freshness(status, ctx.contract), status_zh=STATUS_ZH, gate=_gate(ctx),
-                      gate_zh=GATE_ZH, reason_zh=REASON_ZH,
-                      quarantine=_listing(ctx, "mart_quarantine"), flagged=_listing(ctx, "mart_flags"),
-                      source_names=_source_names(ctx.contract), per_reason=PER_REASON)
+    return ctx.render(
+        "quality.html.j2",
+        page_file=FILE,
+        title="数据质量",
+        sources=sources,
+        files=files,
+        status=_freshness(status, ctx.contract),
+        status_zh=STATUS_ZH,
+        gate=_gate(ctx),
+        gate_zh=GATE_ZH,
+        reason_zh=REASON_ZH,
+        quarantine=_listing(ctx, "mart_quarantine"),
+        flagged=_listing(ctx, "mart_flags"),
+        source_names=_source_names(ctx.contract),
+        per_reason=PER_REASON,
+    )

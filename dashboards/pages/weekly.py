@@ -6,6 +6,7 @@ categories rising by z, open items (mart_report_open_items), red and orange grid
 what changed since last week (mart_grid_colors). Sections degrade to a note when a mart
 is missing.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,13 +21,22 @@ if TYPE_CHECKING:
 FILE = "weekly.html"
 NAV = "周情分析"
 # Rows of the week table: (indicator, better direction or None). Names and units from the contract.
-ROWS = (("events_reported", None), ("petitions_disputes", "down"), ("valid_alarms", "down"),
-        ("cases_filed", None), ("inspections", None), ("one_visit_inspections", "up"),
-        ("hazards_found", None), ("first_violation_notices", None))
-OPEN_TYPES = (("event_overdue", "逾期未办结事件", "处置期限已过仍在受理或处置中"),
-              ("hazard_overdue", "逾期未整改隐患", "整改状态逾期未整改或整改期限已过"),
-              ("hazard_open", "未整改隐患（全部）", "整改中或逾期未整改"),
-              ("case_open_90d", "超90天未结案件", "立案超过90天仍未结案"))
+ROWS = (
+    ("events_reported", None),
+    ("petitions_disputes", "down"),
+    ("valid_alarms", "down"),
+    ("cases_filed", None),
+    ("inspections", None),
+    ("one_visit_inspections", "up"),
+    ("hazards_found", None),
+    ("first_violation_notices", None),
+)
+OPEN_TYPES = (
+    ("event_overdue", "逾期未办结事件", "处置期限已过仍在受理或处置中"),
+    ("hazard_overdue", "逾期未整改隐患", "整改状态逾期未整改或整改期限已过"),
+    ("hazard_open", "未整改隐患（全部）", "整改中或逾期未整改"),
+    ("case_open_90d", "超90天未结案件", "立案超过90天仍未结案"),
+)
 SHOW_ITEMS = 3
 SHOW_GRIDS = 8
 SHOW_CATEGORIES = 6
@@ -37,9 +47,14 @@ SEVERITY = ("red", "orange", "yellow", "blue", "green")
 def _week_rows(ctx: SiteContext, town: Town) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     mart = ctx.wh.table(reports.COMPARISONS_MART)
     names = [n for n, _ in ROWS]
-    got = {r["indicator"]: r for r in ctx.wh.rows(
-        f"select * from {mart} where township_code = ? and window_name = 'last_week' and breakdown = 'all' "
-        f"and indicator in ({', '.join('?' for _ in names)})", [town.code, *names])}
+    got = {
+        r["indicator"]: r
+        for r in ctx.wh.rows(
+            f"select * from {mart} where township_code = ? and window_name = 'last_week' and breakdown = 'all' "
+            f"and indicator in ({', '.join('?' for _ in names)})",
+            [town.code, *names],
+        )
+    }
     if not got:
         return None, []
     any_row = next(iter(got.values()))
@@ -61,13 +76,30 @@ def _week_rows(ctx: SiteContext, town: Town) -> tuple[dict[str, Any] | None, lis
         note = None
         if name in ("inspections", "one_visit_inspections") and split_now and split_now["campaign"]:
             sfx = "_one_visit" if name == "one_visit_inspections" else ""
-            note = f"其中专项行动 {metrics.fmt_num(split_now['campaign' + sfx])}，日常 {metrics.fmt_num(split_now['routine' + sfx])}"
+            note = (
+                f"其中专项行动 {metrics.fmt_num(split_now['campaign' + sfx])}，日常 {metrics.fmt_num(split_now['routine' + sfx])}"
+            )
             cls = "neutral"
-        out.append({"indicator": name, "zh": ind["zh"], "unit": ind.get("unit", ""), "c": c, "cls": cls,
-                     "avg4": sum(p4) / len(p4) if p4 else None, "note": note})
-    window = {"start": start, "end": end, "prior_start": any_row["prior_start"],
-              "prior_end": any_row["prior_end"], "has_prior": any_row["has_prior_data"],
-              "four_start": four[0], "four_end": start - dt.timedelta(days=1)}
+        out.append(
+            {
+                "indicator": name,
+                "zh": ind["zh"],
+                "unit": ind.get("unit", ""),
+                "c": c,
+                "cls": cls,
+                "avg4": sum(p4) / len(p4) if p4 else None,
+                "note": note,
+            }
+        )
+    window = {
+        "start": start,
+        "end": end,
+        "prior_start": any_row["prior_start"],
+        "prior_end": any_row["prior_end"],
+        "has_prior": any_row["has_prior_data"],
+        "four_start": four[0],
+        "four_end": start - dt.timedelta(days=1),
+    }
     return window, out
 
 
@@ -80,12 +112,20 @@ def _rising(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
         f"select * from {ctx.wh.table(reports.COMPARISONS_MART)} where township_code = ? "
         f"and window_name = 'last_week' and breakdown <> 'all' and has_prior_data and poisson_z >= 2 "
         f"and indicator in ({', '.join('?' for _ in names)}) order by poisson_z desc, indicator, breakdown",
-        [town.code, *names])
+        [town.code, *names],
+    )
     out = []
     for r in rows[:SHOW_CATEGORIES]:
         ind = ctx.indicator(r["indicator"])
-        out.append({"zh": ind["zh"], "dim": cats[r["indicator"]], "breakdown": r["breakdown"],
-                    "unit": ind.get("unit", ""), "c": metrics.Shown.from_mart(r)})
+        out.append(
+            {
+                "zh": ind["zh"],
+                "dim": cats[r["indicator"]],
+                "breakdown": r["breakdown"],
+                "unit": ind.get("unit", ""),
+                "c": metrics.Shown.from_mart(r),
+            }
+        )
     return out
 
 
@@ -93,16 +133,23 @@ def _open_items(ctx: SiteContext, town: Town) -> list[dict[str, Any]] | None:
     if not ctx.wh.has(reports.OPEN_ITEMS_MART):
         return None
     mart = ctx.wh.table(reports.OPEN_ITEMS_MART)
-    counts = dict(ctx.wh.tuples(f"select item_type, count(*) from {mart} where township_code = ? group by 1",
-                                [town.code])[1])
+    counts = dict(ctx.wh.tuples(f"select item_type, count(*) from {mart} where township_code = ? group by 1", [town.code])[1])
     out = []
     for key, label, rule in OPEN_TYPES:
         oldest = ctx.wh.rows(
             f"select item_id, grid_code, category, opened_on, due_on, days_open from {mart} "
             f"where township_code = ? and item_type = ? order by days_open desc, item_id limit {SHOW_ITEMS}",
-            [town.code, key])
-        out.append({"key": key, "label": label, "rule": rule, "n": int(counts.get(key, 0)),
-                    "oldest": oldest if key != "hazard_open" else []})
+            [town.code, key],
+        )
+        out.append(
+            {
+                "key": key,
+                "label": label,
+                "rule": rule,
+                "n": int(counts.get(key, 0)),
+                "oldest": oldest if key != "hazard_open" else [],
+            }
+        )
     return out
 
 
@@ -114,23 +161,33 @@ def _grids(ctx: SiteContext, town: Town, meta: dict[str, Any]) -> dict[str, Any]
     rows = ctx.wh.rows(
         f"select grid_code, grid_name, population, score, lower(color) as color, lower({last}) as last_color "
         f"from {ctx.wh.table('mart_grid_colors')} where township_code = ? "
-        f"order by score desc nulls last, grid_code", [town.code])
+        f"order by score desc nulls last, grid_code",
+        [town.code],
+    )
     if not rows:
         return None
     sev = {c: i for i, c in enumerate(SEVERITY)}
     hot = [r for r in rows if r["color"] in ("red", "orange")]
-    new_hot = [r for r in hot if r["last_color"] and r["last_color"] != r["color"]
-               and sev.get(r["last_color"], 9) > sev[r["color"]]]
+    new_hot = [
+        r for r in hot if r["last_color"] and r["last_color"] != r["color"] and sev.get(r["last_color"], 9) > sev[r["color"]]
+    ]
     changed = [r for r in rows if r["last_color"] and r["last_color"] != r["color"]]
     worse = sum(1 for r in changed if sev.get(r["color"], 9) < sev.get(r["last_color"], 9))
     for r in rows:
         r["zh"] = meta.get(r["color"], {}).get("zh", r["color"])
         r["last_zh"] = meta.get(r["last_color"], {}).get("zh", r["last_color"] or "—")
-    return {"n": len(rows), "red": sum(1 for r in hot if r["color"] == "red"),
-            "orange": sum(1 for r in hot if r["color"] == "orange"), "top": hot[:SHOW_GRIDS],
-            "more": max(len(hot) - SHOW_GRIDS, 0), "new_hot": new_hot[:SHOW_GRIDS],
-            "new_hot_n": len(new_hot), "changed": len(changed), "worse": worse,
-            "better": len(changed) - worse}
+    return {
+        "n": len(rows),
+        "red": sum(1 for r in hot if r["color"] == "red"),
+        "orange": sum(1 for r in hot if r["color"] == "orange"),
+        "top": hot[:SHOW_GRIDS],
+        "more": max(len(hot) - SHOW_GRIDS, 0),
+        "new_hot": new_hot[:SHOW_GRIDS],
+        "new_hot_n": len(new_hot),
+        "changed": len(changed),
+        "worse": worse,
+        "better": len(changed) - worse,
+    }
 
 
 def _chart(ctx: SiteContext, town: Town, i: int, end: dt.date, periods: list) -> str:
@@ -144,8 +201,7 @@ def _chart(ctx: SiteContext, town: Town, i: int, end: dt.date, periods: list) ->
     for p in prev_weeks:
         before_all[p] = reports.weekly_totals(ctx, town.code, ["valid_alarms"], [p])["valid_alarms"][0]
     before = [before_all[p] if ok else None for p, ok in zip(prev_weeks, covered)]
-    fig = charts.alarms_yoy([w.isoformat() for w in weeks], now, before,
-                            charts.TOWN_COLOURS[i % len(charts.TOWN_COLOURS)])
+    fig = charts.alarms_yoy([w.isoformat() for w in weeks], now, before, charts.TOWN_COLOURS[i % len(charts.TOWN_COLOURS)])
     charts.mark_periods(fig, first=weeks[0], last=end, campaigns=periods, reform=town.reform_start)
     fig.update_xaxes(tickformat="%m-%d", dtick=14 * 86400000)
     fig.update_layout(margin={"l": 40, "r": 8, "t": 6, "b": 28})
@@ -160,13 +216,24 @@ def build(ctx: SiteContext) -> str:
     for i, town in enumerate(ctx.towns):
         window, rows = _week_rows(ctx, town) if has_cmp else (None, [])
         camp = reports.active(periods.get(town.code, []), window["start"], window["end"]) if window else []
-        towns.append({
-            "town": town, "window": window, "rows": rows,
-            "rising": _rising(ctx, town) if has_cmp else [],
-            "open": _open_items(ctx, town), "grids": _grids(ctx, town, meta),
-            "campaigns": camp,
-            "chart": _chart(ctx, town, i, window["end"], periods.get(town.code, [])) if window else None,
-        })
-    return ctx.render("weekly.html.j2", page_file=FILE, title="周情分析", towns=towns,
-                      uses_plotly=any(t["chart"] for t in towns), meta=meta,
-                      span=reports.short_span)
+        towns.append(
+            {
+                "town": town,
+                "window": window,
+                "rows": rows,
+                "rising": _rising(ctx, town) if has_cmp else [],
+                "open": _open_items(ctx, town),
+                "grids": _grids(ctx, town, meta),
+                "campaigns": camp,
+                "chart": _chart(ctx, town, i, window["end"], periods.get(town.code, [])) if window else None,
+            }
+        )
+    return ctx.render(
+        "weekly.html.j2",
+        page_file=FILE,
+        title="周情分析",
+        towns=towns,
+        uses_plotly=any(t["chart"] for t in towns),
+        meta=meta,
+        span=reports.short_span,
+    )

@@ -24,8 +24,11 @@ from pipelines.resources import RunSettings
 prepare_manifest(DBT_PROJECT)
 
 # dbt selectors of what a night with already-proven code leaves out (union of the three)
-NIGHTLY_EXCLUDE = ("resource_type:unit_test", "resource_type:test,path:models/staging",
-                   "resource_type:test,path:models/intermediate")
+NIGHTLY_EXCLUDE = (
+    "resource_type:unit_test",
+    "resource_type:test,path:models/staging",
+    "resource_type:test,path:models/intermediate",
+)
 ALL_TESTS_ENV = "ZHIFA_DBT_TESTS"  # "all": every dbt test and unit test, whatever the stamp says
 
 
@@ -69,9 +72,14 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
         elif isinstance(event, (Output, AssetMaterialization)):
             models += 1
         yield event
-    progress_done(f"{models} models, {tests} tests"
-                  + (" (every test and unit test: first build of this code here)" if stamp
-                     else " (those guarding the marts; the others passed on this code before)"))
+    progress_done(
+        f"{models} models, {tests} tests"
+        + (
+            " (every test and unit test: first build of this code here)"
+            if stamp
+            else " (those guarding the marts; the others passed on this code before)"
+        )
+    )
     if stamp:  # every test passed with this code: later nights may run the mart tests only
         s.dbt_full_build_stamp.parent.mkdir(parents=True, exist_ok=True)
         s.dbt_full_build_stamp.write_text(stamp, encoding="utf-8")

@@ -25,8 +25,9 @@ from pipelines.resources import RunSettings
 REFERENCE_KEY = AssetKey(["lake", "reference"])
 
 
-@asset(key=REFERENCE_KEY, group_name="ingest",
-       description="乡镇街道, 网格, 赋权事项 and micro-grid polygons from inbox/reference/.")
+@asset(
+    key=REFERENCE_KEY, group_name="ingest", description="乡镇街道, 网格, 赋权事项 and micro-grid polygons from inbox/reference/."
+)
 def reference(context: AssetExecutionContext, run_settings: RunSettings) -> MaterializeResult:
     s = run_settings.settings
     progress_start("reference 参考表")
@@ -49,9 +50,11 @@ def _source_asset(source: str):
         report = ingest_source(source, s.inbox, s.lake, load_or_create_secret(s.workdir), load_reference(s.lake))
         context.log.info(report.summary())
         newest = newest_counting_date(s.lake, source)
-        progress_done(f"{len(report.files):,} files ({len(report.files_read)} read, {len(report.files_unchanged)} unchanged), "
-                      f"{report.rows_read:,} rows: {report.rows_lake:,} to the lake, {report.rows_quarantined:,} quarantined"
-                      + (f"; UNREADABLE: {', '.join(report.unreadable)}" if report.unreadable else ""))
+        progress_done(
+            f"{len(report.files):,} files ({len(report.files_read)} read, {len(report.files_unchanged)} unchanged), "
+            f"{report.rows_read:,} rows: {report.rows_lake:,} to the lake, {report.rows_quarantined:,} quarantined"
+            + (f"; UNREADABLE: {', '.join(report.unreadable)}" if report.unreadable else "")
+        )
         return MaterializeResult(
             metadata={
                 "files_read": MetadataValue.int(len(report.files_read)),
@@ -75,8 +78,9 @@ def newest_counting_date(lake: Path, source: str) -> dt.date | None:
     if not parts:
         return None
     with duckdb.connect() as con:
-        return con.execute("select max(_counting_date) from read_parquet(?, union_by_name=true)",
-                           [[str(p) for p in parts]]).fetchone()[0]
+        return con.execute(
+            "select max(_counting_date) from read_parquet(?, union_by_name=true)", [[str(p) for p in parts]]
+        ).fetchone()[0]
 
 
 def _freshness_check(source: str):
@@ -84,16 +88,21 @@ def _freshness_check(source: str):
     A warning, not a gate: a late feed is published with the 数据滞后 banner, not blocked."""
     limit = load_contract().sources[source].stale_after_days
 
-    @asset_check(asset=AssetKey(["lake", source]), name="freshness", blocking=False,
-                 description=f"newest {source} record within {limit} days of today")
+    @asset_check(
+        asset=AssetKey(["lake", source]),
+        name="freshness",
+        blocking=False,
+        description=f"newest {source} record within {limit} days of today",
+    )
     def _check(run_settings: RunSettings) -> AssetCheckResult:
         newest = newest_counting_date(run_settings.settings.lake, source)
         lag = (dt.date.today() - newest).days if newest else None
         return AssetCheckResult(
             passed=lag is not None and lag <= limit,
             severity=AssetCheckSeverity.WARN,
-            description=(f"no {source} records" if newest is None
-                         else f"newest record {newest}, {lag} days before today (limit {limit})"),
+            description=(
+                f"no {source} records" if newest is None else f"newest record {newest}, {lag} days before today (limit {limit})"
+            ),
             metadata={"newest_record": MetadataValue.text(str(newest)), "lag_days": MetadataValue.int(lag or -1)},
         )
 

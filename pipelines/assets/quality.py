@@ -28,8 +28,9 @@ GATE_SPECS = [
 ]
 
 
-@multi_asset_check(specs=GATE_SPECS, name="quality_gate",
-                   description="Great Expectations publishing gate: is tonight's data fit to show?")
+@multi_asset_check(
+    specs=GATE_SPECS, name="quality_gate", description="Great Expectations publishing gate: is tonight's data fit to show?"
+)
 def quality_gate(context: AssetCheckExecutionContext, run_settings: RunSettings):
     s = run_settings.settings
     warehouse = s.newest_warehouse()
@@ -37,9 +38,11 @@ def quality_gate(context: AssetCheckExecutionContext, run_settings: RunSettings)
     write_results(results, results_path(s.workdir), run_id=context.run.run_id, warehouse=str(warehouse))
     for check in results:
         bad = [i for i in check.items if not i["success"]]
-        progress_line(f"quality gate {check.name}: "
-                      + {PASS: "passed", WARN: "WARNING (publishes)"}.get(check.status, "FAILED (blocks)")
-                      + f" ({len(check.items) - len(bad)}/{len(check.items)} expectations)")
+        progress_line(
+            f"quality gate {check.name}: "
+            + {PASS: "passed", WARN: "WARNING (publishes)"}.get(check.status, "FAILED (blocks)")
+            + f" ({len(check.items) - len(bad)}/{len(check.items)} expectations)"
+        )
         yield AssetCheckResult(
             asset_key=AssetKey(["marts", gate_config()["checks"][check.name]["asset"]]),
             check_name=check.name,
@@ -49,8 +52,7 @@ def quality_gate(context: AssetCheckExecutionContext, run_settings: RunSettings)
             metadata={
                 "status": MetadataValue.text(check.status),
                 "expectations": MetadataValue.int(len(check.items)),
-                "failures": MetadataValue.json([f"{i['subject']}: {i['observed']} (expected {i['expected']})"
-                                                for i in bad]),
+                "failures": MetadataValue.json([f"{i['subject']}: {i['observed']} (expected {i['expected']})" for i in bad]),
             },
         )
 

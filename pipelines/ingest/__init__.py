@@ -9,6 +9,7 @@ lookups, the generic transform and the lake layout are shared. The lake's column
 (lineage `_file_name`, `_file_date`, `_counting_date`, `_record_key`, `_flag_details`) and
 quarantine reasons are described in lake.py; the transform stages in transform.py.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,8 +28,19 @@ from .readers import UnreadableFile, read_file
 from .reference import Reference, ReferenceDataError, ingest_reference, load_reference, read_reference
 from .transform import Rules, transform
 
-__all__ = ["SOURCES", "RULES", "Reference", "ReferenceDataError", "SourceReport", "ingest_reference",
-           "ingest_source", "load_mappings", "load_reference", "read_reference", "PARSER_VERSION"]
+__all__ = [
+    "SOURCES",
+    "RULES",
+    "Reference",
+    "ReferenceDataError",
+    "SourceReport",
+    "ingest_reference",
+    "ingest_source",
+    "load_mappings",
+    "load_reference",
+    "read_reference",
+    "PARSER_VERSION",
+]
 
 # Bump when parsing or transform rules change: every file is then read again.
 PARSER_VERSION = "3"  # 2: contract v1.1 (lineage columns, bad_date, codes, optional police keys)
@@ -73,9 +85,11 @@ class SourceReport:
         if self.folder_missing:
             kept = f"kept {len(self.files)} file(s) of the previous import" if self.files else "nothing imported before"
             return f"{self.source}: FOLDER MISSING OR EMPTY ({self.source}/) — {kept}; lake unchanged"
-        s = (f"{self.source}: {len(self.files)} file(s) — {len(self.files_read)} read, "
-             f"{len(self.files_unchanged)} unchanged, {len(self.files_removed)} removed; "
-             f"rows read {self.rows_read:,} = lake {self.rows_lake:,} + quarantined {self.rows_quarantined:,}")
+        s = (
+            f"{self.source}: {len(self.files)} file(s) — {len(self.files_read)} read, "
+            f"{len(self.files_unchanged)} unchanged, {len(self.files_removed)} removed; "
+            f"rows read {self.rows_read:,} = lake {self.rows_lake:,} + quarantined {self.rows_quarantined:,}"
+        )
         if self.unreadable:
             s += f"; UNREADABLE: {', '.join(self.unreadable)}"
         if self.empty:
@@ -100,21 +114,37 @@ def _file_context(context: str, mapping: Mapping | None) -> str:
 def _inbox_files(src_dir: Path) -> list[Path]:
     if not src_dir.is_dir():
         return []
-    return sorted(p for p in src_dir.rglob("*") if p.is_file()
-                  and not any(part.startswith((".", "~$")) for part in p.relative_to(src_dir).parts))
+    return sorted(
+        p
+        for p in src_dir.rglob("*")
+        if p.is_file() and not any(part.startswith((".", "~$")) for part in p.relative_to(src_dir).parts)
+    )
 
 
 def _unreadable(source: str, rel: str, spec, error: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     rows = lk.empty_frame(lk.row_schema(spec))
     quarantined = pl.DataFrame(
-        [{"source": source, "_source_file": rel, "_sheet": None, "_row_number": None, "record_key": None,
-          "column": None, "raw_value": None, "reason": "unreadable_file", "detail": error}],
-        schema=lk.QUARANTINE_SCHEMA)
+        [
+            {
+                "source": source,
+                "_source_file": rel,
+                "_sheet": None,
+                "_row_number": None,
+                "record_key": None,
+                "column": None,
+                "raw_value": None,
+                "reason": "unreadable_file",
+                "detail": error,
+            }
+        ],
+        schema=lk.QUARANTINE_SCHEMA,
+    )
     return rows, quarantined
 
 
-def _read_one(path: Path, rel: str, source: str, ref: Reference, secret: bytes, row: dict,
-              mapping: Mapping | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _read_one(
+    path: Path, rel: str, source: str, ref: Reference, secret: bytes, row: dict, mapping: Mapping | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Lake and quarantine rows of one file; fills the manifest row (status, counts, error)."""
     spec, rules = load_contract().sources[source], RULES[source]
     try:
@@ -182,16 +212,31 @@ def ingest_source(source: str, inbox: Path, lake: Path, secret: bytes, ref: Refe
         keep_parts.add(f"{key}.parquet")
         mapping = mapping_for(mappings, rel)
         file_context, sha, prev = _file_context(context, mapping), lk.sha256_file(path), previous.get(rel)
-        if (prev is not None and prev["sha256"] == sha and prev["ingest_context"] == file_context
-                and lake_part.exists() and q_part.exists()):
+        if (
+            prev is not None
+            and prev["sha256"] == sha
+            and prev["ingest_context"] == file_context
+            and lake_part.exists()
+            and q_part.exists()
+        ):
             report.files_unchanged.append(rel)
             report.files.append({**prev, "folder_missing": False})
             continue
         report.files_read.append(rel)
-        row = {"source": source, "source_file": rel, "sha256": sha, "size_bytes": path.stat().st_size,
-               "status": "loaded", "error": None, "sheet": None, "header_row": None, "encoding": None,
-               "ingest_context": file_context, "folder_missing": False,
-               "mapping": mapping.name if mapping is not None else None}
+        row = {
+            "source": source,
+            "source_file": rel,
+            "sha256": sha,
+            "size_bytes": path.stat().st_size,
+            "status": "loaded",
+            "error": None,
+            "sheet": None,
+            "header_row": None,
+            "encoding": None,
+            "ingest_context": file_context,
+            "folder_missing": False,
+            "mapping": mapping.name if mapping is not None else None,
+        }
         rows, quarantined = _read_one(path, rel, source, ref, secret, row, mapping)
         lk.write_parquet(rows, lake_part)
         lk.write_parquet(quarantined, q_part)

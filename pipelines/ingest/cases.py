@@ -10,6 +10,7 @@ Counting date (contract §2 v1.1, contract.yaml `counting_date: [filed_on, close
 never filed, and load with their closure and fine. Only a case with neither is quarantined
 (`missing_date`).
 """
+
 import polars as pl
 
 from .readers import CSV_SUFFIXES, EXCEL_SUFFIXES
@@ -17,5 +18,6 @@ from .transform import Rules
 
 UNIT_PARTY_TYPE = "单位"
 
-RULES = Rules(source="cases", suffixes=frozenset(CSV_SUFFIXES | EXCEL_SUFFIXES),
-              is_unit=lambda: pl.col("party_type") == UNIT_PARTY_TYPE)
+RULES = Rules(
+    source="cases", suffixes=frozenset(CSV_SUFFIXES | EXCEL_SUFFIXES), is_unit=lambda: pl.col("party_type") == UNIT_PARTY_TYPE
+)

@@ -9,6 +9,7 @@ Source rules:
   treated as personal (pseudonymised): when in doubt, protect. 检查对象编码 stays raw, so
   repeat visits to one target still count.
 """
+
 import polars as pl
 
 from .readers import CSV_SUFFIXES, EXCEL_SUFFIXES
@@ -18,9 +19,12 @@ RENTAL_ROOM = "出租房"
 
 
 def _finish(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(
-        pl.col("departments").str.replace_all(r"\s*[,，;；/、]\s*", "、").str.strip_chars("、"))
+    return df.with_columns(pl.col("departments").str.replace_all(r"\s*[,，;；/、]\s*", "、").str.strip_chars("、"))
 
 
-RULES = Rules(source="inspections", suffixes=frozenset(CSV_SUFFIXES | EXCEL_SUFFIXES), finish=_finish,
-              is_unit=lambda: pl.col("target_type") != RENTAL_ROOM)
+RULES = Rules(
+    source="inspections",
+    suffixes=frozenset(CSV_SUFFIXES | EXCEL_SUFFIXES),
+    finish=_finish,
+    is_unit=lambda: pl.col("target_type") != RENTAL_ROOM,
+)

@@ -28,6 +28,7 @@ was absent or held no export file on the last run: the rows (and the lake parts)
 of the previous import, kept so a missing folder never reads as an empty source. `mapping` names
 the mapping file applied to the file (NULL when none).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,32 +42,65 @@ import polars as pl
 
 from pipelines.contract import LAKE_TYPES, Source
 
-_POLARS_TYPES = {"str": pl.String, "datetime": pl.Datetime("us"), "date": pl.Date,
-                 "int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean}
+_POLARS_TYPES = {
+    "str": pl.String,
+    "datetime": pl.Datetime("us"),
+    "date": pl.Date,
+    "int": pl.Int64,
+    "float": pl.Float64,
+    "bool": pl.Boolean,
+}
 
-LINEAGE_SCHEMA = {"_source_file": pl.String, "_sheet": pl.String, "_row_number": pl.Int64,
-                  "_flags": pl.String, "_extra": pl.String,
-                  "_file_name": pl.String, "_file_date": pl.Datetime("us"), "_counting_date": pl.Date,
-                  "_record_key": pl.String, "_flag_details": pl.String, "_mapping": pl.String}
+LINEAGE_SCHEMA = {
+    "_source_file": pl.String,
+    "_sheet": pl.String,
+    "_row_number": pl.Int64,
+    "_flags": pl.String,
+    "_extra": pl.String,
+    "_file_name": pl.String,
+    "_file_date": pl.Datetime("us"),
+    "_counting_date": pl.Date,
+    "_record_key": pl.String,
+    "_flag_details": pl.String,
+    "_mapping": pl.String,
+}
 
 # Keep in sync with the explanation macro dbt/macros/quality.sql (quality_explanation).
 QUARANTINE_REASONS = ("missing_key", "missing_date", "bad_date", "unknown_township", "bad_line", "unreadable_file")
 FILE_STATUSES = ("loaded", "empty", "unreadable")
-QUARANTINE_SCHEMA = {"source": pl.String, "_source_file": pl.String, "_sheet": pl.String,
-                     "_row_number": pl.Int64, "record_key": pl.String, "column": pl.String,
-                     "raw_value": pl.String, "reason": pl.String, "detail": pl.String}
+QUARANTINE_SCHEMA = {
+    "source": pl.String,
+    "_source_file": pl.String,
+    "_sheet": pl.String,
+    "_row_number": pl.Int64,
+    "record_key": pl.String,
+    "column": pl.String,
+    "raw_value": pl.String,
+    "reason": pl.String,
+    "detail": pl.String,
+}
 
-MANIFEST_SCHEMA = {"source": pl.String, "source_file": pl.String, "sha256": pl.String,
-                   "size_bytes": pl.Int64, "status": pl.String, "error": pl.String,
-                   "rows_read": pl.Int64, "rows_lake": pl.Int64, "rows_quarantined": pl.Int64,
-                   "sheet": pl.String, "header_row": pl.Int64, "encoding": pl.String,
-                   # Extension: hash of parser version, reference data and key fingerprint. A file
-                   # is re-read when it changes, so an incremental run equals a full rebuild.
-                   "ingest_context": pl.String,
-                   # Extension (issue 9): the source folder was missing or empty; these rows are kept.
-                   "folder_missing": pl.Boolean,
-                   # Extension (issue 9): the inbox mapping file applied (mapping.py), NULL when none.
-                   "mapping": pl.String}
+MANIFEST_SCHEMA = {
+    "source": pl.String,
+    "source_file": pl.String,
+    "sha256": pl.String,
+    "size_bytes": pl.Int64,
+    "status": pl.String,
+    "error": pl.String,
+    "rows_read": pl.Int64,
+    "rows_lake": pl.Int64,
+    "rows_quarantined": pl.Int64,
+    "sheet": pl.String,
+    "header_row": pl.Int64,
+    "encoding": pl.String,
+    # Extension: hash of parser version, reference data and key fingerprint. A file
+    # is re-read when it changes, so an incremental run equals a full rebuild.
+    "ingest_context": pl.String,
+    # Extension (issue 9): the source folder was missing or empty; these rows are kept.
+    "folder_missing": pl.Boolean,
+    # Extension (issue 9): the inbox mapping file applied (mapping.py), NULL when none.
+    "mapping": pl.String,
+}
 
 QUARANTINE_DIR = "_quarantine"
 MANIFEST_DIR = "_files"
@@ -149,7 +183,8 @@ def read_manifest(lake: Path, source: str) -> pl.DataFrame:
     missing = [c for c in MANIFEST_SCHEMA if c not in df.columns]
     # An older manifest without a column means "re-read everything" (context unknown).
     return df.with_columns(pl.lit(None, MANIFEST_SCHEMA[c]).alias(c) for c in missing).select(
-        [pl.col(c).cast(t) for c, t in MANIFEST_SCHEMA.items()])
+        [pl.col(c).cast(t) for c, t in MANIFEST_SCHEMA.items()]
+    )
 
 
 def part_paths(lake: Path, source: str, key: str) -> tuple[Path, Path]:

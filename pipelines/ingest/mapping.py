@@ -18,6 +18,7 @@ ingest context (a changed mapping re-reads its files). A mapping that does not v
 makes every file it matches unreadable with a Chinese sentence naming the mapping file and
 key. The files must lie in the source's own folder (`inspections/…`).
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -94,7 +95,7 @@ def _validate(raw: object, name: str) -> dict:
         raise _Invalid(f"source「{source}」不是合同中的来源（应为 {'、'.join(sources)} 之一）")
     src = sources[source]
     if not isinstance(files, str) or not files.startswith(f"{source}/"):
-        raise _Invalid(f"files 应为 {source}/ 文件夹下的文件匹配模式，如 \"{source}/萧消119_*.xlsx\"")
+        raise _Invalid(f'files 应为 {source}/ 文件夹下的文件匹配模式，如 "{source}/萧消119_*.xlsx"')
     headers = {str(k): _column_name(src, v, "columns") for k, v in _table(raw, "columns").items()}
     values = {}
     for col, table in _table(raw, "values").items():
@@ -124,8 +125,7 @@ def read_mapping(path: Path) -> Mapping:
         parts = _validate(raw, path.name)
     except _Invalid as e:
         src = raw.get("source") if isinstance(raw, dict) else None
-        return Mapping(path.name, sha, source=src if isinstance(src, str) else None,
-                       files=_files_glob(raw), error=where + str(e))
+        return Mapping(path.name, sha, source=src if isinstance(src, str) else None, files=_files_glob(raw), error=where + str(e))
     return Mapping(path.name, sha, **parts)
 
 
@@ -139,8 +139,11 @@ def load_mappings(inbox: Path) -> list[Mapping]:
     folder = Path(inbox) / MAPPINGS_DIR
     if not folder.is_dir():
         return []
-    paths = sorted(p for p in folder.iterdir()
-                   if p.is_file() and p.suffix.lower() in (".yaml", ".yml") and not p.name.startswith((".", "~$")))
+    paths = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in (".yaml", ".yml") and not p.name.startswith((".", "~$"))
+    )
     return [_read_cached(p, p.stat().st_mtime_ns, p.stat().st_size) for p in paths]
 
 
@@ -150,18 +153,22 @@ def mapping_for(mappings: list[Mapping], rel_to_inbox: str) -> Mapping | None:
     if len(hits) <= 1:
         return hits[0] if hits else None
     names = "、".join(m.name for m in hits)
-    return Mapping(names, hashlib.sha256(names.encode()).hexdigest(),
-                   error=f"有多个映射文件匹配此文件（{names}）；每个文件只能用一个映射")
+    return Mapping(
+        names, hashlib.sha256(names.encode()).hexdigest(), error=f"有多个映射文件匹配此文件（{names}）；每个文件只能用一个映射"
+    )
 
 
 def apply_values(df: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
     """`values` replaced on the trimmed text, then `constants` filled where the column is empty."""
-    exprs = [pl.col(c).str.strip_chars(TRIM_CHARS).replace(table).alias(c)
-             for c, table in mapping.values.items() if c in df.columns]
+    exprs = [
+        pl.col(c).str.strip_chars(TRIM_CHARS).replace(table).alias(c) for c, table in mapping.values.items() if c in df.columns
+    ]
     if exprs:
         df = df.with_columns(exprs)
     # A constant fills only the cells the export left empty (or the column it lacks).
     blank = {c: pl.col(c).is_null() | (pl.col(c).str.strip_chars(TRIM_CHARS) == "") for c in mapping.constants}
     return df.with_columns(
         pl.when(blank[c]).then(pl.lit(v, pl.String)).otherwise(pl.col(c)).alias(c)
-        for c, v in mapping.constants.items() if c in df.columns)
+        for c, v in mapping.constants.items()
+        if c in df.columns
+    )

@@ -5,6 +5,7 @@ None when the string cannot be parsed (the caller decides between quarantine and
 `bad_value` flag). Vectorised application goes through `map_unique`, so each distinct
 raw value is parsed once.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -65,9 +66,12 @@ def parse_series(s: pl.Series, kind: str, fn: Callable[[str], object], dtype: pl
     if kind not in ("timestamp", "date"):
         return map_unique(s, fn, dtype)
     fast = s.to_frame("v").select(
-        pl.when(pl.col("v").str.contains(r"^\d{4}-\d{2}-\d{2}( ([01]\d|2[0-3]):[0-5]\d:[0-5]\d)?$"))
-        .then(pl.coalesce(pl.col("v").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
-                          pl.col("v").str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us"))))
+        pl.when(pl.col("v").str.contains(r"^\d{4}-\d{2}-\d{2}( ([01]\d|2[0-3]):[0-5]\d:[0-5]\d)?$")).then(
+            pl.coalesce(
+                pl.col("v").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
+                pl.col("v").str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
+            )
+        )
     )["v"]
     if kind == "date":
         fast = fast.dt.date()

@@ -5,6 +5,7 @@ an empty 所属网格 (sswg) is located from 经度/纬度 in the micro-grid pol
 v1.1: feeds leave out keys whose value is empty. Only jjdbh, bjsj, sfyx and ssjz must be
 present (contract.yaml `required`), in JSON and csv alike; an absent key is NULL, so a file in
 which hbbh or wxyy never appears loads normally."""
+
 from .readers import CSV_SUFFIXES, JSONL_SUFFIXES
 from .transform import Rules
 

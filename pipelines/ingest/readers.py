@@ -9,6 +9,7 @@ value behind our back. What the readers do decide:
 - which id cells arrived as numbers (xlsx numeric cells, JSON numbers), so the
   `id_precision_lost` check can see what the text alone does not show.
 """
+
 from __future__ import annotations
 
 import csv
@@ -54,6 +55,7 @@ class RawTable:
 
 # --- headers ---------------------------------------------------------------------------
 
+
 def _norm_header(h: object) -> str:
     s = "" if h is None else str(h)
     s = s.strip(TRIM_CHARS).replace("*", "").replace("＊", "")
@@ -64,7 +66,7 @@ def header_map(source: Source, mapping: Mapping | None = None) -> dict[str, str]
     """Header spelling (Chinese, pinyin key, English name; a mapping's export headers first) ->
     contract column name."""
     m: dict[str, str] = {}
-    for h, name in (mapping.headers.items() if mapping is not None else ()):
+    for h, name in mapping.headers.items() if mapping is not None else ():
         m.setdefault(_norm_header(h), name)
         m.setdefault(_norm_header(h).lower(), name)
     for c in source.columns:
@@ -94,11 +96,13 @@ _HINT_SYNONYMS = (("时间", "日期"), ("街道", "镇街"), ("数量", "数"),
 
 def _close_matches(missing: list[str], cells: list[str]) -> dict[str, str]:
     """Missing column (Chinese) -> the header cell that looks like it, one cell per column."""
+
     def similar(zh: str, cell: str) -> float:
         alt = cell
         for a, b in _HINT_SYNONYMS:
             alt = alt.replace(a, b)
         return max(difflib.SequenceMatcher(None, zh, c).ratio() for c in (cell, alt))
+
     pairs = sorted(((similar(zh, c), i, zh, c) for i, zh in enumerate(missing) for c in cells), reverse=True)
     hints: dict[str, str] = {}
     for score, _, zh, cell in pairs:
@@ -113,7 +117,7 @@ def find_header(rows: list[list[object]], source: Source, mapping: Mapping | Non
     hmap = header_map(source, mapping)
     required = set(required_columns(source, mapping))
     best: tuple[int, int, set[str]] | None = None
-    for i, row in enumerate(rows[start:start + HEADER_SEARCH_ROWS], start=start):
+    for i, row in enumerate(rows[start : start + HEADER_SEARCH_ROWS], start=start):
         found = {lookup(hmap, v) for v in row} - {None}
         missing = required - found
         if not missing:
@@ -121,8 +125,10 @@ def find_header(rows: list[list[object]], source: Source, mapping: Mapping | Non
         if found and (best is None or len(found) > best[1]):
             best = (i, len(found), missing)
     if best is None:
-        raise UnreadableFile(f"找不到表头：前 {HEADER_SEARCH_ROWS} 行中没有一行含有{source.zh}的列名"
-                             f"（如 {'、'.join(c.zh for c in source.required[:3])}）")
+        raise UnreadableFile(
+            f"找不到表头：前 {HEADER_SEARCH_ROWS} 行中没有一行含有{source.zh}的列名"
+            f"（如 {'、'.join(c.zh for c in source.required[:3])}）"
+        )
     cells = [_norm_header(v) for v in rows[best[0]] if v is not None and lookup(hmap, v) is None]
     order = [c.name for c in source.columns]
     missing = [source.column(n).zh for n in sorted(best[2], key=order.index)]
@@ -131,8 +137,7 @@ def find_header(rows: list[list[object]], source: Source, mapping: Mapping | Non
     raise UnreadableFile(f"表头（第 {best[0] + 1} 行）缺少必填列：{'、'.join(zh)}")
 
 
-def _name_columns(header: list[object], source: Source,
-                  mapping: Mapping | None = None) -> tuple[list[str | None], list[str]]:
+def _name_columns(header: list[object], source: Source, mapping: Mapping | None = None) -> tuple[list[str | None], list[str]]:
     """Output name per position (None = drop) and the extra column names."""
     hmap = header_map(source, mapping)
     taken: set[str] = set()
@@ -153,8 +158,14 @@ def _name_columns(header: list[object], source: Source,
     return names, extras
 
 
-def _finish(df: pl.DataFrame, names: list[str | None], extras: list[str], source: Source,
-            first_row_number: int, numeric: dict[str, pl.Series] | None = None) -> tuple[pl.DataFrame, list[str]]:
+def _finish(
+    df: pl.DataFrame,
+    names: list[str | None],
+    extras: list[str],
+    source: Source,
+    first_row_number: int,
+    numeric: dict[str, pl.Series] | None = None,
+) -> tuple[pl.DataFrame, list[str]]:
     """Rename positional columns, add missing contract columns, row numbers and numeric masks."""
     df = df.rename({old: new for old, new in zip(df.columns, names)})
     # Extra columns with no header and no data are layout, not data.
@@ -166,10 +177,14 @@ def _finish(df: pl.DataFrame, names: list[str | None], extras: list[str], source
     for c in source.columns:
         if c.type == "id" or c.pii in ("id_number", "id_number_unless_unit"):
             s = (numeric or {}).get(c.name)
-            num_cols.append(pl.lit(False).alias(NUMERIC_PREFIX + c.name) if s is None
-                            else pl.lit(s.fill_null(False)).alias(NUMERIC_PREFIX + c.name))
+            num_cols.append(
+                pl.lit(False).alias(NUMERIC_PREFIX + c.name)
+                if s is None
+                else pl.lit(s.fill_null(False)).alias(NUMERIC_PREFIX + c.name)
+            )
     df = df.with_columns(pl.all().cast(pl.String)).select(
-        *cols, *[pl.col(e) for e in extras],
+        *cols,
+        *[pl.col(e) for e in extras],
         pl.int_range(first_row_number, first_row_number + pl.len(), dtype=pl.Int64).alias(ROW),
         *num_cols,
     )
@@ -177,6 +192,7 @@ def _finish(df: pl.DataFrame, names: list[str | None], extras: list[str], source
 
 
 # --- text files ------------------------------------------------------------------------
+
 
 def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
@@ -188,8 +204,9 @@ def decode(data: bytes) -> tuple[str, str]:
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as e:
-            raise UnreadableFile(f"以 UTF-8 BOM 开头，但第 {_line_of(data, e.start + 3)} 行不是有效的 UTF-8 文本"
-                                 "；请重新导出") from None
+            raise UnreadableFile(
+                f"以 UTF-8 BOM 开头，但第 {_line_of(data, e.start + 3)} 行不是有效的 UTF-8 文本；请重新导出"
+            ) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"
@@ -202,8 +219,9 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as e:
-        raise UnreadableFile(f"无法读取：第 {_line_of(data, e.start)} 行既不是 UTF-8 也不是 GBK/GB18030 文本"
-                             "（可能不是 csv 文件，或文件已损坏）") from None
+        raise UnreadableFile(
+            f"无法读取：第 {_line_of(data, e.start)} 行既不是 UTF-8 也不是 GBK/GB18030 文本（可能不是 csv 文件，或文件已损坏）"
+        ) from None
 
 
 def _csv_header(text: str, source: Source, mapping: Mapping | None) -> tuple[int, list[str], str]:
@@ -225,7 +243,7 @@ def _one_record(lines: list[str], i: int, sep: str) -> tuple[list[str] | None, i
     closing quote comes within MAX_RECORD_LINES lines (or the quotes are malformed)."""
     for k in range(1, min(MAX_RECORD_LINES, len(lines) - i) + 1):
         try:
-            recs = list(csv.reader(io.StringIO("\n".join(lines[i:i + k])), delimiter=sep, strict=True))
+            recs = list(csv.reader(io.StringIO("\n".join(lines[i : i + k])), delimiter=sep, strict=True))
         except csv.Error:
             continue
         return (recs[0] if recs else []), k
@@ -256,11 +274,22 @@ def _csv_rows_slow(text: str, start: int, sep: str, width: int) -> pl.DataFrame:
 
 
 def _csv_rows_fast(text: str, start: int, sep: str, width: int) -> pl.DataFrame:
-    df = pl.read_csv(
-        text.encode("utf-8"), has_header=False, skip_rows=start, infer_schema=False,
-        separator=sep, truncate_ragged_lines=True, new_columns=[f"c{i}" for i in range(width)],
-        raise_if_empty=False, quote_char='"', missing_columns="insert",
-    ) if text.strip() else pl.DataFrame()
+    df = (
+        pl.read_csv(
+            text.encode("utf-8"),
+            has_header=False,
+            skip_rows=start,
+            infer_schema=False,
+            separator=sep,
+            truncate_ragged_lines=True,
+            new_columns=[f"c{i}" for i in range(width)],
+            raise_if_empty=False,
+            quote_char='"',
+            missing_columns="insert",
+        )
+        if text.strip()
+        else pl.DataFrame()
+    )
     if df.width == 0:
         df = pl.DataFrame({f"c{i}": pl.Series([], dtype=pl.String) for i in range(width)})
     if df.width < width:
@@ -283,8 +312,7 @@ def read_csv(data: bytes, source: Source, mapping: Mapping | None = None) -> Raw
         raw = _csv_rows_slow(text, header_idx + 1, sep, width)
         df, extras = _finish(raw.drop(ROW, BAD_LINE), names, extras, source, header_idx + 2)
         detail = pl.format("第 {} 行无法解析（引号不成对或格式错误），已隔离；该文件其余行照常导入", pl.col(ROW))
-        df = df.with_columns(raw[ROW], raw[BAD_LINE]).with_columns(
-            pl.when(pl.col(BAD_LINE)).then(detail).alias(BAD_LINE_DETAIL))
+        df = df.with_columns(raw[ROW], raw[BAD_LINE]).with_columns(pl.when(pl.col(BAD_LINE)).then(detail).alias(BAD_LINE_DETAIL))
     else:
         df, extras = _finish(df, names, extras, source, header_idx + 2)
     return RawTable(df=df, extras=extras, sheet=None, header_row=header_idx + 1, encoding=encoding)
@@ -329,8 +357,11 @@ def read_jsonl(data: bytes, source: Source, mapping: Mapping | None = None) -> R
         records.append(obj)
         line_numbers.append(n)
     found = set(keys_seen.values()) - {None}
-    missing = [source.column(n).zh + (f"（{source.column(n).pinyin}）" if source.column(n).pinyin else "")
-               for n in required_columns(source, mapping) if n not in found]
+    missing = [
+        source.column(n).zh + (f"（{source.column(n).pinyin}）" if source.column(n).pinyin else "")
+        for n in required_columns(source, mapping)
+        if n not in found
+    ]
     if not records or (missing and not found):
         raise UnreadableFile(f"没有一行是含有{source.zh}字段的 JSON 对象")
     if missing:
@@ -358,8 +389,7 @@ def read_jsonl(data: bytes, source: Source, mapping: Mapping | None = None) -> R
                 numeric[col][i] = True
     df = pl.DataFrame({c: pl.Series(v, dtype=pl.String) for c, v in columns.items()})
     names = list(df.columns)
-    df, extras = _finish(df, names, extras, source, 1,
-                         {c: pl.Series(v, dtype=pl.Boolean) for c, v in numeric.items()})
+    df, extras = _finish(df, names, extras, source, 1, {c: pl.Series(v, dtype=pl.Boolean) for c, v in numeric.items()})
     df = df.with_columns(pl.Series(ROW, line_numbers, dtype=pl.Int64))
     if bad_lines:  # kept as rows without a key: quarantined missing_key, "该行不是有效的 JSON 对象"
         df = df.with_columns(pl.col(ROW).is_in(bad_lines).alias(BAD_LINE))
@@ -368,11 +398,14 @@ def read_jsonl(data: bytes, source: Source, mapping: Mapping | None = None) -> R
 
 # --- workbooks -------------------------------------------------------------------------
 
+
 def pick_sheet(sheet_names: list[str], source: Source) -> str:
     """A sheet named like the source (key or Chinese name, e.g. `grid_events`, `一网统管事件`,
     `事件`), else the first sheet."""
+
     def norm(s: str) -> str:
         return _norm_header(s).lower()
+
     names = [norm(n) for n in sheet_names]
     for target in (source.name.lower(), norm(source.zh)):
         if target in names:
@@ -395,8 +428,10 @@ def read_excel(path: Path, source: Source, mapping: Mapping | None = None) -> Ra
         grid = reader.load_sheet(sheet_index, header_row=None, skip_rows=0, dtypes="string").to_polars()
     except Exception as e:  # calamine raises a family of errors for broken workbooks
         first = (str(e).splitlines() or [""])[0][:120]
-        raise UnreadableFile(f"无法读取：不是有效的 {path.suffix.lower().lstrip('.')} 文件（文件已损坏、未下载完整或实为其他格式；"
-                             f"{type(e).__name__}: {first}）") from None
+        raise UnreadableFile(
+            f"无法读取：不是有效的 {path.suffix.lower().lstrip('.')} 文件（文件已损坏、未下载完整或实为其他格式；"
+            f"{type(e).__name__}: {first}）"
+        ) from None
     # The header is searched from the first row holding a value (leading empty rows do not
     # count against HEADER_SEARCH_ROWS).
     used = grid.select(pl.any_horizontal(pl.all().is_not_null())).to_series().arg_true() if grid.width else []
@@ -407,17 +442,28 @@ def read_excel(path: Path, source: Source, mapping: Mapping | None = None) -> Ra
     names, extras = _name_columns(header, source, mapping)
     body = grid.slice(header_idx + 1)
     # Which id cells are numbers: a boolean read yields null for text cells only.
-    id_positions = {i: n for i, n in enumerate(names)
-                    if n is not None and n in {c.name for c in source.columns
-                                               if c.type == "id" or c.pii in ("id_number", "id_number_unless_unit")}}
+    id_positions = {
+        i: n
+        for i, n in enumerate(names)
+        if n is not None
+        and n in {c.name for c in source.columns if c.type == "id" or c.pii in ("id_number", "id_number_unless_unit")}
+    }
     numeric: dict[str, pl.Series] = {}
     # Only when some id cell could be a number is the sheet read a second time (~1 s per 100k rows).
-    id_positions = {i: n for i, n in id_positions.items()
-                    if body[body.columns[i]].str.strip_chars().str.contains(r"^[+-]?[\d.]+([eE][+-]?\d+)?$").any()}
+    id_positions = {
+        i: n
+        for i, n in id_positions.items()
+        if body[body.columns[i]].str.strip_chars().str.contains(r"^[+-]?[\d.]+([eE][+-]?\d+)?$").any()
+    }
     if id_positions and body.height:
         cols = grid.columns
-        mask = reader.load_sheet(sheet_index, header_row=None, skip_rows=0, dtypes="boolean",
-                                 use_columns=[cols[i] for i in id_positions]).to_polars().slice(header_idx + 1)
+        mask = (
+            reader.load_sheet(
+                sheet_index, header_row=None, skip_rows=0, dtypes="boolean", use_columns=[cols[i] for i in id_positions]
+            )
+            .to_polars()
+            .slice(header_idx + 1)
+        )
         for n, col in zip(id_positions.values(), mask.columns):
             numeric[n] = mask[col].is_not_null()
     df, extras = _finish(body, names, extras, source, header_idx + 2, numeric)
@@ -431,8 +477,7 @@ def read_file(path: Path, source: Source, allowed: set[str], mapping: Mapping | 
         raise UnreadableFile(mapping.error)
     suffix = path.suffix.lower()
     if suffix not in allowed:
-        raise UnreadableFile(f"不支持的文件类型 {suffix or '（无扩展名）'}：{source.zh}应为 "
-                             f"{'、'.join(sorted(allowed))} 文件")
+        raise UnreadableFile(f"不支持的文件类型 {suffix or '（无扩展名）'}：{source.zh}应为 {'、'.join(sorted(allowed))} 文件")
     if suffix in EXCEL_SUFFIXES:
         raw = read_excel(path, source, mapping)
     elif suffix in JSONL_SUFFIXES:

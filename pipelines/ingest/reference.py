@@ -14,6 +14,7 @@ box, best of 3 on 2 shared cores (load 6-14, so wall times are noisy): CPU 0.9-1
 1.5 s vs 1.6 s CPU. Answers identical for every point (253,174 located), and for 19,920 points
 on edges and vertices; the demo lake (287 parquet files) is byte-identical.
 """
+
 from __future__ import annotations
 
 import csv
@@ -40,8 +41,14 @@ POLYGONS_FILE = "reference/grids.geojson"
 REFERENCE_TABLES = ("townships", "grids", "matters", "grid_polygons")
 # `code` columns (镇街编码, 网格编码, 上级网格编码, 事项编码) are mapped from full width to
 # ASCII, spaces removed, like the sources' ids and codes (contract §2 v1.1: Ｍ００２ is M002).
-_PARSERS = {"text": lambda v: v, "code": normalise_id, "float": parse_float, "int": parse_int,
-            "date": parse_date, "bool": parse_bool}
+_PARSERS = {
+    "text": lambda v: v,
+    "code": normalise_id,
+    "float": parse_float,
+    "int": parse_int,
+    "date": parse_date,
+    "bool": parse_bool,
+}
 
 
 class ReferenceDataError(ValueError):
@@ -58,8 +65,7 @@ def _read_reference_csv(inbox: Path, name: str, not_null: tuple[str, ...]) -> pl
     source, rel = _ref_source(name)
     path = inbox / rel
     if not path.is_file():
-        raise ReferenceDataError(f"{rel}: reference file missing (expected columns: "
-                                 f"{', '.join(c.zh for c in source.columns)})")
+        raise ReferenceDataError(f"{rel}: reference file missing (expected columns: {', '.join(c.zh for c in source.columns)})")
     try:
         text, _ = decode(path.read_bytes())
         rows = list(csv.reader(io.StringIO(text)))
@@ -75,8 +81,7 @@ def _read_reference_csv(inbox: Path, name: str, not_null: tuple[str, ...]) -> pl
     out: dict[str, list] = {c.name: [] for c in source.columns}
     for r_idx in range(header_idx + 1, len(rows)):
         row = rows[r_idx]
-        cells = {c.name: clean_text(row[positions[c.name]]) if positions[c.name] < len(row) else None
-                 for c in source.columns}
+        cells = {c.name: clean_text(row[positions[c.name]]) if positions[c.name] < len(row) else None for c in source.columns}
         if all(v is None for v in cells.values()):
             continue
         for c in source.columns:
@@ -90,8 +95,7 @@ def _read_reference_csv(inbox: Path, name: str, not_null: tuple[str, ...]) -> pl
             if value is None:
                 raise ReferenceDataError(f"{rel} row {r_idx + 1}: {c.zh} {raw!r} is not a valid {c.type}")
             out[c.name].append(value)
-    types = {"text": pl.String, "code": pl.String, "float": pl.Float64, "int": pl.Int64, "date": pl.Date,
-             "bool": pl.Boolean}
+    types = {"text": pl.String, "code": pl.String, "float": pl.Float64, "int": pl.Int64, "date": pl.Date, "bool": pl.Boolean}
     df = pl.DataFrame({c.name: pl.Series(out[c.name], dtype=types[c.type]) for c in source.columns})
     key = list(load_contract().reference[name].key)
     dup = df.filter(pl.struct(key).is_duplicated())
@@ -126,6 +130,7 @@ class Polygons:
     GEOS predicates are exact; the former float arithmetic could misjudge a point within
     ~1e-14 degrees of a sloping edge (never of an axis-parallel one): only there could answers differ.
     """
+
     codes: list[str] = field(default_factory=list)
     shapes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     _areas: np.ndarray = field(init=False, repr=False)
@@ -152,7 +157,7 @@ class Polygons:
         else:
             idx = np.empty(0, dtype=np.int64)
         for start in range(0, idx.size, _LOCATE_CHUNK):
-            chunk = idx[start:start + _LOCATE_CHUNK]
+            chunk = idx[start : start + _LOCATE_CHUNK]
             p, g = self._tree.query(shapely.points(x[chunk], y[chunk]))  # bounding boxes
             p = chunk[p]
             inside = shapely.contains_xy(self._areas[g], x[p], y[p])  # prepared; interior only
@@ -267,8 +272,10 @@ class Reference:
     grid_by_name: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def summary(self) -> str:
-        return (f"reference: {self.townships.height} townships, {self.grids.height} grids "
-                f"({len(self.polygons.codes)} with polygons), {self.matters.height} matters")
+        return (
+            f"reference: {self.townships.height} townships, {self.grids.height} grids "
+            f"({len(self.polygons.codes)} with polygons), {self.matters.height} matters"
+        )
 
     def township_code(self, value: str | None) -> str | None:
         """Code for a township code, name or alias; None when nothing matches."""
@@ -296,16 +303,16 @@ def _build_lookups(townships: pl.DataFrame, grids: pl.DataFrame) -> tuple[dict, 
             if not n:
                 continue
             if lookup.get(n, code) != code:
-                raise ReferenceDataError(
-                    f"{_ref_source('townships')[1]}: {n!r} names both {lookup[n]} and {code}")
+                raise ReferenceDataError(f"{_ref_source('townships')[1]}: {n!r} names both {lookup[n]} and {code}")
             lookup[n] = code
     codes = set(townships["township_code"])
     grid_township: dict[str, str] = {}
     names: dict[tuple[str, str], list[str]] = {}
     for row in grids.iter_rows(named=True):
         if row["township_code"] not in codes:
-            raise ReferenceDataError(f"{_ref_source('grids')[1]}: grid {row['grid_code']}: "
-                                     f"镇街编码 {row['township_code']!r} is not in townships.csv")
+            raise ReferenceDataError(
+                f"{_ref_source('grids')[1]}: grid {row['grid_code']}: 镇街编码 {row['township_code']!r} is not in townships.csv"
+            )
         grid_township[_norm(row["grid_code"])] = row["township_code"]
         if row["grid_name"]:
             names.setdefault((row["township_code"], _norm(row["grid_name"])), []).append(row["grid_code"])
@@ -313,17 +320,26 @@ def _build_lookups(townships: pl.DataFrame, grids: pl.DataFrame) -> tuple[dict, 
     return lookup, grid_township, by_name
 
 
-def _build(townships: pl.DataFrame, grids: pl.DataFrame, matters: pl.DataFrame, wkt: pl.DataFrame,
-           polygons: Polygons) -> Reference:
+def _build(
+    townships: pl.DataFrame, grids: pl.DataFrame, matters: pl.DataFrame, wkt: pl.DataFrame, polygons: Polygons
+) -> Reference:
     lookup, grid_township, by_name = _build_lookups(townships, grids)
     # What shapes ingest results: townships (aliases), grids, polygons. Hashing the lake
     # bytes lets `load_reference(lake)` reproduce the fingerprint without the inbox.
     h = hashlib.sha256()
     for df in (townships, grids, wkt):
         h.update(lk.parquet_bytes(df) + b"\0")
-    return Reference(townships=townships, grids=grids, matters=matters, grid_polygons=wkt,
-                     polygons=polygons, fingerprint=h.hexdigest(), township_lookup=lookup,
-                     grid_township=grid_township, grid_by_name=by_name)
+    return Reference(
+        townships=townships,
+        grids=grids,
+        matters=matters,
+        grid_polygons=wkt,
+        polygons=polygons,
+        fingerprint=h.hexdigest(),
+        township_lookup=lookup,
+        grid_township=grid_township,
+        grid_by_name=by_name,
+    )
 
 
 def read_reference(inbox: Path) -> Reference:
@@ -350,8 +366,7 @@ def _polygons_from_wkt(wkt: pl.DataFrame) -> Polygons:
     """Inverse of `_wkt` for point location (an open ring, as lakes written before shapely
     may hold, is closed)."""
     wkt = wkt.sort("grid_code")
-    return Polygons(codes=wkt["grid_code"].to_list(),
-                    shapes=shapely.from_wkt(wkt["wkt"].to_numpy(), on_invalid="fix"))
+    return Polygons(codes=wkt["grid_code"].to_list(), shapes=shapely.from_wkt(wkt["wkt"].to_numpy(), on_invalid="fix"))
 
 
 def load_reference(lake: Path) -> Reference:
@@ -361,5 +376,10 @@ def load_reference(lake: Path) -> Reference:
     if missing:
         raise ReferenceDataError(f"{d}: {', '.join(missing)} missing; run ingest_reference first")
     frames = {n: pl.read_parquet(d / f"{n}.parquet") for n in REFERENCE_TABLES}
-    return _build(frames["townships"], frames["grids"], frames["matters"], frames["grid_polygons"],
-                  _polygons_from_wkt(frames["grid_polygons"]))
+    return _build(
+        frames["townships"],
+        frames["grids"],
+        frames["matters"],
+        frames["grid_polygons"],
+        _polygons_from_wkt(frames["grid_polygons"]),
+    )

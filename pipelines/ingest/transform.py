@@ -26,6 +26,7 @@ stages over one file:
 Raw values shown to staff (`_flag_details`, quarantine `raw_value`) are masked for personal
 columns (pii.mask) and scrubbed of ID/phone patterns and the file's personal values otherwise.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,7 @@ from .lake import QUARANTINE_SCHEMA, file_date, file_name, row_schema
 from .readers import BAD_LINE, BAD_LINE_DETAIL, NUMERIC_PREFIX, ROW, RawTable
 from .reference import Reference
 
-FLAG_ORDER = ("id_precision_lost", "id_checksum_failed", "unknown_grid", "grid_from_location", "bad_date",
-              "bad_value")
+FLAG_ORDER = ("id_precision_lost", "id_checksum_failed", "unknown_grid", "grid_from_location", "bad_date", "bad_value")
 
 _VALUE_PARSERS: dict[str, tuple[Callable[[str], object], pl.DataType]] = {
     "timestamp": (P.parse_datetime, pl.Datetime("us")),
@@ -71,6 +71,7 @@ EXTRA_PII_HEADERS: tuple[tuple[str, str], ...] = (
 @dataclass(frozen=True)
 class Rules:
     """What one source needs beyond the contract's column types and PII classes."""
+
     source: str
     suffixes: frozenset[str]
     # Rows whose `*_unless_unit` PII columns are an organisation's, kept raw (cases: 当事人类型 = 单位).
@@ -90,6 +91,7 @@ class _Flag:
 @dataclass
 class _Work:
     """One file in transformation: the frame and what the stages gather."""
+
     df: pl.DataFrame
     source: Source
     out: dict[str, pl.Expr] = field(default_factory=dict)
@@ -120,8 +122,7 @@ def _id_precision_expr(v: pl.Expr, arrived_as_number: pl.Expr) -> pl.Expr:
     """Vectorised `parsing.id_precision_lost` on a normalised id."""
     integer = v.str.contains(r"^[+-]?\d+$")
     digits = v.str.replace(r"^[+-]", "")
-    too_big = integer & ((digits.str.len_chars() > 16)
-                         | ((digits.str.len_chars() == 16) & (digits > str(P.MAX_EXACT_FLOAT_INT))))
+    too_big = integer & ((digits.str.len_chars() > 16) | ((digits.str.len_chars() == 16) & (digits > str(P.MAX_EXACT_FLOAT_INT))))
     float_text = v.str.contains(r"^[+-]?\d+(\.\d*)?[eE][+-]?\d+$") | v.str.contains(r"^[+-]?\d+\.\d*$")
     return (float_text | (arrived_as_number & (~integer | too_big))).fill_null(False)
 
@@ -137,11 +138,11 @@ def _short(expr: pl.Expr, n: int = 40) -> pl.Expr:
 
 # --- 1. clean ----------------------------------------------------------------------------
 
+
 def _clean(raw: RawTable, source: Source) -> pl.DataFrame:
     value_cols = [*(c.name for c in source.columns), *raw.extras]
     df = raw.df.with_columns(P.clean_expr(pl.col(c)) for c in value_cols)
-    df = df.with_columns(P.ascii_expr(pl.col(c.name)) for c in source.columns
-                         if c.type in _ASCII_TYPES or c.pii in _ASCII_PII)
+    df = df.with_columns(P.ascii_expr(pl.col(c.name)) for c in source.columns if c.type in _ASCII_TYPES or c.pii in _ASCII_PII)
     blank = pl.all_horizontal([pl.col(c).is_null() for c in value_cols])
     if BAD_LINE in df.columns:
         blank = blank & ~pl.col(BAD_LINE)
@@ -149,6 +150,7 @@ def _clean(raw: RawTable, source: Source) -> pl.DataFrame:
 
 
 # --- 2. typed values -------------------------------------------------------------------
+
 
 def _parse_value(w: _Work, c: Column) -> None:
     fn, dtype = _VALUE_PARSERS[c.type]
@@ -183,6 +185,7 @@ def _parse_values(w: _Work) -> None:
 
 # --- 3. township and grid ----------------------------------------------------------------
 
+
 def _locate(w: _Work, ref: Reference) -> None:
     twp = next(c for c in w.source.columns if c.type == "township")
     w.df = w.df.with_columns(P.map_unique(w.df[twp.name], ref.township_code, pl.String).alias("__twp__"))
@@ -203,14 +206,14 @@ def _locate(w: _Work, ref: Reference) -> None:
 
 def _locate_by_position(w: _Work, grid: str, ref: Reference) -> None:
     """An empty grid located from 经度/纬度 in the micro-grid polygons."""
-    need = w.df.select((pl.col(grid).is_null() & pl.col("__v__longitude").is_not_null()
-                        & pl.col("__v__latitude").is_not_null()).alias("n"))["n"]
+    need = w.df.select(
+        (pl.col(grid).is_null() & pl.col("__v__longitude").is_not_null() & pl.col("__v__latitude").is_not_null()).alias("n")
+    )["n"]
     located = [None] * w.df.height
     idx = need.arg_true().to_list()
     if idx:
         sub = w.df[idx]
-        for i, code in zip(idx, ref.polygons.locate(sub["__v__longitude"].to_numpy(),
-                                                    sub["__v__latitude"].to_numpy())):
+        for i, code in zip(idx, ref.polygons.locate(sub["__v__longitude"].to_numpy(), sub["__v__latitude"].to_numpy())):
             located[i] = code
     w.df = w.df.with_columns(pl.Series("__loc__", located, dtype=pl.String), need.alias("__need__"))
     w.out[grid] = pl.coalesce(w.out[grid], pl.col("__loc__"))
@@ -220,6 +223,7 @@ def _locate_by_position(w: _Work, grid: str, ref: Reference) -> None:
 
 
 # --- 4. personal data --------------------------------------------------------------------
+
 
 def _kind(c: Column) -> str:
     return "name" if c.pii in _NAME_PII else "phone" if c.pii == "phone" else "id_number"
@@ -249,8 +253,7 @@ def _pseudonymise(w: _Work, c: Column, secret: bytes) -> None:
         eighteen = v.str.contains(r"^\d{17}[\dXx]$").fill_null(False)
         ok = P.map_unique(w.df[c.name], P.resident_id_checksum_ok, pl.Boolean)
         w.df = w.df.with_columns(ok.alias(f"__ck__{c.name}"))
-        w.flag("id_checksum_failed", c.name,
-               ~pl.col("__unit__") & eighteen & ~pl.col(f"__ck__{c.name}").fill_null(False), v)
+        w.flag("id_checksum_failed", c.name, ~pl.col("__unit__") & eighteen & ~pl.col(f"__ck__{c.name}").fill_null(False), v)
 
 
 def _extra_json(w: _Work, extras: list[str], secret: bytes) -> pl.Expr:
@@ -279,6 +282,7 @@ def _personal(w: _Work, rules: Rules, extras: list[str], secret: bytes) -> pl.Ex
 
 # --- 5. quarantine checks ----------------------------------------------------------------
 
+
 def _primary(w: _Work) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
     """The primary counting date: (column name, raw text, parsed value, text for _record_key).
 
@@ -289,8 +293,10 @@ def _primary(w: _Work) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
     for c in reversed(cols):
         has = pl.col(c.name).is_not_null()
         v = pl.col(f"__v__{c.name}")
+
         def pick(a, b, has=has):
             return a if b is None else pl.when(has).then(a).otherwise(b)
+
         name = pick(pl.lit(c.name), name)
         raw = pick(pl.col(c.name), raw)
         parsed = pick(v.cast(pl.Datetime("us")), parsed)
@@ -305,24 +311,46 @@ def _checks(w: _Work) -> list[tuple[pl.Expr, str, pl.Expr, pl.Expr, pl.Expr]]:
     name, raw, parsed, _ = _primary(w)
     zh = {c.name: c.zh for c in s.columns}
     dates_zh = "、".join(zh[n] for n in s.counting_dates)
-    not_json = (pl.when(pl.col(BAD_LINE)).then(pl.lit("该行不是有效的 JSON 对象；")).otherwise(pl.lit(""))
-                if BAD_LINE in w.df.columns else pl.lit(""))
+    not_json = (
+        pl.when(pl.col(BAD_LINE)).then(pl.lit("该行不是有效的 JSON 对象；")).otherwise(pl.lit(""))
+        if BAD_LINE in w.df.columns
+        else pl.lit("")
+    )
     zh_of = pl.lit(None, pl.String)
     for n in s.counting_dates:
         zh_of = pl.when(name == n).then(pl.lit(zh[n])).otherwise(zh_of)
     none = pl.lit(None, pl.String)
-    bad_line = ([(pl.col(BAD_LINE_DETAIL).is_not_null(), "bad_line", none, none, pl.col(BAD_LINE_DETAIL))]
-                if BAD_LINE_DETAIL in w.df.columns else [])
+    bad_line = (
+        [(pl.col(BAD_LINE_DETAIL).is_not_null(), "bad_line", none, none, pl.col(BAD_LINE_DETAIL))]
+        if BAD_LINE_DETAIL in w.df.columns
+        else []
+    )
     return [
         *bad_line,
         (pl.col(key.name).is_null(), "missing_key", pl.lit(key.name), none, not_json + pl.lit(f"{key.zh}为空")),
-        (raw.is_null(), "missing_date", pl.lit(s.counting_date), none,
-         pl.lit(f"{dates_zh}为空" if len(s.counting_dates) == 1 else f"{dates_zh}均为空")),
-        (parsed.is_null(), "bad_date", name, w.shown(s.counting_date, raw),
-         zh_of + pl.lit("无法解析为日期：'") + _short(w.scrub(raw)) + pl.lit("'")),
-        (pl.col("__twp__").is_null(), "unknown_township", pl.lit(twp.name), w.shown(twp.name, pl.col(twp.name)),
-         pl.when(pl.col(twp.name).is_null()).then(pl.lit(f"{twp.zh}为空")).otherwise(
-             pl.lit(f"{twp.zh}'") + _short(w.scrub(pl.col(twp.name))) + pl.lit("'不是镇街编码、名称或别名"))),
+        (
+            raw.is_null(),
+            "missing_date",
+            pl.lit(s.counting_date),
+            none,
+            pl.lit(f"{dates_zh}为空" if len(s.counting_dates) == 1 else f"{dates_zh}均为空"),
+        ),
+        (
+            parsed.is_null(),
+            "bad_date",
+            name,
+            w.shown(s.counting_date, raw),
+            zh_of + pl.lit("无法解析为日期：'") + _short(w.scrub(raw)) + pl.lit("'"),
+        ),
+        (
+            pl.col("__twp__").is_null(),
+            "unknown_township",
+            pl.lit(twp.name),
+            w.shown(twp.name, pl.col(twp.name)),
+            pl.when(pl.col(twp.name).is_null())
+            .then(pl.lit(f"{twp.zh}为空"))
+            .otherwise(pl.lit(f"{twp.zh}'") + _short(w.scrub(pl.col(twp.name))) + pl.lit("'不是镇街编码、名称或别名")),
+        ),
     ]
 
 
@@ -337,10 +365,14 @@ def _first(checks: list, i: int) -> pl.Expr:
 
 # --- 6. lineage --------------------------------------------------------------------------
 
+
 def _flags_expr(w: _Work) -> pl.Expr:
     """`_flags`: the codes of the row's flags in FLAG_ORDER, `;`-joined ('' when none)."""
-    codes = [pl.when(pl.any_horizontal([f.when for f in w.flags if f.code == code])).then(pl.lit(code))
-             for code in FLAG_ORDER if any(f.code == code for f in w.flags)]
+    codes = [
+        pl.when(pl.any_horizontal([f.when for f in w.flags if f.code == code])).then(pl.lit(code))
+        for code in FLAG_ORDER
+        if any(f.code == code for f in w.flags)
+    ]
     return (pl.concat_str(codes, separator=";", ignore_nulls=True) if codes else pl.lit("")).fill_null("")
 
 
@@ -391,21 +423,26 @@ def _lineage(w: _Work, raw: RawTable, source_file: str, extra: pl.Expr) -> list[
 
 def _quarantine(w: _Work, raw: RawTable, source_file: str, checks: list) -> pl.DataFrame:
     # Column, raw value and detail are computed on the refused rows only (scrubbing is costly).
-    return w.df.filter(pl.col("__reason__").is_not_null()).select(
-        pl.lit(w.source.name).alias("source"),
-        pl.lit(source_file, pl.String).alias("_source_file"),
-        pl.lit(raw.sheet, pl.String).alias("_sheet"),
-        pl.col(ROW).cast(pl.Int64).alias("_row_number"),
-        pl.col(w.source.key).alias("record_key"),
-        _first(checks, 2).alias("column"),
-        _first(checks, 3).alias("raw_value"),
-        pl.col("__reason__").alias("reason"),
-        _first(checks, 4).alias("detail"),
-    ).select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()])
+    return (
+        w.df.filter(pl.col("__reason__").is_not_null())
+        .select(
+            pl.lit(w.source.name).alias("source"),
+            pl.lit(source_file, pl.String).alias("_source_file"),
+            pl.lit(raw.sheet, pl.String).alias("_sheet"),
+            pl.col(ROW).cast(pl.Int64).alias("_row_number"),
+            pl.col(w.source.key).alias("record_key"),
+            _first(checks, 2).alias("column"),
+            _first(checks, 3).alias("raw_value"),
+            pl.col("__reason__").alias("reason"),
+            _first(checks, 4).alias("detail"),
+        )
+        .select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()])
+    )
 
 
-def transform(raw: RawTable, source: Source, rules: Rules, ref: Reference, secret: bytes,
-              source_file: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def transform(
+    raw: RawTable, source: Source, rules: Rules, ref: Reference, secret: bytes, source_file: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Typed lake rows and quarantine rows of one file."""
     w = _Work(df=_clean(raw, source), source=source)
     _parse_values(w)
@@ -415,9 +452,11 @@ def transform(raw: RawTable, source: Source, rules: Rules, ref: Reference, secre
     w.df = w.df.with_columns(_first(checks, 1).alias("__reason__"))
     schema = row_schema(source)
     good = _with_flag_details(w, w.df.filter(pl.col("__reason__").is_null()))
-    lake_df = good.select(*[w.out.get(c.name, pl.lit(None)).cast(schema[c.name]).alias(c.name)
-                            for c in source.columns],
-                          *_lineage(w, raw, source_file, extra), pl.col("_flag_details"))
+    lake_df = good.select(
+        *[w.out.get(c.name, pl.lit(None)).cast(schema[c.name]).alias(c.name) for c in source.columns],
+        *_lineage(w, raw, source_file, extra),
+        pl.col("_flag_details"),
+    )
     if rules.finish is not None:
         lake_df = rules.finish(lake_df)
     lake_df = lake_df.select([pl.col(c).cast(t) for c, t in schema.items()])

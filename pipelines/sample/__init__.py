@@ -50,54 +50,127 @@ def _plans(clean: bool) -> dict[tuple[str, str], list[FilePlan]]:
     g = GUALI
     ev_title = "一网统管事件导出"
     # the campaign module exports cumulatively: mid-campaign, then everything once acceptance is done
-    campaign_wins = [Window(dt.date(2022, 7, 15), dt.datetime(2022, 6, 15), dt.datetime(2022, 7, 15, 23, 59, 59)),
-                     Window(dt.date(2022, 8, 31), dt.datetime(2022, 6, 15), dt.datetime(2022, 8, 31, 23, 59, 59))]
-    alarm_style = {"date_form": ["iso", "iso", "compact"], "mix": 0.15, "mix_forms": ("iso", "compact"),
-                   "bool_form": ["10", "10", "zh"]}
+    campaign_wins = [
+        Window(dt.date(2022, 7, 15), dt.datetime(2022, 6, 15), dt.datetime(2022, 7, 15, 23, 59, 59)),
+        Window(dt.date(2022, 8, 31), dt.datetime(2022, 6, 15), dt.datetime(2022, 8, 31, 23, 59, 59)),
+    ]
+    alarm_style = {
+        "date_form": ["iso", "iso", "compact"],
+        "mix": 0.15,
+        "mix_forms": ("iso", "compact"),
+        "bool_form": ["10", "10", "zh"],
+    }
     plans = {
         ("grid_events", y.code): [
-            FilePlan("grid_events", y, "yiqiao_grid_events", "csv", wins=[w for w in months if w.label.year == 2021],
-                     encodings=("gbk", "utf-8-sig"), title=ev_title, title_share=0.5, extras=(("处置部门", "dept"),),
-                     defects=False, drop=("updated_at",)),
-            FilePlan("grid_events", y, "yiqiao_grid_events", "xlsx", wins=[w for w in months if w.label.year == 2022],
-                     title=ev_title, sheet="事件列表", serial_no=True, extras=(("处置部门", "dept"),)),
+            FilePlan(
+                "grid_events",
+                y,
+                "yiqiao_grid_events",
+                "csv",
+                wins=[w for w in months if w.label.year == 2021],
+                encodings=("gbk", "utf-8-sig"),
+                title=ev_title,
+                title_share=0.5,
+                extras=(("处置部门", "dept"),),
+                defects=False,
+                drop=("updated_at",),
+            ),
+            FilePlan(
+                "grid_events",
+                y,
+                "yiqiao_grid_events",
+                "xlsx",
+                wins=[w for w in months if w.label.year == 2022],
+                title=ev_title,
+                sheet="事件列表",
+                serial_no=True,
+                extras=(("处置部门", "dept"),),
+            ),
         ],
         ("grid_events", g.code): [
-            FilePlan("grid_events", g, "guali_grid_events", "csv", encodings=("utf-8-sig", "gbk", "utf-8"),
-                     title=ev_title, title_share=0.3, extras=(("处置部门", "dept"),)),
+            FilePlan(
+                "grid_events",
+                g,
+                "guali_grid_events",
+                "csv",
+                encodings=("utf-8-sig", "gbk", "utf-8"),
+                title=ev_title,
+                title_share=0.3,
+                extras=(("处置部门", "dept"),),
+            ),
         ],
         ("inspections", y.code): [
-            FilePlan("inspections", y, "yiqiao_inspections", "xlsx", period="quarter", title="检查任务导出",
-                     sheet="检查任务", serial_no=True),
+            FilePlan(
+                "inspections",
+                y,
+                "yiqiao_inspections",
+                "xlsx",
+                period="quarter",
+                title="检查任务导出",
+                sheet="检查任务",
+                serial_no=True,
+            ),
         ],
         ("inspections", g.code): [
             FilePlan("inspections", g, "guali_inspections", "csv", period="quarter", encodings=("gbk", "utf-8-sig")),
-            FilePlan("inspections", g, "guali_chuxianbaoan", "csv", wins=campaign_wins, encodings=("utf-8-sig", "gbk"),
-                     title="“除险保安”专项行动检查记录"),
+            FilePlan(
+                "inspections",
+                g,
+                "guali_chuxianbaoan",
+                "csv",
+                wins=campaign_wins,
+                encodings=("utf-8-sig", "gbk"),
+                title="“除险保安”专项行动检查记录",
+            ),
         ],
         ("cases", y.code): [
-            FilePlan("cases", y, "yiqiao_cases", "xlsx", period="quarter", title="行政执法案件导出", sheet="案件",
-                     serial_no=True, style={"bool_form": "mixed"}),
+            FilePlan(
+                "cases",
+                y,
+                "yiqiao_cases",
+                "xlsx",
+                period="quarter",
+                title="行政执法案件导出",
+                sheet="案件",
+                serial_no=True,
+                style={"bool_form": "mixed"},
+            ),
         ],
         ("cases", g.code): [
-            FilePlan("cases", g, "guali_cases", "csv", period="quarter", encodings=("utf-8", "gbk"),
-                     style={"bool_form": "mixed"}),
+            FilePlan(
+                "cases", g, "guali_cases", "csv", period="quarter", encodings=("utf-8", "gbk"), style={"bool_form": "mixed"}
+            ),
         ],
         ("notices", y.code): [
-            FilePlan("notices", y, "yiqiao_notices", "xlsx", period="quarter", overlap_days=31, title="柔性执法记录",
-                     sheet="柔性执法", serial_no=True),
+            FilePlan(
+                "notices",
+                y,
+                "yiqiao_notices",
+                "xlsx",
+                period="quarter",
+                overlap_days=31,
+                title="柔性执法记录",
+                sheet="柔性执法",
+                serial_no=True,
+            ),
         ],
         ("notices", g.code): [
-            FilePlan("notices", g, "guali_notices", "csv", period="quarter", overlap_days=31,
-                     encodings=("gbk", "utf-8-sig")),
+            FilePlan("notices", g, "guali_notices", "csv", period="quarter", overlap_days=31, encodings=("gbk", "utf-8-sig")),
         ],
         ("police_alarms", y.code): [
-            FilePlan("police_alarms", y, "yiqiao_jq", "jsonl", overlap_days=2, style=alarm_style,
-                     sort_key="reported_at"),
+            FilePlan("police_alarms", y, "yiqiao_jq", "jsonl", overlap_days=2, style=alarm_style, sort_key="reported_at"),
         ],
         ("police_alarms", g.code): [
-            FilePlan("police_alarms", g, "guali_jq", "csv", overlap_days=2, encodings=("utf-8", "gbk"),
-                     style=alarm_style, sort_key="reported_at"),
+            FilePlan(
+                "police_alarms",
+                g,
+                "guali_jq",
+                "csv",
+                overlap_days=2,
+                encodings=("utf-8", "gbk"),
+                style=alarm_style,
+                sort_key="reported_at",
+            ),
         ],
     }
     if clean:  # one file per source and town (Guali's campaign keeps its own file)
@@ -105,8 +178,9 @@ def _plans(clean: bool) -> dict[tuple[str, str], list[FilePlan]]:
     return plans
 
 
-def generate_inbox(out: Path, seed: int = 20220824, clean: bool = False, *, scale: float = 1.0,
-                   overwrite: bool = False, towns: int = 2) -> dict:
+def generate_inbox(
+    out: Path, seed: int = 20220824, clean: bool = False, *, scale: float = 1.0, overwrite: bool = False, towns: int = 2
+) -> dict:
     """Write a complete inbox into `out`; return a summary (files written, rows per source).
 
     `scale` shrinks every volume, the calibrated counts included (tests use a small inbox);
@@ -176,8 +250,10 @@ def generate_inbox(out: Path, seed: int = 20220824, clean: bool = False, *, scal
     for source in SOURCES:
         summary[source] = f"{sum(per_source[source].values())} rows in {len(per_source[source])} files"
     ref_rows = written["reference"]
-    summary["reference"] = (f"{ref_rows['reference/townships.csv']} townships, {ref_rows['reference/grids.csv']} grids, "
-                            f"{ref_rows['reference/matters.csv']} matters")
+    summary["reference"] = (
+        f"{ref_rows['reference/townships.csv']} townships, {ref_rows['reference/grids.csv']} grids, "
+        f"{ref_rows['reference/matters.csv']} matters"
+    )
     if quirk_counts:
         summary["v1.1 quirks"] = ", ".join(f"{v} {k}" for k, v in quirk_counts.items())
     return summary

@@ -32,15 +32,16 @@ RATES = {"330109118": (1.1, 4.6), "330109121": (5.6, 6.6)}
 LEAD_SHARE = 0.4  # share of cases that started as a grid-event lead
 # which 执法领域 a lead's 事件大类 turns into
 LEAD_DOMAINS = {
-    "市容环境": ("市容环境卫生",), "安全隐患": ("消防救援", "应急管理", "住房城乡建设"),
-    "违章搭建": ("城乡规划", "自然资源"), "生态环境": ("生态环境", "水利", "农业农村"),
+    "市容环境": ("市容环境卫生",),
+    "安全隐患": ("消防救援", "应急管理", "住房城乡建设"),
+    "违章搭建": ("城乡规划", "自然资源"),
+    "生态环境": ("生态环境", "水利", "农业农村"),
     "交通秩序": ("交通运输", "市政公用"),
 }
 OTHER_SOURCES = ("巡查发现", "投诉举报", "部门移送", "警情移交")
 OUTCOMES = ("罚款", "警告", "不予处罚", "移送公安", "撤销立案")
 OUTCOME_WEIGHTS = (63, 16, 13, 3, 3)
-FINES = (50, 100, 200, 200, 300, 500, 500, 800, 1000, 1200, 1500, 2000, 2500, 3000, 5000, 8000, 10000, 12500, 20000,
-         50000)
+FINES = (50, 100, 200, 200, 300, 500, 500, 800, 1000, 1200, 1500, 2000, 2500, 3000, 5000, 8000, 10000, 12500, 20000, 50000)
 FINE_WEIGHTS = (6, 10, 10, 6, 6, 12, 6, 4, 8, 3, 4, 6, 2, 4, 4, 1.5, 2, 0.5, 1, 0.3)
 
 
@@ -126,13 +127,31 @@ def _case(ctx, rng, town, case_id, day, source, lead, m: Matter, grid, officers,
         closed = transfer + dt.timedelta(days=rng.randint(0, 5))
     cause = m.name.removeprefix("对").removesuffix("的行政处罚") + "案"
     row = {
-        "case_id": case_id, "case_source": source, "related_event_id": lead.id if lead else None, "cause": cause,
-        "matter_code": m.code, "enforcement_domain": m.domain, "township_code": town.code, "grid_code": grid,
-        "accepted_on": accepted, "filed_on": day, "first_handler_pseudonym": rng.choice(officers),
-        "lead_handler_pseudonym": lead_handler, "co_handler_pseudonym": co if rng.random() < 0.45 else None,
-        "party_type": kind, "party_pseudonym": name, "party_id_pseudonym": pid, "party_phone_pseudonym": phone,
-        "outcome": None, "fine_yuan": None, "has_legal_review": False, "has_review_board": False,
-        "closed_on": None, "police_transfer_on": None, "reconsideration_litigation": "无", "updated_at": filed_at,
+        "case_id": case_id,
+        "case_source": source,
+        "related_event_id": lead.id if lead else None,
+        "cause": cause,
+        "matter_code": m.code,
+        "enforcement_domain": m.domain,
+        "township_code": town.code,
+        "grid_code": grid,
+        "accepted_on": accepted,
+        "filed_on": day,
+        "first_handler_pseudonym": rng.choice(officers),
+        "lead_handler_pseudonym": lead_handler,
+        "co_handler_pseudonym": co if rng.random() < 0.45 else None,
+        "party_type": kind,
+        "party_pseudonym": name,
+        "party_id_pseudonym": pid,
+        "party_phone_pseudonym": phone,
+        "outcome": None,
+        "fine_yuan": None,
+        "has_legal_review": False,
+        "has_review_board": False,
+        "closed_on": None,
+        "police_transfer_on": None,
+        "reconsideration_litigation": "无",
+        "updated_at": filed_at,
     }
     end = dt.datetime(END.year, END.month, END.day, 23, 59, 59)
     t_close = at(closed, rng, 9, 18)
@@ -141,11 +160,17 @@ def _case(ctx, rng, town, case_id, day, source, lead, m: Matter, grid, officers,
         versions.append((filed_at, row))
     if t_close <= end:
         big = (fine or 0) >= 10000 or outcome == "移送公安"
-        final = {**row, "outcome": outcome, "fine_yuan": fine, "closed_on": closed, "police_transfer_on": transfer,
-                 "has_legal_review": outcome != "撤销立案" and (big or rng.random() < 0.7),
-                 "has_review_board": big and rng.random() < 0.8,
-                 "reconsideration_litigation": rng.choices(("无", "复议", "诉讼"), (97.5, 1.8, 0.7))[0]
-                 if outcome == "罚款" else "无", "updated_at": t_close}
+        final = {
+            **row,
+            "outcome": outcome,
+            "fine_yuan": fine,
+            "closed_on": closed,
+            "police_transfer_on": transfer,
+            "has_legal_review": outcome != "撤销立案" and (big or rng.random() < 0.7),
+            "has_review_board": big and rng.random() < 0.8,
+            "reconsideration_litigation": rng.choices(("无", "复议", "诉讼"), (97.5, 1.8, 0.7))[0] if outcome == "罚款" else "无",
+            "updated_at": t_close,
+        }
         versions.append((t_close, final))
     return versions
 
@@ -156,15 +181,34 @@ def _defects(ctx: Ctx, ref: TownRef, rng: random.Random, officers: list[str]) ->
         day = dt.date(2022, rng.randint(1, 8), rng.randint(1, 24))
         m = rng.choice(ref.matters)
         t = at(day, rng, 9, 17)
-        row = {"case_id": f"AJ{town.code[-3:]}{day.year}9{i:04d}", "case_source": "巡查发现", "related_event_id": None,
-               "cause": m.name.removeprefix("对").removesuffix("的行政处罚") + "案", "matter_code": m.code,
-               "enforcement_domain": m.domain, "township_code": town.code, "grid_code": ref.pick(rng)[0].code,
-               "accepted_on": day, "filed_on": day, "first_handler_pseudonym": officers[0],
-               "lead_handler_pseudonym": officers[1], "co_handler_pseudonym": None, "party_type": "个人",
-               "party_pseudonym": person_name(rng), "party_id_pseudonym": resident_id(rng),
-               "party_phone_pseudonym": mobile(rng), "outcome": None, "fine_yuan": None, "has_legal_review": False,
-               "has_review_board": False, "closed_on": None, "police_transfer_on": None,
-               "reconsideration_litigation": "无", "updated_at": t, "_t": t}
+        row = {
+            "case_id": f"AJ{town.code[-3:]}{day.year}9{i:04d}",
+            "case_source": "巡查发现",
+            "related_event_id": None,
+            "cause": m.name.removeprefix("对").removesuffix("的行政处罚") + "案",
+            "matter_code": m.code,
+            "enforcement_domain": m.domain,
+            "township_code": town.code,
+            "grid_code": ref.pick(rng)[0].code,
+            "accepted_on": day,
+            "filed_on": day,
+            "first_handler_pseudonym": officers[0],
+            "lead_handler_pseudonym": officers[1],
+            "co_handler_pseudonym": None,
+            "party_type": "个人",
+            "party_pseudonym": person_name(rng),
+            "party_id_pseudonym": resident_id(rng),
+            "party_phone_pseudonym": mobile(rng),
+            "outcome": None,
+            "fine_yuan": None,
+            "has_legal_review": False,
+            "has_review_board": False,
+            "closed_on": None,
+            "police_transfer_on": None,
+            "reconsideration_litigation": "无",
+            "updated_at": t,
+            "_t": t,
+        }
         kind = i % 4
         if kind == 0:
             row["township_code"] = Raw(UNKNOWN_TOWNS[i % len(UNKNOWN_TOWNS)])

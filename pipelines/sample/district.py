@@ -85,13 +85,63 @@ EXTRA = (
 MAX_TOWNS = 2 + len(EXTRA)
 TOTAL_RESIDENT = sum(t[4] for t in EXTRA)
 # records over the 20 towns at scale 1 (export rows are ~1.1–1.3× these: overlapping exports)
-TARGET_RECORDS = {"grid_events": 1_500_000, "police_alarms": 1_050_000, "inspections": 555_000,
-                  "notices": 149_000, "cases": 128_500}
-VILLAGE_WORDS = ("东", "西", "南", "北", "新", "联合", "永兴", "红旗", "光明", "五星", "先锋", "胜利", "友谊", "长河",
-                 "前进", "和平", "兴隆", "丰收", "湖滨", "江南", "东湖", "里河", "新华", "建设", "民主", "群益",
-                 "利民", "金星", "东方", "安华")
-ROAD_WORDS = ("人民路", "建设路", "文化路", "工人路", "育才路", "通惠路", "市心路", "金城路", "新华路", "江寺路",
-              "山阴路", "环城路", "振宁路", "湘湖路", "浦阳路", "闻堰路")
+TARGET_RECORDS = {
+    "grid_events": 1_500_000,
+    "police_alarms": 1_050_000,
+    "inspections": 555_000,
+    "notices": 149_000,
+    "cases": 128_500,
+}
+VILLAGE_WORDS = (
+    "东",
+    "西",
+    "南",
+    "北",
+    "新",
+    "联合",
+    "永兴",
+    "红旗",
+    "光明",
+    "五星",
+    "先锋",
+    "胜利",
+    "友谊",
+    "长河",
+    "前进",
+    "和平",
+    "兴隆",
+    "丰收",
+    "湖滨",
+    "江南",
+    "东湖",
+    "里河",
+    "新华",
+    "建设",
+    "民主",
+    "群益",
+    "利民",
+    "金星",
+    "东方",
+    "安华",
+)
+ROAD_WORDS = (
+    "人民路",
+    "建设路",
+    "文化路",
+    "工人路",
+    "育才路",
+    "通惠路",
+    "市心路",
+    "金城路",
+    "新华路",
+    "江寺路",
+    "山阴路",
+    "环城路",
+    "振宁路",
+    "湘湖路",
+    "浦阳路",
+    "闻堰路",
+)
 STATIONS = "萧山区公安分局{}派出所"
 N_DAYS = (END - START).days + 1
 EPOCH = np.datetime64("1970-01-01T00:00:00", "s")
@@ -102,17 +152,31 @@ CUT_S = np.datetime64(dt.datetime(2022, 8, 24, 23, 59, 59).isoformat(), "s")
 
 # ---- towns and reference -------------------------------------------------------------------
 
+
 def towns(n: int) -> list[Town]:
     """The first n − 2 extra towns, with lattices and villages registered in reference.py."""
     out = []
-    for i, (name, code, area, registered, resident, reform) in enumerate(EXTRA[:max(0, n - 2)]):
+    for i, (name, code, area, registered, resident, reform) in enumerate(EXTRA[: max(0, n - 2)]):
         short2 = name[:2]
         lon = 119.95 + (i % 5) * 0.22
         lat = 30.27 + (i // 5) * 0.15
-        out.append(Town(code=code, name=name, short=f"t{code[-3:]}", abbr=f"萧{name[:1]}{name[1]}"[:3],
-                        aliases=(short2, f"萧山区{name}"), area_km2=area, registered=registered,
-                        floating=max(0, resident - registered + resident // 10), resident=resident,
-                        reform_start=reform, lon=lon, lat=lat, police_stations=(STATIONS.format(short2),)))
+        out.append(
+            Town(
+                code=code,
+                name=name,
+                short=f"t{code[-3:]}",
+                abbr=f"萧{name[:1]}{name[1]}"[:3],
+                aliases=(short2, f"萧山区{name}"),
+                area_km2=area,
+                registered=registered,
+                floating=max(0, resident - registered + resident // 10),
+                resident=resident,
+                reform_start=reform,
+                lon=lon,
+                lat=lat,
+                police_stations=(STATIONS.format(short2),),
+            )
+        )
     return out
 
 
@@ -139,13 +203,15 @@ def build_refs(ctx: Ctx, refs: dict[str, TownRef], n: int) -> dict[str, TownRef]
         rng = ctx.rng(f"matters:{town.code}")
         rest = [m for m in catalogue if m.name not in fixed]
         picked = {m.code for m in rng.sample(rest, 345)}
-        matters = [dataclasses.replace(m, empowered_on=town.reform_start) for m in catalogue
-                   if m.name in fixed or m.code in picked]
+        matters = [
+            dataclasses.replace(m, empowered_on=town.reform_start) for m in catalogue if m.name in fixed or m.code in picked
+        ]
         out[town.code] = TownRef(town, micro, parents, matters)
     return out
 
 
 # ---- vectorised building blocks -----------------------------------------------------------
+
 
 class Arrays:
     """A town's reference as arrays (grids, weights, villages) and pools of names and ids."""
@@ -164,8 +230,10 @@ class Arrays:
         self.short_ids = np.array([(f := resident_id(rng))[:6] + f[8:17] for _ in range(100)])
         self.usccs = np.array([uscc(rng) for _ in range(1500)])
         t2 = ref.town.name[:2]
-        self.companies = np.array([f"杭州{w}{t}有限公司" for w in COMPANY_WORDS for t in COMPANY_TRADES]
-                                  + [f"杭州萧山{t2}{w}{t}有限公司" for w in COMPANY_WORDS for t in COMPANY_TRADES])
+        self.companies = np.array(
+            [f"杭州{w}{t}有限公司" for w in COMPANY_WORDS for t in COMPANY_TRADES]
+            + [f"杭州萧山{t2}{w}{t}有限公司" for w in COMPANY_WORDS for t in COMPANY_TRADES]
+        )
         self.shops = np.array([f"萧山区{ref.town.name}{w}{t}" for w in COMPANY_WORDS for t in SHOP_TRADES])
         self.roads = np.array(reference.ROADS[ref.town.code])
         self.g = g
@@ -180,10 +248,10 @@ class Arrays:
 
     def mobiles(self, n: int) -> pl.Series:
         pre = pl.Series(self.pick(np.array(MOBILE_PREFIXES), n))
-        return pre + pl.Series(self.g.integers(0, 10 ** 8, n)).cast(pl.String).str.zfill(8)
+        return pre + pl.Series(self.g.integers(0, 10**8, n)).cast(pl.String).str.zfill(8)
 
     def landlines(self, n: int) -> pl.Series:
-        return "0571-8" + pl.Series(self.g.integers(10 ** 6, 10 ** 7, n)).cast(pl.String)
+        return "0571-8" + pl.Series(self.g.integers(10**6, 10**7, n)).cast(pl.String)
 
     def choose(self, values, weights, n: int) -> np.ndarray:
         p = np.asarray(weights, dtype=float)
@@ -242,14 +310,14 @@ def _with_time(df: pl.DataFrame, name: str, values: np.ndarray) -> pl.DataFrame:
 
 # ---- sources ----------------------------------------------------------------------------
 
+
 def build_events(ctx: Ctx, a: Arrays) -> tuple[pl.DataFrame, pl.DataFrame, list[dict], dict]:
     """(base rows, versions, defect rows, arrays cases need); versions: _rid, _vt and the
     columns that change between versions."""
     g, town = a.g, a.town
     days = _day_array()
     wk = np.where(_weekday(days) >= 5, 0.72, 1.1)
-    day_idx = _days(g, _rate("grid_events", town, ctx.scale) * wk * np.where(days < np.datetime64("2022-01-01"),
-                                                                             0.9, 1.1))
+    day_idx = _days(g, _rate("grid_events", town, ctx.scale) * wk * np.where(days < np.datetime64("2022-01-01"), 0.9, 1.1))
     n = len(day_idx)
     t0 = _at(g, days[day_idx], 6, 21)
     order = np.argsort(t0, kind="stable")
@@ -273,47 +341,73 @@ def build_events(ctx: Ctx, a: Arrays) -> tuple[pl.DataFrame, pl.DataFrame, list[
     grid = np.where(r < 0.05, a.parent[gi], a.code[gi]).astype(object)
     grid[(r >= 0.05) & (r < 0.07)] = None
     bogus = (r >= 0.07) & (r < 0.072) & (not ctx.clean)
-    grid[bogus] = [f"{town.code}9{x}{y:02d}" for x, y in zip(g.integers(10, 100, bogus.sum()),
-                                                             g.integers(1, 21, bogus.sum()))]
+    grid[bogus] = [f"{town.code}9{x}{y:02d}" for x, y in zip(g.integers(10, 100, bogus.sum()), g.integers(1, 21, bogus.sum()))]
     source = a.choose(events_mod.SOURCES, events_mod.SOURCE_WEIGHTS, n)
     reporter = a.pick(a.names, n)
     place_kind = g.integers(0, 3, n)
     village = a.village[gi]
-    place = np.where(place_kind == 0, village + g.integers(1, 16, n).astype(str) + "组附近",
-                     np.where(place_kind == 1, a.pick(a.roads, n) + g.integers(1, 401, n).astype(str) + "号附近",
-                              village + "文化礼堂旁"))
+    place = np.where(
+        place_kind == 0,
+        village + g.integers(1, 16, n).astype(str) + "组附近",
+        np.where(place_kind == 1, a.pick(a.roads, n) + g.integers(1, 401, n).astype(str) + "号附近", village + "文化礼堂旁"),
+    )
     text = pl.Series(place + desc.astype(str))
     p = g.random(n)
-    text = pl.select(pl.when(pl.Series(p < 0.04)).then(text + "，联系电话" + a.mobiles(n))
-                     .when(pl.Series((p >= 0.05) & (p < 0.08))).then(pl.Series(reporter) + "反映：" + text)
-                     .otherwise(text)).to_series()
+    text = pl.select(
+        pl.when(pl.Series(p < 0.04))
+        .then(text + "，联系电话" + a.mobiles(n))
+        .when(pl.Series((p >= 0.05) & (p < 0.08)))
+        .then(pl.Series(reporter) + "反映：" + text)
+        .otherwise(text)
+    ).to_series()
     s = g.random(n)
     voided = s < 0.02
     hours = g.exponential(1.0, n) * allowed * 14
-    t_end = t0 + np.where(voided, g.integers(1800, 8 * 3600, n), (hours * 3600).astype(np.int64) + 1800
-                          ).astype("timedelta64[s]")
+    t_end = t0 + np.where(voided, g.integers(1800, 8 * 3600, n), (hours * 3600).astype(np.int64) + 1800).astype("timedelta64[s]")
     final = np.where(voided, "已作废", np.where(s < 0.11, "已流转", "已办结"))
     is_lead = ~voided & (g.random(n) < lead_share)
     day_of = t0.astype("datetime64[D]")
     base = pl.DataFrame({"_day": _date(day_of)})
     ids = "SJ" + town.code[-3:] + base["_day"].dt.strftime("%Y%m%d") + _seq(base, "_day").cast(pl.String).str.zfill(4)
-    base = pl.DataFrame({
-        "event_id": ids, "reported_at": _ts(t0), "event_source": source, "event_category": np.array(cats)[ci],
-        "event_subcategory": sub.astype(str), "township_code": pl.repeat(town.code, n, eager=True),
-        "grid_code": _str(grid), "reporter_pseudonym": reporter,
-        "reporter_phone_pseudonym": a.mobiles(n), "description": text,
-        "due_at": _ts(t0 + (allowed * 86400).astype("timedelta64[s]")),
-        "is_enforcement_lead": is_lead, "dept": a.pick(np.array(events_mod.DEPARTMENTS), n),
-    })
+    base = pl.DataFrame(
+        {
+            "event_id": ids,
+            "reported_at": _ts(t0),
+            "event_source": source,
+            "event_category": np.array(cats)[ci],
+            "event_subcategory": sub.astype(str),
+            "township_code": pl.repeat(town.code, n, eager=True),
+            "grid_code": _str(grid),
+            "reporter_pseudonym": reporter,
+            "reporter_phone_pseudonym": a.mobiles(n),
+            "description": text,
+            "due_at": _ts(t0 + (allowed * 86400).astype("timedelta64[s]")),
+            "is_enforcement_lead": is_lead,
+            "dept": a.pick(np.array(events_mod.DEPARTMENTS), n),
+        }
+    )
     rid = np.arange(n)
     v1 = ~_same_export(t0, t_end) | (t_end > END_S)
     v2 = t_end <= END_S
     t1 = t0 + np.timedelta64(20, "m")
-    parts = [pl.DataFrame({"_rid": rid[v1], "_vt": _ts(t1[v1]), "status": pl.repeat("处置中", int(v1.sum()), eager=True),
-                           "closed_at": _ts(t1[v1]).clear(int(v1.sum()))}),
-             pl.DataFrame({"_rid": rid[v2], "_vt": _ts(t_end[v2]), "status": final[v2],
-                           "closed_at": pl.Series(np.where(final[v2] == "已办结", t_end[v2], np.datetime64("NaT"))
-                                                  .astype("datetime64[ms]"))})]
+    parts = [
+        pl.DataFrame(
+            {
+                "_rid": rid[v1],
+                "_vt": _ts(t1[v1]),
+                "status": pl.repeat("处置中", int(v1.sum()), eager=True),
+                "closed_at": _ts(t1[v1]).clear(int(v1.sum())),
+            }
+        ),
+        pl.DataFrame(
+            {
+                "_rid": rid[v2],
+                "_vt": _ts(t_end[v2]),
+                "status": final[v2],
+                "closed_at": pl.Series(np.where(final[v2] == "已办结", t_end[v2], np.datetime64("NaT")).astype("datetime64[ms]")),
+            }
+        ),
+    ]
     versions = pl.concat([p.with_columns(pl.lit(None, pl.String).alias("related_case_id")) for p in parts])
     versions = versions.with_columns(pl.col("_vt").alias("updated_at"))
     meta = {"t0": t0, "t_last": np.where(v2, t_end, t1), "lead": is_lead, "cat": np.array(cats)[ci], "grid": grid}
@@ -334,7 +428,7 @@ def build_cases(ctx: Ctx, a: Arrays, events: pl.DataFrame, meta: dict) -> tuple:
     leads = np.flatnonzero(meta["lead"] & np.isin(meta["cat"], list(cases_mod.LEAD_DOMAINS)))
     n_leads = min(len(leads), round(len(filed) * cases_mod.LEAD_SHARE / (1 - cases_mod.LEAD_SHARE)))
     chosen = np.sort(g.choice(leads, n_leads, replace=False)) if n_leads else np.array([], dtype=np.int64)
-    lead_filed = (meta["t0"][chosen].astype("datetime64[D]") + g.integers(1, 11, len(chosen)))
+    lead_filed = meta["t0"][chosen].astype("datetime64[D]") + g.integers(1, 11, len(chosen))
     ok = lead_filed <= np.datetime64(END.isoformat())
     chosen, lead_filed = chosen[ok], lead_filed[ok]
     filed = np.concatenate([filed, lead_filed])
@@ -344,8 +438,7 @@ def build_cases(ctx: Ctx, a: Arrays, events: pl.DataFrame, meta: dict) -> tuple:
     filed, source, lead_ev = filed[order], source[order], lead_ev[order]
     n = len(filed)
     matters = a.ref.matters
-    mw = np.array([(3.0 if m.domain == "市容环境卫生" else 1.0) / (r + 5)
-                   for m, r in zip(matters, g.permutation(len(matters)))])
+    mw = np.array([(3.0 if m.domain == "市容环境卫生" else 1.0) / (r + 5) for m, r in zip(matters, g.permutation(len(matters)))])
     mi = a.choose(np.arange(len(matters)), mw, n)
     is_lead = lead_ev >= 0
     for cat, domains in cases_mod.LEAD_DOMAINS.items():
@@ -362,8 +455,12 @@ def build_cases(ctx: Ctx, a: Arrays, events: pl.DataFrame, meta: dict) -> tuple:
     grid[(r >= 0.05) & (r < 0.07)] = None
     grid[is_lead] = meta["grid"][lead_ev[is_lead]]
     frame = pl.DataFrame({"_day": _date(filed)})
-    case_id = "AJ" + town.code[-3:] + frame["_day"].dt.year().cast(pl.String) + \
-        _seq(frame.with_columns(pl.col("_day").dt.year().alias("_y")), "_y").cast(pl.String).str.zfill(5)
+    case_id = (
+        "AJ"
+        + town.code[-3:]
+        + frame["_day"].dt.year().cast(pl.String)
+        + _seq(frame.with_columns(pl.col("_day").dt.year().alias("_y")), "_y").cast(pl.String).str.zfill(5)
+    )
     officers = np.array([person_name(random.Random(f"{ctx.seed}:officer:{town.code}:{i}")) for i in range(30)])
     kind = a.choose(("个人", "个体工商户", "单位"), (55, 30, 15), n)
     unit = kind == "单位"
@@ -385,16 +482,27 @@ def build_cases(ctx: Ctx, a: Arrays, events: pl.DataFrame, meta: dict) -> tuple:
     t_close = _at(g, closed, 9, 18)
     lead_h = g.integers(0, 30, n)
     co_h = (lead_h + g.integers(1, 30, n)) % 30
-    base = pl.DataFrame({
-        "case_id": case_id, "case_source": source.astype(str),
-        "related_event_id": _str(np.where(is_lead, events["event_id"].to_numpy()[np.maximum(lead_ev, 0)], None)),
-        "cause": cause, "matter_code": m_code, "enforcement_domain": m_domain,
-        "township_code": pl.repeat(town.code, n, eager=True), "grid_code": _str(grid),
-        "accepted_on": _date(filed - a.pick(np.array([0, 0, 0, 1, 1, 2, 3, 5]), n)), "filed_on": _date(filed),
-        "first_handler_pseudonym": a.pick(officers, n), "lead_handler_pseudonym": officers[lead_h],
-        "co_handler_pseudonym": _str(np.where(g.random(n) < 0.45, officers[co_h], None)),
-        "party_type": kind, "party_pseudonym": name, "party_id_pseudonym": pid, "party_phone_pseudonym": phone,
-    })
+    base = pl.DataFrame(
+        {
+            "case_id": case_id,
+            "case_source": source.astype(str),
+            "related_event_id": _str(np.where(is_lead, events["event_id"].to_numpy()[np.maximum(lead_ev, 0)], None)),
+            "cause": cause,
+            "matter_code": m_code,
+            "enforcement_domain": m_domain,
+            "township_code": pl.repeat(town.code, n, eager=True),
+            "grid_code": _str(grid),
+            "accepted_on": _date(filed - a.pick(np.array([0, 0, 0, 1, 1, 2, 3, 5]), n)),
+            "filed_on": _date(filed),
+            "first_handler_pseudonym": a.pick(officers, n),
+            "lead_handler_pseudonym": officers[lead_h],
+            "co_handler_pseudonym": _str(np.where(g.random(n) < 0.45, officers[co_h], None)),
+            "party_type": kind,
+            "party_pseudonym": name,
+            "party_id_pseudonym": pid,
+            "party_phone_pseudonym": phone,
+        }
+    )
     rid = np.arange(n)
     v1 = ~_same_export(filed_at, t_close) | (t_close > END_S)
     v2 = t_close <= END_S
@@ -403,19 +511,36 @@ def build_cases(ctx: Ctx, a: Arrays, events: pl.DataFrame, meta: dict) -> tuple:
     board = big & (g.random(n) < 0.8)
     recon = np.where(outcome == "罚款", a.choose(("无", "复议", "诉讼"), (97.5, 1.8, 0.7), n), "无")
     nat = np.datetime64("NaT")
-    versions = pl.concat([
-        pl.DataFrame({"_rid": rid[v1], "_vt": _ts(filed_at[v1]), "outcome": pl.Series([None] * int(v1.sum()),
-                                                                                     dtype=pl.String),
-                      "fine_yuan": pl.Series([None] * int(v1.sum()), dtype=pl.Float64),
-                      "has_legal_review": np.zeros(int(v1.sum()), bool), "has_review_board": np.zeros(int(v1.sum()), bool),
-                      "closed_on": _date(np.full(int(v1.sum()), nat, "datetime64[D]")),
-                      "police_transfer_on": _date(np.full(int(v1.sum()), nat, "datetime64[D]")),
-                      "reconsideration_litigation": pl.repeat("无", int(v1.sum()), eager=True)}),
-        pl.DataFrame({"_rid": rid[v2], "_vt": _ts(t_close[v2]), "outcome": outcome[v2], "fine_yuan": fine[v2],
-                      "has_legal_review": legal[v2], "has_review_board": board[v2], "closed_on": _date(closed[v2]),
-                      "police_transfer_on": _date(np.where(is_tr, transfer, nat)[v2]),
-                      "reconsideration_litigation": recon[v2]}),
-    ]).with_columns(pl.col("fine_yuan").fill_nan(None), pl.col("_vt").alias("updated_at"))
+    versions = pl.concat(
+        [
+            pl.DataFrame(
+                {
+                    "_rid": rid[v1],
+                    "_vt": _ts(filed_at[v1]),
+                    "outcome": pl.Series([None] * int(v1.sum()), dtype=pl.String),
+                    "fine_yuan": pl.Series([None] * int(v1.sum()), dtype=pl.Float64),
+                    "has_legal_review": np.zeros(int(v1.sum()), bool),
+                    "has_review_board": np.zeros(int(v1.sum()), bool),
+                    "closed_on": _date(np.full(int(v1.sum()), nat, "datetime64[D]")),
+                    "police_transfer_on": _date(np.full(int(v1.sum()), nat, "datetime64[D]")),
+                    "reconsideration_litigation": pl.repeat("无", int(v1.sum()), eager=True),
+                }
+            ),
+            pl.DataFrame(
+                {
+                    "_rid": rid[v2],
+                    "_vt": _ts(t_close[v2]),
+                    "outcome": outcome[v2],
+                    "fine_yuan": fine[v2],
+                    "has_legal_review": legal[v2],
+                    "has_review_board": board[v2],
+                    "closed_on": _date(closed[v2]),
+                    "police_transfer_on": _date(np.where(is_tr, transfer, nat)[v2]),
+                    "reconsideration_litigation": recon[v2],
+                }
+            ),
+        ]
+    ).with_columns(pl.col("fine_yuan").fill_nan(None), pl.col("_vt").alias("updated_at"))
     # the lead event's last change names the case (minutes after its last version, within the data)
     link_t = _at(g, filed, 9, 17)
     ev = lead_ev[is_lead]
@@ -429,8 +554,9 @@ def build_cases(ctx: Ctx, a: Arrays, events: pl.DataFrame, meta: dict) -> tuple:
 def link_events(versions: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
     """Append the case-link version to each linked event (its last version, plus the case id)."""
     last = versions.sort(["_rid", "_vt"]).unique("_rid", keep="last", maintain_order=True)
-    new = last.join(links, on="_rid").with_columns(pl.col("_t").alias("_vt"), pl.col("_t").alias("updated_at"),
-                                                   pl.col("related_case_id_right").alias("related_case_id"))
+    new = last.join(links, on="_rid").with_columns(
+        pl.col("_t").alias("_vt"), pl.col("_t").alias("updated_at"), pl.col("related_case_id_right").alias("related_case_id")
+    )
     return pl.concat([versions, new.select(versions.columns)]).sort(["_rid", "_vt"])
 
 
@@ -468,8 +594,10 @@ def build_inspections(ctx: Ctx, a: Arrays) -> tuple:
             names = np.array([a.names[zlib.crc32(h.encode()) % len(a.names)] for h in house])  # the landlord
         else:
             codes = np.array([f"{town.code}-QT-{i + 1:04d}" for i in range(size)])
-            names = np.char.add(a.pick(np.array(("建筑工地", "农贸市场", "物流园区", "加油站", "学校周边", "农家乐")), size),
-                                np.array([c[-4:] for c in codes]))
+            names = np.char.add(
+                a.pick(np.array(("建筑工地", "农贸市场", "物流园区", "加油站", "学校周边", "农家乐")), size),
+                np.array([c[-4:] for c in codes]),
+            )
         pick = g.integers(0, size, int(m.sum()))
         t_code[m], t_name[m], gi[m] = codes[pick], names[pick], pg[pick]
     hz = g.poisson(np.where(kind == "企业", 1.6, 0.9))
@@ -481,32 +609,49 @@ def build_inspections(ctx: Ctx, a: Arrays) -> tuple:
     status0 = np.where(hz == 0, "无需整改", np.where(spot, "已整改", "整改中"))
     nat = np.datetime64("NaT")
     accepted_ok = g.random(n) < 0.87
-    acc = day + (g.integers(0, 10 ** 6, n) % np.maximum(1, (due - day).astype(np.int64) + 2)) + 2
+    acc = day + (g.integers(0, 10**6, n) % np.maximum(1, (due - day).astype(np.int64) + 2)) + 2
     t1 = np.where(accepted_ok, _at(g, acc, 9, 17), _at(g, due + 1, 9, 12))
     v2 = open_ & (t1 <= END_S)
-    combos = np.array(["、".join(("综合行政执法队", *random.Random(i).sample(insp_mod.DEPTS, 1 + i % 3)))
-                       for i in range(60)])
-    depts = np.where(method == insp_mod.ONE_VISIT, a.pick(combos, n),
-                     a.pick(np.array(("综合行政执法队", *insp_mod.DEPTS)), n))
-    campaign = np.where((kind == "沿街商铺") & (day >= np.datetime64("2022-07-01")) & (g.random(n) < 0.6),
-                        "迎亚运市容环境整治", None)
+    combos = np.array(["、".join(("综合行政执法队", *random.Random(i).sample(insp_mod.DEPTS, 1 + i % 3))) for i in range(60)])
+    depts = np.where(method == insp_mod.ONE_VISIT, a.pick(combos, n), a.pick(np.array(("综合行政执法队", *insp_mod.DEPTS)), n))
+    campaign = np.where(
+        (kind == "沿街商铺") & (day >= np.datetime64("2022-07-01")) & (g.random(n) < 0.6), "迎亚运市容环境整治", None
+    )
     frame = pl.DataFrame({"_day": _date(day)})
     iid = "JC" + town.code[-3:] + frame["_day"].dt.strftime("%Y%m%d") + _seq(frame, "_day").cast(pl.String).str.zfill(4)
-    base = pl.DataFrame({
-        "inspection_id": iid, "inspected_on": _date(day), "township_code": pl.repeat(town.code, n, eager=True),
-        "grid_code": np.where(g.random(n) < 0.93, a.code[gi], a.parent[gi]), "target_type": kind,
-        "target_name": t_name.astype(str), "target_code": t_code.astype(str), "inspection_method": method,
-        "departments": depts, "campaign": _str(campaign), "hazards_found": hz,
-        "rectification_due_on": _date(np.where(hz > 0, due, nat)), "disposition": disp,
-    })
+    base = pl.DataFrame(
+        {
+            "inspection_id": iid,
+            "inspected_on": _date(day),
+            "township_code": pl.repeat(town.code, n, eager=True),
+            "grid_code": np.where(g.random(n) < 0.93, a.code[gi], a.parent[gi]),
+            "target_type": kind,
+            "target_name": t_name.astype(str),
+            "target_code": t_code.astype(str),
+            "inspection_method": method,
+            "departments": depts,
+            "campaign": _str(campaign),
+            "hazards_found": hz,
+            "rectification_due_on": _date(np.where(hz > 0, due, nat)),
+            "disposition": disp,
+        }
+    )
     rid = np.arange(n)
-    versions = pl.concat([
-        pl.DataFrame({"_rid": rid, "_vt": _ts(t0), "rectification_status": status0,
-                      "accepted_on": _date(np.where(spot, day, nat))}),
-        pl.DataFrame({"_rid": rid[v2], "_vt": _ts(t1[v2]),
-                      "rectification_status": np.where(accepted_ok, "已整改", "逾期未整改")[v2],
-                      "accepted_on": _date(np.where(accepted_ok, acc, nat)[v2])}),
-    ]).with_columns(pl.col("_vt").alias("updated_at"))
+    versions = pl.concat(
+        [
+            pl.DataFrame(
+                {"_rid": rid, "_vt": _ts(t0), "rectification_status": status0, "accepted_on": _date(np.where(spot, day, nat))}
+            ),
+            pl.DataFrame(
+                {
+                    "_rid": rid[v2],
+                    "_vt": _ts(t1[v2]),
+                    "rectification_status": np.where(accepted_ok, "已整改", "逾期未整改")[v2],
+                    "accepted_on": _date(np.where(accepted_ok, acc, nat)[v2]),
+                }
+            ),
+        ]
+    ).with_columns(pl.col("_vt").alias("updated_at"))
     defects = []
     if not ctx.clean:
         rng = random.Random(f"{ctx.seed}:defects:4:{town.code}")
@@ -520,9 +665,11 @@ def build_notices(ctx: Ctx, a: Arrays) -> tuple:
     wk = np.where(_weekday(days) < 5, 1.15, 0.6)
     rate = _rate("notices", town, ctx.scale) * N_DAYS / max(1, len(days))
     parking = next(i for i, m in enumerate(ref.matters) if m.name == PARKING)
-    pools = {notices_mod.FIRST: [i for i, m in enumerate(ref.matters) if m.first_violation_exempt and i != parking],
-             notices_mod.SERVICE: [i for i, m in enumerate(ref.matters) if m.name in GARBAGE],
-             notices_mod.MINOR: [i for i, m in enumerate(ref.matters) if m.mitigation_allowed and m.name not in GARBAGE]}
+    pools = {
+        notices_mod.FIRST: [i for i, m in enumerate(ref.matters) if m.first_violation_exempt and i != parking],
+        notices_mod.SERVICE: [i for i, m in enumerate(ref.matters) if m.name in GARBAGE],
+        notices_mod.MINOR: [i for i, m in enumerate(ref.matters) if m.mitigation_allowed and m.name not in GARBAGE],
+    }
     parts = [(_days(g, rate * 0.5 * wk), notices_mod.FIRST, np.array([parking]))]
     for kind, share in ((notices_mod.FIRST, 0.25), (notices_mod.SERVICE, 0.1), (notices_mod.MINOR, 0.15)):
         parts.append((_days(g, rate * share * wk), kind, np.array(pools[kind])))
@@ -544,14 +691,21 @@ def build_notices(ctx: Ctx, a: Arrays) -> tuple:
     year = f["_y"].cast(pl.String)
     doc = f"{town.abbr}综执" + f["_dk"] + "〔" + year + "〕" + doc_seq.cast(pl.String).str.zfill(4) + "号"
     t = _at(g, day, 8, 19)
-    base = pl.DataFrame({
-        "notice_id": "RX" + town.code[-3:] + year + seq.cast(pl.String).str.zfill(5), "notice_date": _date(day),
-        "township_code": pl.repeat(town.code, n, eager=True),
-        "grid_code": np.where(g.random(n) < 0.9, a.code[gi], a.parent[gi]), "notice_type": kind,
-        "matter_code": np.array([m.code for m in ref.matters])[mi], "matter_name": np.array([m.name for m in ref.matters])[mi],
-        "party_pseudonym": a.pick(a.names, n), "party_id_pseudonym": _str(pid),
-        "party_phone_pseudonym": a.mobiles(n), "document_no": doc,
-    })
+    base = pl.DataFrame(
+        {
+            "notice_id": "RX" + town.code[-3:] + year + seq.cast(pl.String).str.zfill(5),
+            "notice_date": _date(day),
+            "township_code": pl.repeat(town.code, n, eager=True),
+            "grid_code": np.where(g.random(n) < 0.9, a.code[gi], a.parent[gi]),
+            "notice_type": kind,
+            "matter_code": np.array([m.code for m in ref.matters])[mi],
+            "matter_name": np.array([m.name for m in ref.matters])[mi],
+            "party_pseudonym": a.pick(a.names, n),
+            "party_id_pseudonym": _str(pid),
+            "party_phone_pseudonym": a.mobiles(n),
+            "document_no": doc,
+        }
+    )
     versions = pl.DataFrame({"_rid": np.arange(n), "_vt": _ts(t)}).with_columns(pl.col("_vt").alias("updated_at"))
     defects = []
     if not ctx.clean:
@@ -578,8 +732,19 @@ def build_alarms(ctx: Ctx, a: Arrays) -> tuple:
     inc = np.repeat(np.arange(m), n_calls)
     k = np.arange(len(inc)) - np.repeat(np.cumsum(n_calls) - n_calls, n_calls)
     ri = r[inc]
-    kind = np.where(ri < 0.78, 0, np.where(ri < 0.88, 1, np.where(ri < 0.97, np.where(k == 0, 0, 2),
-                    np.where(ri < 0.99, np.where(k == 0, 3, np.where(k == 1, 0, 2)), np.where(k == 0, 3, 2)))))
+    kind = np.where(
+        ri < 0.78,
+        0,
+        np.where(
+            ri < 0.88,
+            1,
+            np.where(
+                ri < 0.97,
+                np.where(k == 0, 0, 2),
+                np.where(ri < 0.99, np.where(k == 0, 3, np.where(k == 1, 0, 2)), np.where(k == 0, 3, 2)),
+            ),
+        ),
+    )
     n = len(inc)
     gap = g.integers(2 * 60, 26 * 60, n) * (k > 0)
     cs = np.cumsum(gap)
@@ -592,18 +757,16 @@ def build_alarms(ctx: Ctx, a: Arrays) -> tuple:
     ranked = frame[seq_order].with_columns(pl.int_range(1, pl.len() + 1).over("_day").alias("s"))
     seq = np.empty(n, dtype=np.int64)
     seq[seq_order] = ranked["s"].to_numpy()
-    ids = ("3301" + town.code[-3:] + frame["_day"].dt.strftime("%Y%m%d") + pl.Series(seq).cast(pl.String).str.zfill(4))
+    ids = "3301" + town.code[-3:] + frame["_day"].dt.strftime("%Y%m%d") + pl.Series(seq).cast(pl.String).str.zfill(4)
     first = np.flatnonzero(k == 0)
     merged = (n_calls[inc] > 1) | (g.random(m)[inc] < 0.5)
-    merge_id = np.where(merged, "HB" + ids.to_numpy()[first][np.searchsorted(first, np.arange(n), side="right") - 1],
-                        None)
+    merge_id = np.where(merged, "HB" + ids.to_numpy()[first][np.searchsorted(first, np.arange(n), side="right") - 1], None)
     gi = a.grids(m)[inc]
     rg = g.random(n)
     grid = np.where(rg < 0.38, a.code[gi], a.parent[gi]).astype(object)
     grid[rg >= 0.43] = None
     bogus = (rg > 0.998) & (not ctx.clean)
-    grid[bogus] = [f"{town.code}9{x}{y:02d}" for x, y in zip(g.integers(10, 100, bogus.sum()),
-                                                             g.integers(1, 21, bogus.sum()))]
+    grid[bogus] = [f"{town.code}9{x}{y:02d}" for x, y in zip(g.integers(10, 100, bogus.sum()), g.integers(1, 21, bogus.sum()))]
     box = a.box[gi]
     fx, fy = g.uniform(0.1, 0.9, n), g.uniform(0.1, 0.9, n)
     lon = np.round(box[:, 0] + fx * (box[:, 2] - box[:, 0]), 6)
@@ -622,17 +785,29 @@ def build_alarms(ctx: Ctx, a: Arrays) -> tuple:
     rep = kind == 2
     text[rep] = np.char.add("重复报警：", text[rep].astype(str))
     valid = kind == 0
-    reason = np.where(kind == 1, a.pick(np.array(alarms_mod.INVALID), n),
-                      np.where(kind == 2, "重复", np.where(kind == 3, "无声", None)))
-    base = pl.DataFrame({
-        "alarm_id": ids, "reported_at": _ts(t), "alarm_category": cat, "alarm_subcategory": subs, "is_valid": valid,
-        "invalid_reason": _str(reason), "merge_id": _str(merge_id),
-        "township_code": pl.repeat(town.code, n, eager=True), "grid_code": _str(grid),
-        "longitude": lon, "latitude": lat, "police_station": pl.repeat(town.police_stations[0], n, eager=True),
-        "caller_pseudonym": _str(caller), "caller_phone_pseudonym": a.mobiles(n),
-        "summary": _str(text),
-        "disposition": np.where(valid, a.pick(np.array(alarms_mod.VALID_RESULTS), n), "无效警情"),
-    })
+    reason = np.where(
+        kind == 1, a.pick(np.array(alarms_mod.INVALID), n), np.where(kind == 2, "重复", np.where(kind == 3, "无声", None))
+    )
+    base = pl.DataFrame(
+        {
+            "alarm_id": ids,
+            "reported_at": _ts(t),
+            "alarm_category": cat,
+            "alarm_subcategory": subs,
+            "is_valid": valid,
+            "invalid_reason": _str(reason),
+            "merge_id": _str(merge_id),
+            "township_code": pl.repeat(town.code, n, eager=True),
+            "grid_code": _str(grid),
+            "longitude": lon,
+            "latitude": lat,
+            "police_station": pl.repeat(town.police_stations[0], n, eager=True),
+            "caller_pseudonym": _str(caller),
+            "caller_phone_pseudonym": a.mobiles(n),
+            "summary": _str(text),
+            "disposition": np.where(valid, a.pick(np.array(alarms_mod.VALID_RESULTS), n), "无效警情"),
+        }
+    )
     versions = pl.DataFrame({"_rid": np.arange(n), "_vt": _ts(t)})
     defects = []
     if not ctx.clean:
@@ -649,6 +824,7 @@ def _defects(ctx: Ctx, a: Arrays, fn, k: int, *args) -> list[dict]:
 
 
 # ---- exports ------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass
 class Plan:
@@ -675,19 +851,65 @@ def plans(town: Town, i: int) -> list[Plan]:
     s = town.short
     small = town.resident < 60000 and i % 2 == 0  # xlsx is slow to write: only small towns' inspections
     csv_enc = (("gbk", "utf-8-sig", "utf-8"), ("utf-8-sig", "gbk"), ("utf-8", "gbk", "utf-8-sig"))[i % 3]
-    alarm_style = {"date_form": ["iso", "iso", "compact"], "mix": 0.15, "mix_forms": ("iso", "compact"),
-                   "bool_form": ["10", "10", "zh"]}
-    out = [Plan("grid_events", f"{s}_grid_events", "csv", encodings=csv_enc, title="一网统管事件导出",
-                title_share=0.4, extras=(("处置部门", "dept"),),
-                drop_before=dt.date(2022, 1, 1) if i % 2 == 0 else None),
-           Plan("inspections", f"{s}_inspections", "xlsx" if small else "csv", period="quarter",
-                title="检查任务导出", sheet="检查任务", serial_no=small, encodings=csv_enc),
-           Plan("cases", f"{s}_cases", "xlsx" if i % 2 == 0 else "csv", period="quarter", title="行政执法案件导出",
-                sheet="案件", serial_no=i % 2 == 0, encodings=csv_enc[::-1], style={"bool_form": "mixed"}),
-           Plan("notices", f"{s}_notices", "xlsx" if i % 3 == 1 else "csv", period="quarter", overlap_days=31,
-                title="柔性执法记录" if i % 3 == 1 else "", sheet="柔性执法", serial_no=i % 3 == 1, encodings=csv_enc),
-           Plan("police_alarms", f"{s}_jq", "jsonl" if i % 2 == 0 else "csv", overlap_days=2, encodings=csv_enc,
-                style=alarm_style, sort_key="reported_at")]
+    alarm_style = {
+        "date_form": ["iso", "iso", "compact"],
+        "mix": 0.15,
+        "mix_forms": ("iso", "compact"),
+        "bool_form": ["10", "10", "zh"],
+    }
+    out = [
+        Plan(
+            "grid_events",
+            f"{s}_grid_events",
+            "csv",
+            encodings=csv_enc,
+            title="一网统管事件导出",
+            title_share=0.4,
+            extras=(("处置部门", "dept"),),
+            drop_before=dt.date(2022, 1, 1) if i % 2 == 0 else None,
+        ),
+        Plan(
+            "inspections",
+            f"{s}_inspections",
+            "xlsx" if small else "csv",
+            period="quarter",
+            title="检查任务导出",
+            sheet="检查任务",
+            serial_no=small,
+            encodings=csv_enc,
+        ),
+        Plan(
+            "cases",
+            f"{s}_cases",
+            "xlsx" if i % 2 == 0 else "csv",
+            period="quarter",
+            title="行政执法案件导出",
+            sheet="案件",
+            serial_no=i % 2 == 0,
+            encodings=csv_enc[::-1],
+            style={"bool_form": "mixed"},
+        ),
+        Plan(
+            "notices",
+            f"{s}_notices",
+            "xlsx" if i % 3 == 1 else "csv",
+            period="quarter",
+            overlap_days=31,
+            title="柔性执法记录" if i % 3 == 1 else "",
+            sheet="柔性执法",
+            serial_no=i % 3 == 1,
+            encodings=csv_enc,
+        ),
+        Plan(
+            "police_alarms",
+            f"{s}_jq",
+            "jsonl" if i % 2 == 0 else "csv",
+            overlap_days=2,
+            encodings=csv_enc,
+            style=alarm_style,
+            sort_key="reported_at",
+        ),
+    ]
     return out
 
 
@@ -714,10 +936,21 @@ def _file_style(ctx: Ctx, g: np.random.Generator, plan: Plan, town: Town, key: s
     if ctx.clean:
         return FStyle(g, forms, township="name")
     c = lambda seq: seq[int(g.integers(0, len(seq)))]  # noqa: E731
-    s = FStyle(g, forms, date_form=c(("iso", "iso", "iso", "iso_min", "slash", "slash", "cn", "compact")),
-               date_cells=c(("text", "text", "serial")) if xlsx else "text", mix=0.03, pad=0.01, nbsp=not gbk,
-               fullwidth=0.004, null_tokens=0.35, bool_form=c(("zh", "zh", "zh", "10", "yn")), money_mixed=True,
-               township="mixed", key=key)
+    s = FStyle(
+        g,
+        forms,
+        date_form=c(("iso", "iso", "iso", "iso_min", "slash", "slash", "cn", "compact")),
+        date_cells=c(("text", "text", "serial")) if xlsx else "text",
+        mix=0.03,
+        pad=0.01,
+        nbsp=not gbk,
+        fullwidth=0.004,
+        null_tokens=0.35,
+        bool_form=c(("zh", "zh", "zh", "10", "yn")),
+        money_mixed=True,
+        township="mixed",
+        key=key,
+    )
     for k, v in plan.style.items():
         setattr(s, k, c(v) if isinstance(v, list) else v)
     return s
@@ -726,15 +959,21 @@ def _file_style(ctx: Ctx, g: np.random.Generator, plan: Plan, town: Town, key: s
 def _fmt_expr(c: pl.Expr, form: str, ts: bool) -> pl.Expr:
     y, m, d = (c.dt.year().cast(pl.String), c.dt.month().cast(pl.String), c.dt.day().cast(pl.String))
     if form in ("iso", "iso_min", "compact"):
-        f = {"iso": ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"), "iso_min": ("%Y-%m-%d %H:%M", "%Y-%m-%d"),
-             "compact": ("%Y%m%d%H%M%S", "%Y%m%d")}[form]
+        f = {
+            "iso": ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"),
+            "iso_min": ("%Y-%m-%d %H:%M", "%Y-%m-%d"),
+            "compact": ("%Y%m%d%H%M%S", "%Y%m%d"),
+        }[form]
         return c.dt.strftime(f[0] if ts else f[1])
     hh = c.dt.hour().cast(pl.String)
     if form == "slash":
-        return pl.concat_str([y, pl.lit("/"), m, pl.lit("/"), d] + ([pl.lit(" "), hh, pl.lit(":"), c.dt.strftime("%M")]
-                                                                   if ts else []))
-    return pl.concat_str([y, pl.lit("年"), m, pl.lit("月"), d, pl.lit("日")]
-                         + ([pl.lit(" "), hh, pl.lit("时"), c.dt.minute().cast(pl.String), pl.lit("分")] if ts else []))
+        return pl.concat_str(
+            [y, pl.lit("/"), m, pl.lit("/"), d] + ([pl.lit(" "), hh, pl.lit(":"), c.dt.strftime("%M")] if ts else [])
+        )
+    return pl.concat_str(
+        [y, pl.lit("年"), m, pl.lit("月"), d, pl.lit("日")]
+        + ([pl.lit(" "), hh, pl.lit("时"), c.dt.minute().cast(pl.String), pl.lit("分")] if ts else [])
+    )
 
 
 def _scatter(s: pl.Series, mask: np.ndarray, fn) -> pl.Series:
@@ -751,12 +990,13 @@ def _quirk(s: pl.Series, st: FStyle, fw: bool, nonnull: np.ndarray) -> pl.Series
         s = _scatter(s, nonnull & (g.random(n) < st.fullwidth), fullwidth)
     if st.pad:
         pads = ("\u3000", " ", "  ", "\u00a0" if st.nbsp else "\u3000")
-        seed = int(g.integers(0, 2 ** 32))
+        seed = int(g.integers(0, 2**32))
         rng = random.Random(seed)
 
         def pad(text: str) -> str:
             p = rng.choice(pads)
             return rng.choice((p + text, text + p, p + text + p))
+
         s = _scatter(s, nonnull & (g.random(n) < st.pad), pad)
     return s
 
@@ -786,8 +1026,9 @@ def _render(df: pl.DataFrame, cols: list[Column], st: FStyle, xlsx: bool) -> lis
                 mask = (g.random(n) < st.mix) & nonnull
                 idx = np.flatnonzero(mask)
                 if len(idx):
-                    vals = [fmt_ts(v, forms[k]) if ts else fmt_date(v, forms[k])
-                            for v, k in zip(s.gather(idx).to_list(), picks[idx])]
+                    vals = [
+                        fmt_ts(v, forms[k]) if ts else fmt_date(v, forms[k]) for v, k in zip(s.gather(idx).to_list(), picks[idx])
+                    ]
                     r = r.scatter(idx, pl.Series(vals, dtype=pl.String))
             r = _quirk(r, st, True, nonnull)
         elif t == "bool":
@@ -803,8 +1044,7 @@ def _render(df: pl.DataFrame, cols: list[Column], st: FStyle, xlsx: bool) -> lis
         elif t == "money":
             forms = ("int", "int", "dec", "yuan", "rmb", "wan") if st.money_mixed else ("int",)
             picks = g.integers(0, len(forms), n)
-            r = pl.Series([None if v is None else fmt_money(v, forms[k]) for v, k in zip(s.to_list(), picks)],
-                          dtype=pl.String)
+            r = pl.Series([None if v is None else fmt_money(v, forms[k]) for v, k in zip(s.to_list(), picks)], dtype=pl.String)
             r = _quirk(r, st, False, nonnull)
         elif t == "int":
             if xlsx:
@@ -845,13 +1085,24 @@ def _state(base: pl.DataFrame, versions: pl.DataFrame, lo: dt.datetime, hi: dt.d
     touched = versions.filter(pl.col("_vt").is_between(lo, hi))["_rid"].unique()
     if touched.is_empty():
         return None
-    state = (versions.filter(pl.col("_rid").is_in(touched.implode()) & (pl.col("_vt") <= hi))
-             .sort(["_rid", "_vt"]).unique("_rid", keep="last", maintain_order=True))
+    state = (
+        versions.filter(pl.col("_rid").is_in(touched.implode()) & (pl.col("_vt") <= hi))
+        .sort(["_rid", "_vt"])
+        .unique("_rid", keep="last", maintain_order=True)
+    )
     return pl.concat([base[state["_rid"]], state.drop("_vt")], how="horizontal")
 
 
-def write_source(ctx: Ctx, out: Path, town: Town, plan: Plan, base: pl.DataFrame, versions: pl.DataFrame,
-                 defects: list[dict], overrides: dict[str, dict[int, str]] | None = None) -> dict[str, int]:
+def write_source(
+    ctx: Ctx,
+    out: Path,
+    town: Town,
+    plan: Plan,
+    base: pl.DataFrame,
+    versions: pl.DataFrame,
+    defects: list[dict],
+    overrides: dict[str, dict[int, str]] | None = None,
+) -> dict[str, int]:
     """All export files of one source for one extra town: {relative path: data rows}."""
     g = np.random.default_rng([ctx.seed, int(town.code), zlib.crc32(plan.stem.encode())])
     cols = columns(plan.source)
@@ -869,8 +1120,12 @@ def write_source(ctx: Ctx, out: Path, town: Town, plan: Plan, base: pl.DataFrame
         rows = _state(base, versions, lo, w.end)
         if rows is None:
             continue
-        mine = [d for d in pending if w.start <= d["_t"] <= w.end or
-                (n_file == len(batches) - 2 and not any(x.start <= d["_t"] <= x.end for x, _ in batches))]
+        mine = [
+            d
+            for d in pending
+            if w.start <= d["_t"] <= w.end
+            or (n_file == len(batches) - 2 and not any(x.start <= d["_t"] <= x.end for x, _ in batches))
+        ]
         rows = rows.sort([sort_key, key], nulls_last=False)
         file_cols = [c for c in cols if not (c.name == "updated_at" and plan.drop_before and w.label < plan.drop_before)]
         encoding = "utf-8" if ctx.clean else plan.encodings[n_file % len(plan.encodings)]
@@ -899,9 +1154,10 @@ def write_source(ctx: Ctx, out: Path, town: Town, plan: Plan, base: pl.DataFrame
             extra = g.choice(frame.height, k, replace=False)
             frame = frame[np.sort(np.concatenate([np.arange(frame.height), extra]), kind="stable")]
         # defect rows (few) rendered one by one; they sort first, like the demo's
-        py = Style(rng=random.Random(int(g.integers(0, 2 ** 32))), date_form=st.date_form, key=key)
-        drows = [[_plain(py.render(c, d.get(c.name), xlsx)) for c in file_cols] + [d.get(k) for _, k in plan.extras]
-                 for d in mine]
+        py = Style(rng=random.Random(int(g.integers(0, 2**32))), date_form=st.date_form, key=key)
+        drows = [
+            [_plain(py.render(c, d.get(c.name), xlsx)) for c in file_cols] + [d.get(k) for _, k in plan.extras] for d in mine
+        ]
         header = frame.columns
         rel = f"{plan.source}/{plan.stem}_{w.label:%Y%m%d}.{plan.fmt}"
         titles: tuple[str, ...] = ()
@@ -921,8 +1177,7 @@ def write_source(ctx: Ctx, out: Path, town: Town, plan: Plan, base: pl.DataFrame
             write_xlsx_fast(path, plan.sheet, header, drows, frame, titles)
         else:
             if drows:
-                dframe = pl.DataFrame([[None if v is None else str(v) for v in r] for r in drows], schema=header,
-                                      orient="row")
+                dframe = pl.DataFrame([[None if v is None else str(v) for v in r] for r in drows], schema=header, orient="row")
                 frame = pl.concat([dframe.cast(pl.String), frame])
             if serial:
                 frame = frame.insert_column(0, pl.Series("序号", np.arange(1, frame.height + 1)).cast(pl.String))
@@ -945,13 +1200,17 @@ _PARTS = {
         f'<Default Extension="xml" ContentType="application/xml"/>'
         f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
         f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CT}.worksheet+xml"/>'
-        f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/></Types>'),
-    "_rels/.rels": (f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" '
-                    f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+        f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/></Types>'
+    ),
+    "_rels/.rels": (
+        f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" '
+        f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    ),
     "xl/_rels/workbook.xml.rels": (
         f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" Type="{_REL}/worksheet" '
         f'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/>'
-        f'</Relationships>'),
+        f"</Relationships>"
+    ),
     "xl/styles.xml": (
         f'<styleSheet xmlns="{_NS}"><fonts count="2"><font><sz val="11"/><name val="等线"/></font>'
         f'<font><b/><sz val="14"/><name val="等线"/></font></fonts><fills count="2"><fill><patternFill '
@@ -959,7 +1218,8 @@ _PARTS = {
         f'<border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf '
         f'numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0" '
         f'fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" '
-        f'xfId="0" applyFont="1"/></cellXfs></styleSheet>'),
+        f'xfId="0" applyFont="1"/></cellXfs></styleSheet>'
+    ),
 }
 
 
@@ -984,8 +1244,9 @@ def _cell_py(ref: str, v, style: str = "") -> str:
     return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{_esc(str(v))}</t></is></c>'
 
 
-def write_xlsx_fast(path: Path, sheet: str, header: list[str], first: list[list], frame: pl.DataFrame,
-                    titles: tuple[str, ...] = ()) -> None:
+def write_xlsx_fast(
+    path: Path, sheet: str, header: list[str], first: list[list], frame: pl.DataFrame, titles: tuple[str, ...] = ()
+) -> None:
     """A one-sheet xlsx written with polars string expressions (xlsxwriter takes ~1 ms a row):
     inline strings, numbers for integer columns, merged bold title rows. `first` rows (Python
     values) come before the frame's rows. Fixed zip timestamps: byte-identical per seed."""
@@ -1009,20 +1270,42 @@ def write_xlsx_fast(path: Path, sheet: str, header: list[str], first: list[list]
             if frame.schema[name].is_numeric():
                 text = pl.concat_str([pl.lit(f'<c r="{L}'), rn, pl.lit('"><v>'), c.cast(pl.String), pl.lit("</v></c>")])
             else:
-                esc = c.cast(pl.String).str.replace_all("&", "&amp;", literal=True) \
-                    .str.replace_all("<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True)
-                text = pl.concat_str([pl.lit(f'<c r="{L}'), rn, pl.lit('" t="inlineStr"><is><t xml:space="preserve">'),
-                                      esc, pl.lit("</t></is></c>")])
+                esc = (
+                    c.cast(pl.String)
+                    .str.replace_all("&", "&amp;", literal=True)
+                    .str.replace_all("<", "&lt;", literal=True)
+                    .str.replace_all(">", "&gt;", literal=True)
+                )
+                text = pl.concat_str(
+                    [
+                        pl.lit(f'<c r="{L}'),
+                        rn,
+                        pl.lit('" t="inlineStr"><is><t xml:space="preserve">'),
+                        esc,
+                        pl.lit("</t></is></c>"),
+                    ]
+                )
             cells.append(pl.when(c.is_null() | (c.cast(pl.String) == "")).then(pl.lit("")).otherwise(text))
         row = pl.concat_str([pl.lit('<row r="'), rn, pl.lit('">'), *cells, pl.lit("</row>")])
         body = frame.select(row.str.join("").alias("x"))["x"][0]
     last = f"{letters[-1]}"
     merges = "".join(f'<mergeCell ref="A{i}:{last}{i}"/>' for i in range(1, len(titles) + 1))
-    xml = (f'{_XML}<worksheet xmlns="{_NS}" xmlns:r="{_REL}"><sheetData>' + "".join(lines) + body + "</sheetData>"
-           + (f'<mergeCells count="{len(titles)}">{merges}</mergeCells>' if titles else "") + "</worksheet>")
-    parts = {**_PARTS, "xl/workbook.xml": (f'<workbook xmlns="{_NS}" xmlns:r="{_REL}"><sheets><sheet name="{_esc(sheet)}" '
-                                          f'sheetId="1" r:id="rId1"/></sheets></workbook>'),
-             "xl/worksheets/sheet1.xml": xml}
+    xml = (
+        f'{_XML}<worksheet xmlns="{_NS}" xmlns:r="{_REL}"><sheetData>'
+        + "".join(lines)
+        + body
+        + "</sheetData>"
+        + (f'<mergeCells count="{len(titles)}">{merges}</mergeCells>' if titles else "")
+        + "</worksheet>"
+    )
+    parts = {
+        **_PARTS,
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{_NS}" xmlns:r="{_REL}"><sheets><sheet name="{_esc(sheet)}" '
+            f'sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/worksheets/sheet1.xml": xml,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         for name, text in parts.items():
@@ -1054,8 +1337,12 @@ def _jsonl_lines(rows: pl.DataFrame, cols: list[Column], st: FStyle, defects: li
                 idx = np.flatnonzero(g.random(n) < st.mix)
                 forms = st.mix_forms
                 if len(idx):
-                    r = r.scatter(idx, pl.Series([fmt_ts(v, forms[int(g.integers(0, len(forms)))])
-                                                  for v in s.gather(idx).to_list()], dtype=pl.String))
+                    r = r.scatter(
+                        idx,
+                        pl.Series(
+                            [fmt_ts(v, forms[int(g.integers(0, len(forms)))]) for v in s.gather(idx).to_list()], dtype=pl.String
+                        ),
+                    )
         else:
             r = s.cast(pl.String)
             empty = r.is_null().to_numpy() & (g.random(n) >= 0.3)
@@ -1066,11 +1353,23 @@ def _jsonl_lines(rows: pl.DataFrame, cols: list[Column], st: FStyle, defects: li
     frame = pl.DataFrame(out)
     if defects:
         py = Style(rng=random.Random(0), date_form=st.date_form)
-        extra = [{c.pinyin: (d[c.name].text if hasattr(d.get(c.name), "text") else
-                             (1 if d[c.name] else 0) if c.type == "bool" else
-                             round(d[c.name], 6) if c.type == "float" and d.get(c.name) is not None else
-                             py.render(c, d.get(c.name)) if d.get(c.name) is not None else "")
-                  for c in cols} for d in defects]
+        extra = [
+            {
+                c.pinyin: (
+                    d[c.name].text
+                    if hasattr(d.get(c.name), "text")
+                    else (1 if d[c.name] else 0)
+                    if c.type == "bool"
+                    else round(d[c.name], 6)
+                    if c.type == "float" and d.get(c.name) is not None
+                    else py.render(c, d.get(c.name))
+                    if d.get(c.name) is not None
+                    else ""
+                )
+                for c in cols
+            }
+            for d in defects
+        ]
         frame = pl.concat([pl.DataFrame(extra, schema=frame.schema, orient="row"), frame])
     return frame
 
@@ -1088,6 +1387,7 @@ def _write_jsonl(ctx: Ctx, g: np.random.Generator, out: Path, plan: Plan, w: Win
 
 
 # ---- v1.1 quirks ---------------------------------------------------------------------------
+
 
 def _secondary(g: np.random.Generator, versions: pl.DataFrame, column: str, ok: pl.Expr) -> dict[int, str]:
     """Two records whose dated version carries a year typo (2202-…) or an impossible day (…-32)."""
@@ -1109,20 +1409,46 @@ def _simple_cases(ctx: Ctx, a: Arrays, base: pl.DataFrame) -> tuple[pl.DataFrame
     for i, day in enumerate(sorted(dt.date(2022, 7, 1) + dt.timedelta(days=rng.randint(0, 54)) for _ in range(5))):
         m: Matter = rng.choice(matters)
         t = dt.datetime(day.year, day.month, day.day, rng.randint(9, 17), rng.randint(0, 59), rng.randint(0, 59))
-        rows.append({"case_id": f"JY{a.town.code[-3:]}{day.year}{i + 1:05d}", "case_source": "巡查发现",
-                     "related_event_id": None, "cause": m.name.removeprefix("对").removesuffix("的行政处罚") + "案",
-                     "matter_code": m.code, "enforcement_domain": m.domain, "township_code": a.town.code,
-                     "grid_code": a.ref.pick(rng)[0].code, "accepted_on": day, "filed_on": None,
-                     "first_handler_pseudonym": person_name(rng), "lead_handler_pseudonym": person_name(rng),
-                     "co_handler_pseudonym": None, "party_type": "个人", "party_pseudonym": person_name(rng),
-                     "party_id_pseudonym": resident_id(rng), "party_phone_pseudonym": "1" + f"{rng.randrange(10 ** 10):010d}"})
-        vers.append({"_rid": base.height + i, "_vt": t, "outcome": "罚款", "fine_yuan": float(rng.choice((50, 100, 200))),
-                     "has_legal_review": False, "has_review_board": False, "closed_on": day, "police_transfer_on": None,
-                     "reconsideration_litigation": "无", "updated_at": t})
+        rows.append(
+            {
+                "case_id": f"JY{a.town.code[-3:]}{day.year}{i + 1:05d}",
+                "case_source": "巡查发现",
+                "related_event_id": None,
+                "cause": m.name.removeprefix("对").removesuffix("的行政处罚") + "案",
+                "matter_code": m.code,
+                "enforcement_domain": m.domain,
+                "township_code": a.town.code,
+                "grid_code": a.ref.pick(rng)[0].code,
+                "accepted_on": day,
+                "filed_on": None,
+                "first_handler_pseudonym": person_name(rng),
+                "lead_handler_pseudonym": person_name(rng),
+                "co_handler_pseudonym": None,
+                "party_type": "个人",
+                "party_pseudonym": person_name(rng),
+                "party_id_pseudonym": resident_id(rng),
+                "party_phone_pseudonym": "1" + f"{rng.randrange(10**10):010d}",
+            }
+        )
+        vers.append(
+            {
+                "_rid": base.height + i,
+                "_vt": t,
+                "outcome": "罚款",
+                "fine_yuan": float(rng.choice((50, 100, 200))),
+                "has_legal_review": False,
+                "has_review_board": False,
+                "closed_on": day,
+                "police_transfer_on": None,
+                "reconsideration_litigation": "无",
+                "updated_at": t,
+            }
+        )
     return pl.DataFrame(rows, schema=base.schema), pl.DataFrame(vers)
 
 
 # ---- one town -------------------------------------------------------------------------------
+
 
 def write_town(ctx: Ctx, out: Path, ref: TownRef, i: int) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
     """All exports of one extra town: ({source: {path: rows}}, quirk counts)."""
@@ -1156,22 +1482,28 @@ def write_town(ctx: Ctx, out: Path, ref: TownRef, i: int) -> tuple[dict[str, dic
     written["cases"] = write_source(ctx, out, town, p["cases"], c_base, c_vers, c_def, overrides.get("cases"))
     if not ctx.clean and i == 1:  # a re-export filed under cases/archive/ (name sorts after the 8/24 one)
         day = dt.date(2022, 8, 25)
-        arch = dataclasses.replace(p["cases"], stem=f"archive/{p['cases'].stem}", fmt="csv", serial_no=False,
-                                   encodings=("utf-8-sig",), defects=False,
-                                   wins=[Window(day, dt.datetime(2022, 8, 1), dt.datetime(2022, 8, 25, 23, 59, 59))])
+        arch = dataclasses.replace(
+            p["cases"],
+            stem=f"archive/{p['cases'].stem}",
+            fmt="csv",
+            serial_no=False,
+            encodings=("utf-8-sig",),
+            defects=False,
+            wins=[Window(day, dt.datetime(2022, 8, 1), dt.datetime(2022, 8, 25, 23, 59, 59))],
+        )
         written["cases"].update(write_source(ctx, out, town, arch, c_base, c_vers, [], overrides.get("cases")))
         counts["cases/archive/ exports"] = 1
     del c_base, c_vers
     i_base, i_vers, i_def = build_inspections(ctx, a)
     if not ctx.clean:
         q = np.random.default_rng([ctx.seed, int(town.code), 12])
-        ok = (pl.col("rectification_status") == "已整改")
+        ok = pl.col("rectification_status") == "已整改"
         single = i_base.with_row_index("_rid").filter(pl.col("inspection_method") == insp_mod.SINGLE)["_rid"]
-        overrides["inspections"] = {"accepted_on": _secondary(q, i_vers.filter(pl.col("_rid").is_in(single.implode())),
-                                                              "accepted_on", ok)}
+        overrides["inspections"] = {
+            "accepted_on": _secondary(q, i_vers.filter(pl.col("_rid").is_in(single.implode())), "accepted_on", ok)
+        }
         counts["unusable 验收日期"] = len(overrides["inspections"]["accepted_on"])
-    written["inspections"] = write_source(ctx, out, town, p["inspections"], i_base, i_vers, i_def,
-                                          overrides.get("inspections"))
+    written["inspections"] = write_source(ctx, out, town, p["inspections"], i_base, i_vers, i_def, overrides.get("inspections"))
     del i_base, i_vers
     n_base, n_vers, n_def = build_notices(ctx, a)
     written["notices"] = write_source(ctx, out, town, p["notices"], n_base, n_vers, n_def)
@@ -1180,10 +1512,15 @@ def write_town(ctx: Ctx, out: Path, ref: TownRef, i: int) -> tuple[dict[str, dic
     if not ctx.clean and p["police_alarms"].fmt == "csv":
         # ids that went through Excel: `3.30100E+18`, single unmerged calls at distinct seconds
         q = np.random.default_rng([ctx.seed, int(town.code), 13])
-        cand = a_base.with_row_index("_rid").filter(
-            pl.col("merge_id").is_null() & (pl.col("reported_at").dt.year() == 2022)
-            & (pl.col("alarm_subcategory") != alarms_mod.FISHING)).unique("reported_at", keep="first",
-                                                                           maintain_order=True)
+        cand = (
+            a_base.with_row_index("_rid")
+            .filter(
+                pl.col("merge_id").is_null()
+                & (pl.col("reported_at").dt.year() == 2022)
+                & (pl.col("alarm_subcategory") != alarms_mod.FISHING)
+            )
+            .unique("reported_at", keep="first", maintain_order=True)
+        )
         if cand.height >= 3:
             rids = np.sort(q.choice(cand["_rid"].to_numpy(), 3, replace=False))
             ids = a_base["alarm_id"].to_numpy().copy()

@@ -104,16 +104,24 @@ def _file_style(ctx: Ctx, rng: random.Random, plan: FilePlan, key: str, gbk: boo
         rng=random.Random(rng.getrandbits(64)),
         date_form=rng.choice(("iso", "iso", "iso", "iso_min", "slash", "slash", "cn", "compact")),
         date_cells=rng.choice(("text", "text", "cells", "serial")) if xlsx else "text",
-        mix=0.03, pad=0.01, nbsp=not gbk, fullwidth=0.004, null_tokens=0.35,
-        bool_form=rng.choice(("zh", "zh", "zh", "10", "yn")), money_mixed=True, township="mixed", key=key,
+        mix=0.03,
+        pad=0.01,
+        nbsp=not gbk,
+        fullwidth=0.004,
+        null_tokens=0.35,
+        bool_form=rng.choice(("zh", "zh", "zh", "10", "yn")),
+        money_mixed=True,
+        township="mixed",
+        key=key,
     )
     for k, v in plan.style.items():  # a list means: pick one per file
         setattr(s, k, rng.choice(v) if isinstance(v, list) else v)
     return s
 
 
-def write_source(ctx: Ctx, out: Path, plan: FilePlan, cols: list[Column], records: list[list[Version]],
-                 defects: list[dict]) -> dict[str, int]:
+def write_source(
+    ctx: Ctx, out: Path, plan: FilePlan, cols: list[Column], records: list[list[Version]], defects: list[dict]
+) -> dict[str, int]:
     """Write all export files of one source for one town. Returns {relative path: data rows}."""
     rng = ctx.rng(f"files:{plan.stem}")
     cols = [c for c in cols if c.name not in plan.drop]
@@ -152,8 +160,7 @@ def write_source(ctx: Ctx, out: Path, plan: FilePlan, cols: list[Column], record
             continue
         header = [c.zh for c in cols] + [h for h, _ in plan.extras]
         xlsx = ext == "xlsx"
-        body = [[style.render(c, r.get(c.name), xlsx) for c in cols] + [r.get(k) for _, k in plan.extras]
-                for r in rows]
+        body = [[style.render(c, r.get(c.name), xlsx) for c in cols] + [r.get(k) for _, k in plan.extras] for r in rows]
         body = _with_duplicates(ctx, rng, body, plan.dup_rate)
         if plan.serial_no and not ctx.clean:
             header = ["序号", *header]

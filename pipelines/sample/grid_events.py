@@ -20,22 +20,67 @@ SOURCES = ("网格员巡查", "微网格长上报", "视频巡查", "群众举�
 SOURCE_WEIGHTS = (35, 25, 10, 10, 15, 5)
 # 事件大类: (weight, share that are enforcement leads, days allowed, {事件小类: description})
 CATEGORIES = {
-    "市容环境": (30, 0.14, 3, {"乱堆放": "有杂物乱堆放，影响通行", "占道经营": "有流动摊贩占道经营",
-                          "垃圾分类不规范": "垃圾未按规定分类投放", "乱张贴": "墙面有小广告乱张贴",
-                          "油烟扰民": "餐饮店油烟直排，居民反映强烈", "非机动车乱停放": "人行道上非机动车乱停放",
-                          "暴露垃圾": "路边有暴露垃圾未清运"}),
-    "安全隐患": (15, 0.12, 3, {"消防通道堵塞": "消防通道被杂物堵塞", "电动车违规充电": "楼道内电动车飞线充电",
-                          "燃气使用隐患": "餐饮店液化气钢瓶存放不规范", "违规住人": "厂房内违规住人",
-                          "危房": "老旧房屋墙体开裂，存在安全隐患"}),
-    "违章搭建": (8, 0.30, 7, {"违法建筑": "有人正在搭建违法建筑", "私搭乱建": "屋顶私搭彩钢棚",
-                          "违规改建": "擅自改变房屋外立面"}),
-    "矛盾纠纷": (10, 0.0, 7, {"邻里纠纷": "邻里因排水问题发生纠纷", "家庭纠纷": "家庭成员因赡养问题发生矛盾",
-                          "劳资纠纷": "工人反映被拖欠工资", "土地纠纷": "村民因宅基地边界发生纠纷",
-                          "物业纠纷": "业主与物业因停车收费发生纠纷"}),
-    "信访": (3, 0.0, 15, {"来信": "群众来信反映拆迁补偿问题", "来访": "群众来访反映村务公开问题",
-                        "网上信访": "网上信访反映噪音扰民问题"}),
-    "生态环境": (8, 0.15, 5, {"河道污染": "河道有污水排入，水体发黑", "露天焚烧": "有人露天焚烧垃圾",
-                          "违规排污": "小作坊向雨水管网排放废水", "非法捕捞": "江边有人使用地笼捕鱼"}),
+    "市容环境": (
+        30,
+        0.14,
+        3,
+        {
+            "乱堆放": "有杂物乱堆放，影响通行",
+            "占道经营": "有流动摊贩占道经营",
+            "垃圾分类不规范": "垃圾未按规定分类投放",
+            "乱张贴": "墙面有小广告乱张贴",
+            "油烟扰民": "餐饮店油烟直排，居民反映强烈",
+            "非机动车乱停放": "人行道上非机动车乱停放",
+            "暴露垃圾": "路边有暴露垃圾未清运",
+        },
+    ),
+    "安全隐患": (
+        15,
+        0.12,
+        3,
+        {
+            "消防通道堵塞": "消防通道被杂物堵塞",
+            "电动车违规充电": "楼道内电动车飞线充电",
+            "燃气使用隐患": "餐饮店液化气钢瓶存放不规范",
+            "违规住人": "厂房内违规住人",
+            "危房": "老旧房屋墙体开裂，存在安全隐患",
+        },
+    ),
+    "违章搭建": (
+        8,
+        0.30,
+        7,
+        {"违法建筑": "有人正在搭建违法建筑", "私搭乱建": "屋顶私搭彩钢棚", "违规改建": "擅自改变房屋外立面"},
+    ),
+    "矛盾纠纷": (
+        10,
+        0.0,
+        7,
+        {
+            "邻里纠纷": "邻里因排水问题发生纠纷",
+            "家庭纠纷": "家庭成员因赡养问题发生矛盾",
+            "劳资纠纷": "工人反映被拖欠工资",
+            "土地纠纷": "村民因宅基地边界发生纠纷",
+            "物业纠纷": "业主与物业因停车收费发生纠纷",
+        },
+    ),
+    "信访": (
+        3,
+        0.0,
+        15,
+        {"来信": "群众来信反映拆迁补偿问题", "来访": "群众来访反映村务公开问题", "网上信访": "网上信访反映噪音扰民问题"},
+    ),
+    "生态环境": (
+        8,
+        0.15,
+        5,
+        {
+            "河道污染": "河道有污水排入，水体发黑",
+            "露天焚烧": "有人露天焚烧垃圾",
+            "违规排污": "小作坊向雨水管网排放废水",
+            "非法捕捞": "江边有人使用地笼捕鱼",
+        },
+    ),
     "交通秩序": (12, 0.08, 3, {"车辆乱停": "机动车占用消防通道停放", "道路破损": "路面出现坑洞"}),
     "民生服务": (14, 0.0, 5, {"路灯损坏": "路灯不亮", "供水问题": "自来水水压不足", "求助": "独居老人需要帮助"}),
 }
@@ -102,8 +147,13 @@ def build(ctx: Ctx, ref: TownRef) -> tuple[list[Event], list[dict]]:
             elif r < 0.072:  # a code not in the reference (drawn in clean mode too: same data either way)
                 bogus = f"{town.code}9{rng.randint(10, 99)}{rng.randint(1, 20):02d}"
                 grid_code = g.code if ctx.clean else bogus
-            place = rng.choice((f"{g.village}{rng.randint(1, 15)}组附近", f"{rng.choice(roads)}{rng.randint(1, 400)}号附近",
-                                f"{g.village}文化礼堂旁"))
+            place = rng.choice(
+                (
+                    f"{g.village}{rng.randint(1, 15)}组附近",
+                    f"{rng.choice(roads)}{rng.randint(1, 400)}号附近",
+                    f"{g.village}文化礼堂旁",
+                )
+            )
             desc = f"{place}{subs[sub]}"
             p = rng.random()
             if p < 0.04:
@@ -126,11 +176,22 @@ def build(ctx: Ctx, ref: TownRef) -> tuple[list[Event], list[dict]]:
             is_lead = final != "已作废" and rng.random() < lead_share  # ≈ 10 % overall
             eid = f"SJ{town.code[-3:]}{day:%Y%m%d}{seq:04d}"
             row = {
-                "event_id": eid, "reported_at": t0, "event_source": source, "event_category": cat,
-                "event_subcategory": sub, "township_code": town.code, "grid_code": grid_code,
-                "reporter_pseudonym": reporter, "reporter_phone_pseudonym": phone, "description": desc,
-                "status": "已受理", "due_at": t0 + dt.timedelta(days=allowed), "closed_at": None,
-                "is_enforcement_lead": is_lead, "related_case_id": None, "updated_at": t0,
+                "event_id": eid,
+                "reported_at": t0,
+                "event_source": source,
+                "event_category": cat,
+                "event_subcategory": sub,
+                "township_code": town.code,
+                "grid_code": grid_code,
+                "reporter_pseudonym": reporter,
+                "reporter_phone_pseudonym": phone,
+                "description": desc,
+                "status": "已受理",
+                "due_at": t0 + dt.timedelta(days=allowed),
+                "closed_at": None,
+                "is_enforcement_lead": is_lead,
+                "related_case_id": None,
+                "updated_at": t0,
                 "dept": rng.choice(DEPARTMENTS),
             }
             events.append(Event(eid, t0, cat, sub, grid_code, row, final, closed, is_lead, t_end))
@@ -149,8 +210,7 @@ def histories(events: list[Event]) -> list[list[tuple[dt.datetime, dict]]]:
             t1 = t0 + dt.timedelta(minutes=20)
             versions.append((t1, {**e.row, "status": "处置中", "updated_at": t1}))
         if t_final <= end:
-            versions.append((t_final, {**e.row, "status": e.final_status, "closed_at": e.closed_at,
-                                       "updated_at": t_final}))
+            versions.append((t_final, {**e.row, "status": e.final_status, "closed_at": e.closed_at, "updated_at": t_final}))
         if e.case_link and e.case_link[1] <= end:
             case_id, t_case = e.case_link
             # the link is the event's last change (after it closed, and within the data's range)
@@ -167,12 +227,26 @@ def _defects(ctx: Ctx, ref: TownRef, rng: random.Random) -> list[dict]:
     for i in range(9):
         g = ref.pick(rng)[0]
         t = dt.datetime(2022, rng.randint(1, 8), rng.randint(1, 24), rng.randint(8, 18), rng.randint(0, 59))
-        row = {"event_id": f"SJ{town.code[-3:]}{t:%Y%m%d}9{i:03d}", "reported_at": t, "event_source": "网格员巡查",
-               "event_category": "市容环境", "event_subcategory": "乱堆放", "township_code": town.code,
-               "grid_code": g.code, "reporter_pseudonym": person_name(rng), "reporter_phone_pseudonym": mobile(rng),
-               "description": f"{g.village}路边有杂物乱堆放", "status": "已受理", "due_at": t + dt.timedelta(days=3),
-               "closed_at": None, "is_enforcement_lead": False, "related_case_id": None, "updated_at": t,
-               "dept": "综合行政执法队", "_t": t}
+        row = {
+            "event_id": f"SJ{town.code[-3:]}{t:%Y%m%d}9{i:03d}",
+            "reported_at": t,
+            "event_source": "网格员巡查",
+            "event_category": "市容环境",
+            "event_subcategory": "乱堆放",
+            "township_code": town.code,
+            "grid_code": g.code,
+            "reporter_pseudonym": person_name(rng),
+            "reporter_phone_pseudonym": mobile(rng),
+            "description": f"{g.village}路边有杂物乱堆放",
+            "status": "已受理",
+            "due_at": t + dt.timedelta(days=3),
+            "closed_at": None,
+            "is_enforcement_lead": False,
+            "related_case_id": None,
+            "updated_at": t,
+            "dept": "综合行政执法队",
+            "_t": t,
+        }
         kind = i % 4
         if kind == 0:
             row["township_code"] = Raw(UNKNOWN_TOWNS[i % len(UNKNOWN_TOWNS)])

@@ -44,9 +44,11 @@ CAMPAIGN_WINDOW = (dt.date(2022, 6, 15), dt.date(2022, 8, 14))
 CAMPAIGN_TARGETS = {"企业": 296, "沿街商铺": 5295, "出租房": 17232}
 CAMPAIGN_BANNED = {"沿街商铺": 71, "出租房": 36}  # 107 scrap-cloth workshops in 昭东片区
 # other campaigns (not calibrated): name, town, target type, period, share of such inspections
-OTHER_CAMPAIGNS = (("迎亚运市容环境整治", YIQIAO.code, "沿街商铺", dt.date(2022, 7, 1), dt.date(2022, 8, 31), 0.6),
-                   ("燃气安全专项整治", GUALI.code, "沿街商铺", dt.date(2021, 7, 1), dt.date(2021, 9, 30), 0.5),
-                   ("消防安全大排查", GUALI.code, "出租房", dt.date(2021, 11, 1), dt.date(2021, 12, 31), 0.7))
+OTHER_CAMPAIGNS = (
+    ("迎亚运市容环境整治", YIQIAO.code, "沿街商铺", dt.date(2022, 7, 1), dt.date(2022, 8, 31), 0.6),
+    ("燃气安全专项整治", GUALI.code, "沿街商铺", dt.date(2021, 7, 1), dt.date(2021, 9, 30), 0.5),
+    ("消防安全大排查", GUALI.code, "出租房", dt.date(2021, 11, 1), dt.date(2021, 12, 31), 0.7),
+)
 # regular inspections per day: one-visit (2021, 2022 before reform, after), single-department (before, after)
 RATES = {YIQIAO.code: ((1.4, 2.5, 12.1), (5.0, 3.0)), GUALI.code: ((9.0, 11.0, 11.0), (8.0, 8.0))}
 
@@ -102,28 +104,51 @@ def _departments(rng: random.Random, method: str) -> str:
     return rng.choice(("综合行政执法队", *DEPTS))
 
 
-def _inspection(rng: random.Random, town: Town, iid: str, day: dt.date, kind: str, target, method: str,
-                campaign: str | None, disposition: str | None = None) -> list[tuple]:
+def _inspection(
+    rng: random.Random,
+    town: Town,
+    iid: str,
+    day: dt.date,
+    kind: str,
+    target,
+    method: str,
+    campaign: str | None,
+    disposition: str | None = None,
+) -> list[tuple]:
     """One inspection's versions: as inspected, then rectified / overdue (method, date, target fixed)."""
     code, name, g = target
     hazards = poisson(rng, 1.6 if kind == "企业" else 0.9)
     if disposition:  # a workshop ordered to rectify, then banned, had hazards on record
         hazards = max(hazards, 2)
     t0 = at(day, rng, 8, 17)
-    row = {"inspection_id": iid, "inspected_on": day, "township_code": town.code,
-           "grid_code": g.code if rng.random() < 0.93 else g.parent, "target_type": kind, "target_name": name,
-           "target_code": code, "inspection_method": method, "departments": _departments(rng, method),
-           "campaign": campaign, "hazards_found": hazards, "rectification_due_on": None,
-           "rectification_status": "无需整改", "accepted_on": None, "disposition": disposition or "未发现问题",
-           "updated_at": t0}
+    row = {
+        "inspection_id": iid,
+        "inspected_on": day,
+        "township_code": town.code,
+        "grid_code": g.code if rng.random() < 0.93 else g.parent,
+        "target_type": kind,
+        "target_name": name,
+        "target_code": code,
+        "inspection_method": method,
+        "departments": _departments(rng, method),
+        "campaign": campaign,
+        "hazards_found": hazards,
+        "rectification_due_on": None,
+        "rectification_status": "无需整改",
+        "accepted_on": None,
+        "disposition": disposition or "未发现问题",
+        "updated_at": t0,
+    }
     if hazards == 0:
         return [(t0, row)]
     on_the_spot = disposition is None and rng.random() < 0.15
     due = day + dt.timedelta(days=0 if on_the_spot else rng.choice((7, 10, 15, 30)))
-    row.update(rectification_due_on=due, rectification_status="已整改" if on_the_spot else "整改中",
-               accepted_on=day if on_the_spot else None,
-               disposition=disposition or ("当场整改" if on_the_spot else
-                                           rng.choices(("责令限期整改", "立案查处"), (92, 8))[0]))
+    row.update(
+        rectification_due_on=due,
+        rectification_status="已整改" if on_the_spot else "整改中",
+        accepted_on=day if on_the_spot else None,
+        disposition=disposition or ("当场整改" if on_the_spot else rng.choices(("责令限期整改", "立案查处"), (92, 8))[0]),
+    )
     if on_the_spot or disposition == "依法取缔":
         return [(t0, row)]
     end = dt.datetime(END.year, END.month, END.day, 23, 59, 59)
@@ -172,8 +197,7 @@ def build(ctx: Ctx, ref: TownRef) -> tuple[list[list[tuple]], list[dict]]:
         seq[day] = seq.get(day, 0) + 1
         iid = f"JC{town.code[-3:]}{day:%Y%m%d}{seq[day]:04d}"
         kind = rng.choices(TYPES, (35, 40, 15, 10))[0]
-        histories.append(_inspection(rng, town, iid, day, kind, targets.pick(kind), method,
-                                     _campaign_for(town, kind, day, rng)))
+        histories.append(_inspection(rng, town, iid, day, kind, targets.pick(kind), method, _campaign_for(town, kind, day, rng)))
     return histories, _defects(ctx, ref, rng, targets, None) if not ctx.clean else []
 
 
@@ -231,12 +255,25 @@ def _defects(ctx: Ctx, ref: TownRef, rng: random.Random, targets: Targets, campa
         kind = rng.choice(("沿街商铺", "出租房"))
         code, name, g = targets.new(kind)
         t = at(day, rng, 8, 17)
-        row = {"inspection_id": f"JC{town.code[-3:]}{day:%Y%m%d}99{i:02d}", "inspected_on": day,
-               "township_code": town.code, "grid_code": g.code, "target_type": kind, "target_name": name,
-               "target_code": code, "inspection_method": ONE_VISIT, "departments": "综合行政执法队、消防救援站",
-               "campaign": campaign, "hazards_found": 0, "rectification_due_on": None,
-               "rectification_status": "无需整改", "accepted_on": None, "disposition": "未发现问题",
-               "updated_at": t, "_t": t}
+        row = {
+            "inspection_id": f"JC{town.code[-3:]}{day:%Y%m%d}99{i:02d}",
+            "inspected_on": day,
+            "township_code": town.code,
+            "grid_code": g.code,
+            "target_type": kind,
+            "target_name": name,
+            "target_code": code,
+            "inspection_method": ONE_VISIT,
+            "departments": "综合行政执法队、消防救援站",
+            "campaign": campaign,
+            "hazards_found": 0,
+            "rectification_due_on": None,
+            "rectification_status": "无需整改",
+            "accepted_on": None,
+            "disposition": "未发现问题",
+            "updated_at": t,
+            "_t": t,
+        }
         kind_of_defect = i % 4
         if kind_of_defect == 0:
             row["township_code"] = Raw(UNKNOWN_TOWNS[i % len(UNKNOWN_TOWNS)])

@@ -20,8 +20,20 @@ from .writers import write_xlsx
 
 MAPPING_PATH = "_mappings/xiaoxiao119.yaml"
 EXPORT_PATH = "inspections/萧消119_20220831.xlsx"
-HEADER = ["序号", "任务编号", "检查时间", "所属街道", "所属网格", "单位类型", "单位名称", "单位编码", "隐患数量",
-          "整改期限", "整改情况", "复查日期"]
+HEADER = [
+    "序号",
+    "任务编号",
+    "检查时间",
+    "所属街道",
+    "所属网格",
+    "单位类型",
+    "单位名称",
+    "单位编码",
+    "隐患数量",
+    "整改期限",
+    "整改情况",
+    "复查日期",
+]
 ROWS = 60
 FIRST_DAY = dt.date(2022, 7, 1)
 
@@ -61,8 +73,20 @@ def _row(ctx: Ctx, ref: TownRef, n: int) -> list:
     status = "无隐患" if not hazards else "已完成" if done else "未完成"
     accepted = day + dt.timedelta(days=rng.randrange(3, 15)) if done else None
     name = company_name(rng, ref.town) if unit else shop_name(rng, ref.town)
-    return [n, f"XX119-{day:%Y%m%d}-{n:04d}", day, ref.town.name, ref.pick(rng)[0].code,
-            "单位" if unit else "九小场所", name, uscc(rng), hazards, due, status, accepted]
+    return [
+        n,
+        f"XX119-{day:%Y%m%d}-{n:04d}",
+        day,
+        ref.town.name,
+        ref.pick(rng)[0].code,
+        "单位" if unit else "九小场所",
+        name,
+        uscc(rng),
+        hazards,
+        due,
+        status,
+        accepted,
+    ]
 
 
 def write(ctx: Ctx, out: Path, refs: dict[str, TownRef]) -> dict[str, int]:

@@ -60,10 +60,20 @@ def _notice(rng: random.Random, ref: TownRef, nid: str, day: dt.date, kind: str,
     r = rng.random()
     pid = resident_id(rng, bad_checksum=True) if r < 0.01 else None if r < 0.08 else resident_id(rng)
     t = at(day, rng, 8, 19)
-    row = {"notice_id": nid, "notice_date": day, "township_code": ref.town.code,
-           "grid_code": g.code if rng.random() < 0.9 else g.parent, "notice_type": kind, "matter_code": m.code,
-           "matter_name": m.name, "party_pseudonym": person_name(rng), "party_id_pseudonym": pid,
-           "party_phone_pseudonym": mobile(rng), "document_no": doc, "updated_at": t}
+    row = {
+        "notice_id": nid,
+        "notice_date": day,
+        "township_code": ref.town.code,
+        "grid_code": g.code if rng.random() < 0.9 else g.parent,
+        "notice_type": kind,
+        "matter_code": m.code,
+        "matter_name": m.name,
+        "party_pseudonym": person_name(rng),
+        "party_id_pseudonym": pid,
+        "party_phone_pseudonym": mobile(rng),
+        "document_no": doc,
+        "updated_at": t,
+    }
     return (t, row)
 
 

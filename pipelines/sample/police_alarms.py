@@ -23,12 +23,23 @@ FISHING = "非法捕捞"
 FISHING_2021 = (8, 10, 35, 45, 62, 58, 30, 25, 18, 12, 8, 6)  # May + June = 120
 FISHING_2022 = (7, 9, 30, 28, 20, 18, 12, 10)  # May + June = 38
 SUBCATS = {  # 警情细类: (警情类别, weight, summary)
-    "盗窃": ("刑事", 8, "电动车被盗"), "诈骗": ("刑事", 5, "接到陌生电话被骗转账"), "故意伤害": ("刑事", 1, "有人持械伤人"),
-    "噪音扰民": ("治安", 9, "楼下KTV噪音扰民"), "打架斗殴": ("治安", 5, "有人在路边打架"), "赌博": ("治安", 2, "有人聚众赌博"),
-    FISHING: ("治安", 0, "江边有人电鱼"), "交通事故": ("交通", 14, "两车相撞，无人员受伤"), "交通堵塞": ("交通", 4, "路口车辆拥堵"),
-    "求助": ("群众求助", 10, "老人走失需要帮助"), "开锁": ("群众求助", 4, "钥匙锁在屋内"), "家庭纠纷": ("纠纷", 8, "夫妻吵架"),
-    "邻里纠纷": ("纠纷", 7, "邻居因停车发生争吵"), "经济纠纷": ("纠纷", 4, "讨要货款发生争执"), "劳资纠纷": ("纠纷", 4, "工人讨薪"),
-    "火警": ("其他", 2, "有烟雾冒出"), "其他": ("其他", 6, "情况不明"),
+    "盗窃": ("刑事", 8, "电动车被盗"),
+    "诈骗": ("刑事", 5, "接到陌生电话被骗转账"),
+    "故意伤害": ("刑事", 1, "有人持械伤人"),
+    "噪音扰民": ("治安", 9, "楼下KTV噪音扰民"),
+    "打架斗殴": ("治安", 5, "有人在路边打架"),
+    "赌博": ("治安", 2, "有人聚众赌博"),
+    FISHING: ("治安", 0, "江边有人电鱼"),
+    "交通事故": ("交通", 14, "两车相撞，无人员受伤"),
+    "交通堵塞": ("交通", 4, "路口车辆拥堵"),
+    "求助": ("群众求助", 10, "老人走失需要帮助"),
+    "开锁": ("群众求助", 4, "钥匙锁在屋内"),
+    "家庭纠纷": ("纠纷", 8, "夫妻吵架"),
+    "邻里纠纷": ("纠纷", 7, "邻居因停车发生争吵"),
+    "经济纠纷": ("纠纷", 4, "讨要货款发生争执"),
+    "劳资纠纷": ("纠纷", 4, "工人讨薪"),
+    "火警": ("其他", 2, "有烟雾冒出"),
+    "其他": ("其他", 6, "情况不明"),
 }
 BACKGROUND = [k for k in SUBCATS if k != FISHING]
 BG_WEIGHTS = [SUBCATS[k][1] for k in BACKGROUND]
@@ -53,8 +64,9 @@ class Alarms:
         base = 10000 if self.town is YIQIAO else 50000
         return f"330109{d:%Y%m%d}{base + self.seq[d]:05d}"
 
-    def incident(self, t: dt.datetime, calls: list[tuple[str, bool, str | None]], grid: Grid | None = None,
-                 merge: bool | None = None) -> list[dict]:
+    def incident(
+        self, t: dt.datetime, calls: list[tuple[str, bool, str | None]], grid: Grid | None = None, merge: bool | None = None
+    ) -> list[dict]:
         """calls: (警情细类, valid, 无效原因) in order; later calls come minutes apart."""
         rng, ref = self.rng, self.ref
         if t + dt.timedelta(minutes=110) > END_TS:
@@ -84,12 +96,24 @@ class Alarms:
                 text, caller = "无声电话，回拨无人接听", None
             elif reason == "重复":
                 text = "重复报警：" + text
-            row = {"alarm_id": jjdbh, "reported_at": t, "alarm_category": cat, "alarm_subcategory": sub,
-                   "is_valid": valid, "invalid_reason": reason, "merge_id": hbbh, "township_code": self.town.code,
-                   "grid_code": sswg, "longitude": lon, "latitude": lat,
-                   "police_station": rng.choice(self.town.police_stations), "caller_pseudonym": caller,
-                   "caller_phone_pseudonym": mobile(rng), "summary": text,
-                   "disposition": rng.choice(VALID_RESULTS) if valid else "无效警情"}
+            row = {
+                "alarm_id": jjdbh,
+                "reported_at": t,
+                "alarm_category": cat,
+                "alarm_subcategory": sub,
+                "is_valid": valid,
+                "invalid_reason": reason,
+                "merge_id": hbbh,
+                "township_code": self.town.code,
+                "grid_code": sswg,
+                "longitude": lon,
+                "latitude": lat,
+                "police_station": rng.choice(self.town.police_stations),
+                "caller_pseudonym": caller,
+                "caller_phone_pseudonym": mobile(rng),
+                "summary": text,
+                "disposition": rng.choice(VALID_RESULTS) if valid else "无效警情",
+            }
             rows.append(row)
             t += dt.timedelta(minutes=rng.randint(2, 25), seconds=rng.randint(0, 59))
         self.rows += rows
@@ -115,8 +139,9 @@ def _night(day: dt.date, rng: random.Random) -> dt.datetime:
 
 
 def _month_days(year: int, month: int) -> list[dt.date]:
-    return [d for d in days(dt.date(year, month, 1), min(END, dt.date(year + month // 12, month % 12 + 1, 1)
-                                                          - dt.timedelta(days=1)))]
+    return [
+        d for d in days(dt.date(year, month, 1), min(END, dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)))
+    ]
 
 
 def build(ctx: Ctx, ref: TownRef) -> tuple[list[list[tuple]], list[dict]]:
@@ -147,13 +172,19 @@ def _fishing(ctx: Ctx, a: Alarms, rng: random.Random) -> None:
             special = 0
             if (year, month) == (2022, 4) and n:
                 # first call 4/30 23:58 silent, valid repeat 5/1 00:04: an April incident, not May
-                a.incident(dt.datetime(2022, 4, 30, 23, 58, 11), [(F, False, "无声"), (F, True, None)],
-                           rng.choices(a.river, a.river_w)[0])
+                a.incident(
+                    dt.datetime(2022, 4, 30, 23, 58, 11),
+                    [(F, False, "无声"), (F, True, None)],
+                    rng.choices(a.river, a.river_w)[0],
+                )
                 special = 1
             if (year, month) == (2021, 6) and n:
                 # valid on 6/30 23:51, repeat after midnight: a June incident
-                a.incident(dt.datetime(2021, 6, 30, 23, 51, 40), [(F, True, None), (F, False, "重复")],
-                           rng.choices(a.river, a.river_w)[0])
+                a.incident(
+                    dt.datetime(2021, 6, 30, 23, 51, 40),
+                    [(F, True, None), (F, False, "重复")],
+                    rng.choices(a.river, a.river_w)[0],
+                )
                 special = 1
             for day in spread_days(rng, n - special, _month_days(year, month)):
                 g = rng.choices(a.river, a.river_w)[0]
@@ -169,11 +200,11 @@ def _fishing(ctx: Ctx, a: Alarms, rng: random.Random) -> None:
                 # calls that must NOT count: all-invalid 非法捕捞 incidents, and a 非法捕捞 call
                 # merged into an incident whose first valid call was something else
                 for day in spread_days(rng, ctx.n(3), _month_days(year, month)):
-                    a.incident(_night(day, rng), [(F, False, rng.choice(("误报", "骚扰", "咨询")))],
-                               rng.choices(a.river, a.river_w)[0])
+                    a.incident(
+                        _night(day, rng), [(F, False, rng.choice(("误报", "骚扰", "咨询")))], rng.choices(a.river, a.river_w)[0]
+                    )
                 for day in spread_days(rng, ctx.n(2), _month_days(year, month)):
-                    a.incident(_night(day, rng), [("噪音扰民", True, None), (F, True, None)],
-                               rng.choices(a.river, a.river_w)[0])
+                    a.incident(_night(day, rng), [("噪音扰民", True, None), (F, True, None)], rng.choices(a.river, a.river_w)[0])
 
 
 def spread_days(rng: random.Random, n: int, day_list: list[dt.date]) -> list[dt.date]:
@@ -188,8 +219,11 @@ def _id_as_number(a: Alarms, rng: random.Random, apply: bool) -> None:
     for row in a.rows:
         if row["merge_id"]:
             sizes[row["merge_id"]] = sizes.get(row["merge_id"], 0) + 1
-    eligible = [r for r in a.rows if r["alarm_subcategory"] != FISHING and r["merge_id"] == "HB" + r["alarm_id"]
-                and sizes[r["merge_id"]] == 1]
+    eligible = [
+        r
+        for r in a.rows
+        if r["alarm_subcategory"] != FISHING and r["merge_id"] == "HB" + r["alarm_id"] and sizes[r["merge_id"]] == 1
+    ]
     picked, used_days = [], set()
     for row in rng.sample(eligible, min(len(eligible), 40)):
         if row["reported_at"].date() not in used_days and len(picked) < 4:

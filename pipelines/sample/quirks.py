@@ -56,8 +56,9 @@ def _day_start(d: dt.date) -> dt.datetime:
     return dt.datetime(d.year, d.month, d.day)
 
 
-def apply(ctx: Ctx, ref: TownRef, built: dict, plans: dict[str, list[FilePlan]]
-          ) -> tuple[list[tuple[FilePlan, list[History]]], dict[str, int]]:
+def apply(
+    ctx: Ctx, ref: TownRef, built: dict, plans: dict[str, list[FilePlan]]
+) -> tuple[list[tuple[FilePlan, list[History]]], dict[str, int]]:
     """Add one town's v1.1 quirks to its built records (in place). Returns the extra export
     files to write (plan, records) and a count per quirk for the summary."""
     town = ref.town
@@ -75,8 +76,7 @@ def apply(ctx: Ctx, ref: TownRef, built: dict, plans: dict[str, list[FilePlan]]
         extra.append(push)
         counts["push files without hbbh/wxyy"] = len(push[0].wins or [])
     counts["unusable 结案日期"] = _secondary_dates(ctx, town.code, case_hist, "closed_on", _closed_ok)
-    counts["unusable 验收日期"] = _secondary_dates(ctx, town.code, built["inspections"][0], "accepted_on",
-                                                 _accepted_ok)
+    counts["unusable 验收日期"] = _secondary_dates(ctx, town.code, built["inspections"][0], "accepted_on", _accepted_ok)
     counts["full-width 事项编码"] = _fullwidth_codes(ctx, town.code, built["notices"][0], case_hist)
     simple = _summary_procedure(ctx, ref)
     case_hist.extend(simple)
@@ -88,6 +88,7 @@ def apply(ctx: Ctx, ref: TownRef, built: dict, plans: dict[str, list[FilePlan]]
 
 
 # ---- damaged ids ---------------------------------------------------------------------------
+
 
 def _reported_at(row: dict) -> dt.datetime:
     return row["reported_at"]
@@ -113,15 +114,25 @@ def _damaged_alarm_ids(ctx: Ctx, hist: list[History]) -> int:
     Single calls without 合并编号, never 非法捕捞; distinct 报警时间 tell them apart."""
     rng = ctx.rng("quirks:alarm_ids")
     rows = [h[0][1] for h in hist]
-    ok = [r for r in rows if r["reported_at"].year == 2022 and r["alarm_subcategory"] != FISHING
-          and r["merge_id"] is None and isinstance(r["alarm_id"], str)]
+    ok = [
+        r
+        for r in rows
+        if r["reported_at"].year == 2022
+        and r["alarm_subcategory"] != FISHING
+        and r["merge_id"] is None
+        and isinstance(r["alarm_id"], str)
+    ]
     picked = _pair(rng, ok, _d(2022, 3, 1), _d(2022, 7, 25), _reported_at)
     # in August: each is in the 8/24 and the 8/31 export (a second version, same 报警时间)
     picked += _pair(rng, ok, _d(2022, 8, 1), _d(2022, 8, 20), _reported_at)
     # on a month's last day: in that month's export and, overlapping by two days, the next one's
-    month_end = [r for r in ok if r["reported_at"].date() <= _d(2022, 7, 31)
-                 and (r["reported_at"] + dt.timedelta(days=1)).month != r["reported_at"].month
-                 and all(r is not p for p in picked)]
+    month_end = [
+        r
+        for r in ok
+        if r["reported_at"].date() <= _d(2022, 7, 31)
+        and (r["reported_at"] + dt.timedelta(days=1)).month != r["reported_at"].month
+        and all(r is not p for p in picked)
+    ]
     if month_end:
         picked.append(rng.choice(month_end))
     seen: set[dt.datetime] = set()
@@ -140,8 +151,12 @@ def _numeric_event_ids(ctx: Ctx, hist: list[History]) -> int:
     事件编号, which the xlsx export writes as a number: two pairs whose ids share their first
     15 digits arrive as one number. Non-leads (no case names them), all versions in 2022."""
     rng = ctx.rng("quirks:event_ids")
-    ok = [h for h in hist if h[0][1]["reported_at"] >= dt.datetime(2022, 2, 1)
-          and not any(row["is_enforcement_lead"] or row["related_case_id"] for _, row in h)]
+    ok = [
+        h
+        for h in hist
+        if h[0][1]["reported_at"] >= dt.datetime(2022, 2, 1)
+        and not any(row["is_enforcement_lead"] or row["related_case_id"] for _, row in h)
+    ]
     heads = {id(h[0][1]): h for h in ok}
     n = 0
     for lo, hi in ((_d(2022, 4, 1), _d(2022, 7, 25)), (_d(2022, 8, 1), _d(2022, 8, 20))):
@@ -161,44 +176,72 @@ def _numeric_event_ids(ctx: Ctx, hist: list[History]) -> int:
 
 # ---- versions with and without 更新时间 --------------------------------------------------
 
+
 def _voided_events(ctx: Ctx, hist: list[History], base: FilePlan) -> tuple[FilePlan, list[History]]:
     """July events voided on 8/20 (duplicates found in a clean-up), exported from the 作废
     view, which has no 更新时间 column; the platform's July export (with the column) still
     shows them closed. Only the file date (8/20) says which version is newer."""
     rng = ctx.rng("quirks:voided")
-    ok = [h for h in hist if _d(2022, 7, 1) <= h[0][1]["reported_at"].date() <= _d(2022, 7, 25)
-          and h[-1][0] < dt.datetime(2022, 7, 31) and h[-1][1]["status"] in ("已办结", "已流转")
-          and not any(row["is_enforcement_lead"] or row["related_case_id"] for _, row in h)]
+    ok = [
+        h
+        for h in hist
+        if _d(2022, 7, 1) <= h[0][1]["reported_at"].date() <= _d(2022, 7, 25)
+        and h[-1][0] < dt.datetime(2022, 7, 31)
+        and h[-1][1]["status"] in ("已办结", "已流转")
+        and not any(row["is_enforcement_lead"] or row["related_case_id"] for _, row in h)
+    ]
     picked = sorted(rng.sample(ok, min(4, len(ok))), key=lambda h: h[0][1]["event_id"])
     day = _d(2022, 8, 20)
     records = []
     for h in picked:
         t = dt.datetime(2022, 8, 20, rng.randint(9, 16), rng.randint(0, 59), rng.randint(0, 59))
         records.append([(t, {**h[-1][1], "status": "已作废", "closed_at": None, "updated_at": t})])
-    plan = dataclasses.replace(base, stem=f"{base.stem}_voided", wins=[Window(day, _day_start(_d(2022, 8, 1)),
-                                                                              _day_end(day))],
-                               drop=("updated_at",), title="一网统管作废事件清单", title_share=1.0, dup_rate=0,
-                               encodings=("gbk",), defects=False)
+    plan = dataclasses.replace(
+        base,
+        stem=f"{base.stem}_voided",
+        wins=[Window(day, _day_start(_d(2022, 8, 1)), _day_end(day))],
+        drop=("updated_at",),
+        title="一网统管作废事件清单",
+        title_share=1.0,
+        dup_rate=0,
+        encodings=("gbk",),
+        defects=False,
+    )
     return plan, records
 
 
 # ---- police push files ---------------------------------------------------------------------
 
+
 def _push_files(ctx: Ctx, hist: list[History], base: FilePlan) -> tuple[FilePlan, list[History]]:
     """The exchange's daily push of 义桥's single valid calls for the last three days with
     such calls (8/29–8/31 in the demo), sent again in the month's dump: keys with empty values are left out, so hbbh and
     wxyy never appear in these files."""
-    ok = [h for h in hist if (r := h[0][1])["is_valid"] and r["merge_id"] is None and r["invalid_reason"] is None
-          and isinstance(r["alarm_id"], str) and r["reported_at"].year == 2022]
+    ok = [
+        h
+        for h in hist
+        if (r := h[0][1])["is_valid"]
+        and r["merge_id"] is None
+        and r["invalid_reason"] is None
+        and isinstance(r["alarm_id"], str)
+        and r["reported_at"].year == 2022
+    ]
     push_days = sorted({h[0][1]["reported_at"].date() for h in ok})[-3:]
     records = [h for h in ok if h[0][1]["reported_at"].date() in push_days]
-    plan = dataclasses.replace(base, stem=f"{base.stem}_push", wins=[Window(d, _day_start(d), _day_end(d))
-                                                                      for d in push_days],
-                               overlap_days=0, dup_rate=0, omit_empty=True, defects=False)
+    plan = dataclasses.replace(
+        base,
+        stem=f"{base.stem}_push",
+        wins=[Window(d, _day_start(d), _day_end(d)) for d in push_days],
+        overlap_days=0,
+        dup_rate=0,
+        omit_empty=True,
+        defects=False,
+    )
     return plan, records
 
 
 # ---- unusable secondary dates ----------------------------------------------------------------
+
 
 def _closed_ok(row: dict) -> bool:
     return row["outcome"] not in (None, "撤销立案") and isinstance(row["filed_on"], dt.date)
@@ -206,16 +249,20 @@ def _closed_ok(row: dict) -> bool:
 
 def _accepted_ok(row: dict) -> bool:
     # never a 综合查一次 inspection (义桥's 1029): single-department ones only
-    return (row["rectification_status"] == "已整改" and row["inspection_method"] != ONE_VISIT
-            and row["accepted_on"] != row["inspected_on"])
+    return (
+        row["rectification_status"] == "已整改"
+        and row["inspection_method"] != ONE_VISIT
+        and row["accepted_on"] != row["inspected_on"]
+    )
 
 
 def _secondary_dates(ctx: Ctx, code: str, hist: list[History], column: str, fits) -> int:
     """Two records whose final version carries an unusable secondary date: a year typo
     (`2202-08-11`, after the as-of date) and an impossible day (`2022-08-32`)."""
     rng = ctx.rng(f"quirks:{column}:{code}")
-    ok = [h for h in hist if isinstance(d := h[-1][1][column], dt.date)
-          and _d(2022, 5, 1) <= d <= EXPORT_CUTOFF and fits(h[-1][1])]
+    ok = [
+        h for h in hist if isinstance(d := h[-1][1][column], dt.date) and _d(2022, 5, 1) <= d <= EXPORT_CUTOFF and fits(h[-1][1])
+    ]
     picked = rng.sample(ok, min(2, len(ok)))
     for k, h in enumerate(picked):
         d = h[-1][1][column]
@@ -224,6 +271,7 @@ def _secondary_dates(ctx: Ctx, code: str, hist: list[History], column: str, fits
 
 
 # ---- full-width codes ------------------------------------------------------------------------
+
 
 def _fullwidth_codes(ctx: Ctx, code: str, notices: list[History], cases: list[History]) -> int:
     """事项编码 typed with a full-width input method (`３３００…`): notices (in 义桥 only after
@@ -236,9 +284,13 @@ def _fullwidth_codes(ctx: Ctx, code: str, notices: list[History], cases: list[Hi
     else:
         ok = [h for h in notices if _d(2022, 7, 1) <= h[0][1]["notice_date"] <= EXPORT_CUTOFF]
         picked = rng.sample(ok, min(3, len(ok)))
-    ok_cases = [h for h in cases if isinstance(h[0][1]["filed_on"], dt.date)
-                and max(YIQIAO.reform_start, _d(2022, 6, 1)) <= h[0][1]["filed_on"] <= EXPORT_CUTOFF
-                and isinstance(h[0][1]["matter_code"], str)]
+    ok_cases = [
+        h
+        for h in cases
+        if isinstance(h[0][1]["filed_on"], dt.date)
+        and max(YIQIAO.reform_start, _d(2022, 6, 1)) <= h[0][1]["filed_on"] <= EXPORT_CUTOFF
+        and isinstance(h[0][1]["matter_code"], str)
+    ]
     picked += rng.sample(ok_cases, min(1 if code == YIQIAO.code else 2, len(ok_cases)))
     for h in picked:
         for _, row in h:
@@ -247,6 +299,7 @@ def _fullwidth_codes(ctx: Ctx, code: str, notices: list[History], cases: list[Hi
 
 
 # ---- 简易程序 cases ----------------------------------------------------------------------------
+
 
 def _summary_procedure(ctx: Ctx, ref: TownRef) -> list[History]:
     """Penalties decided on the spot (简易程序): never filed, so no 立案日期; accepted and
@@ -258,27 +311,49 @@ def _summary_procedure(ctx: Ctx, ref: TownRef) -> list[History]:
     for i, day in enumerate(sorted(_d(2022, 7, 1) + dt.timedelta(days=rng.randint(0, 54)) for _ in range(5))):
         m = rng.choice(matters)
         t = at(day, rng, 9, 17)
-        row = {"case_id": f"JY{town.code[-3:]}{day.year}{i + 1:05d}", "case_source": "巡查发现",
-               "related_event_id": None, "cause": m.name.removeprefix("对").removesuffix("的行政处罚") + "案",
-               "matter_code": m.code, "enforcement_domain": m.domain, "township_code": town.code,
-               "grid_code": ref.pick(rng)[0].code, "accepted_on": day, "filed_on": None,
-               "first_handler_pseudonym": person_name(rng), "lead_handler_pseudonym": person_name(rng),
-               "co_handler_pseudonym": None, "party_type": "个人", "party_pseudonym": person_name(rng),
-               "party_id_pseudonym": resident_id(rng), "party_phone_pseudonym": mobile(rng), "outcome": "罚款",
-               "fine_yuan": float(rng.choice((50, 100, 100, 200))), "has_legal_review": False,
-               "has_review_board": False, "closed_on": day, "police_transfer_on": None,
-               "reconsideration_litigation": "无", "updated_at": t}
+        row = {
+            "case_id": f"JY{town.code[-3:]}{day.year}{i + 1:05d}",
+            "case_source": "巡查发现",
+            "related_event_id": None,
+            "cause": m.name.removeprefix("对").removesuffix("的行政处罚") + "案",
+            "matter_code": m.code,
+            "enforcement_domain": m.domain,
+            "township_code": town.code,
+            "grid_code": ref.pick(rng)[0].code,
+            "accepted_on": day,
+            "filed_on": None,
+            "first_handler_pseudonym": person_name(rng),
+            "lead_handler_pseudonym": person_name(rng),
+            "co_handler_pseudonym": None,
+            "party_type": "个人",
+            "party_pseudonym": person_name(rng),
+            "party_id_pseudonym": resident_id(rng),
+            "party_phone_pseudonym": mobile(rng),
+            "outcome": "罚款",
+            "fine_yuan": float(rng.choice((50, 100, 100, 200))),
+            "has_legal_review": False,
+            "has_review_board": False,
+            "closed_on": day,
+            "police_transfer_on": None,
+            "reconsideration_litigation": "无",
+            "updated_at": t,
+        }
         out.append([(t, row)])
     return out
 
 
 # ---- a subfolder -----------------------------------------------------------------------------
 
+
 def _archive(hist: list[History], base: FilePlan) -> tuple[FilePlan, list[History]]:
     """A re-export of August to 8/25 a clerk filed under cases/archive/: its name
     (`guali_cases_20220825.csv`) sorts after `guali_cases_20220824.csv`, its path before."""
     day = _d(2022, 8, 25)
-    plan = dataclasses.replace(base, stem=f"archive/{base.stem}", wins=[Window(day, _day_start(_d(2022, 8, 1)),
-                                                                               _day_end(day))],
-                               encodings=("utf-8-sig",), defects=False)
+    plan = dataclasses.replace(
+        base,
+        stem=f"archive/{base.stem}",
+        wins=[Window(day, _day_start(_d(2022, 8, 1)), _day_end(day))],
+        encodings=("utf-8-sig",),
+        defects=False,
+    )
     return plan, hist

@@ -194,8 +194,8 @@ def clean_style() -> Style:
 
 # ---- writers -----------------------------------------------------------------------------
 
-def write_csv(path: Path, header: list[str], rows: list[list], encoding: str = "utf-8",
-              titles: tuple[str, ...] = ()) -> None:
+
+def write_csv(path: Path, header: list[str], rows: list[list], encoding: str = "utf-8", titles: tuple[str, ...] = ()) -> None:
     """csv as Excel writes it: CRLF, minimal quoting; `encoding` utf-8 | utf-8-sig | gbk."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
@@ -210,8 +210,9 @@ def write_csv(path: Path, header: list[str], rows: list[list], encoding: str = "
 
 def write_xlsx(path: Path, sheet: str, header: list[str], rows: list[list], titles: tuple[str, ...] = ()) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                         "strings_to_formulas": False, "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     wb.set_properties({"created": XLSX_CREATED, "author": "一网统管平台", "title": sheet})
     ws = wb.add_worksheet(sheet)
     title_fmt = wb.add_format({"bold": True, "align": "center", "font_size": 14})

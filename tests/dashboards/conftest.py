@@ -5,6 +5,7 @@ docs/ARCHITECTURE.md §2, and a site built from it.
 it and, when the session fixture `published_site` of tests/conftest.py exists (the site
 the demo pipeline published), over that one too. No fixture here shadows `published_site`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,23 +23,49 @@ TOWNS = (  # code, name, reform start, 常住人口, area
     ("330109119", "瓜沥镇", dt.date(2021, 7, 1), 300000, 126.9),
 )
 # The analysis marts of issue 4, read by compare.html (each section degrades to a note).
-ANALYSIS_MARTS = ("mart_township_comparison", "mart_case_lifecycle", "mart_empowered_matters",
-                  "mart_inspection_burden", "mart_lead_conversion")
+ANALYSIS_MARTS = (
+    "mart_township_comparison",
+    "mart_case_lifecycle",
+    "mart_empowered_matters",
+    "mart_inspection_burden",
+    "mart_lead_conversion",
+)
 # The report marts of issue 10 (dbt/models/marts/reports/), read by index.html and weekly.html.
 REPORT_MARTS = ("mart_report_inspections_daily", "mart_report_campaign_periods", "mart_report_open_items")
-OPTIONAL_MARTS = ("mart_one_visit_weekly", "mart_alarm_trends_weekly", "dim_townships",
-                  "mart_indicator_comparisons") + ANALYSIS_MARTS + REPORT_MARTS
+OPTIONAL_MARTS = (
+    ("mart_one_visit_weekly", "mart_alarm_trends_weekly", "dim_townships", "mart_indicator_comparisons")
+    + ANALYSIS_MARTS
+    + REPORT_MARTS
+)
 # A 专项行动 in 瓜沥 (like 除险保安 in the sample): CAMPAIGN_PER_DAY extra inspections every
 # weekday of the period, all 综合查一次, on 出租房. Deterministic (no draws from the rng).
 CAMPAIGN = ("330109119", "除险保安", dt.date(2022, 6, 15), dt.date(2022, 8, 14))
 CAMPAIGN_PER_DAY = 300
-QUALITY_COLUMNS = ("source varchar, file varchar, sheet varchar, row_number bigint, record_key varchar, "
-                   "reason_or_flag varchar, \"column\" varchar, raw_value varchar, explanation varchar")
+QUALITY_COLUMNS = (
+    "source varchar, file varchar, sheet varchar, row_number bigint, record_key varchar, "
+    'reason_or_flag varchar, "column" varchar, raw_value varchar, explanation varchar'
+)
 # Columns of dbt's mart_indicator_comparisons (dbt/models/marts/comparisons/_comparisons.yml).
-COMPARISON_COLUMNS = ("township_code", "window_name", "period_start", "period_end", "prior_start",
-                      "prior_end", "has_prior_data", "indicator", "breakdown", "value_now",
-                      "value_before", "abs_change", "pct_change", "is_small_base", "poisson_z",
-                      "signal", "rate_now_per_10k", "rate_before_per_10k")
+COMPARISON_COLUMNS = (
+    "township_code",
+    "window_name",
+    "period_start",
+    "period_end",
+    "prior_start",
+    "prior_end",
+    "has_prior_data",
+    "indicator",
+    "breakdown",
+    "value_now",
+    "value_before",
+    "abs_change",
+    "pct_change",
+    "is_small_base",
+    "poisson_z",
+    "signal",
+    "rate_now_per_10k",
+    "rate_before_per_10k",
+)
 
 
 def _daily_rows(rng: np.random.Generator, as_of: dt.date) -> list[tuple]:
@@ -60,10 +87,11 @@ def _daily_rows(rng: np.random.Generator, as_of: dt.date) -> list[tuple]:
             add("events_reported", pois(55))
             add("enforcement_leads", pois(4))
             add("petitions_disputes", pois(1.6))
-            insp = {t: pois(lam * (1.0 if weekday else 0.3)) for t, lam in
-                    (("企业", 3), ("沿街商铺", 6), ("出租房", 7), ("其他", 0.6))}
-            camp = (CAMPAIGN_PER_DAY if code == CAMPAIGN[0] and CAMPAIGN[2] <= day <= CAMPAIGN[3]
-                    and weekday else 0)
+            insp = {
+                t: pois(lam * (1.0 if weekday else 0.3))
+                for t, lam in (("企业", 3), ("沿街商铺", 6), ("出租房", 7), ("其他", 0.6))
+            }
+            camp = CAMPAIGN_PER_DAY if code == CAMPAIGN[0] and CAMPAIGN[2] <= day <= CAMPAIGN[3] and weekday else 0
             for t, v in insp.items():
                 add("inspections", v + (camp if t == "出租房" else 0), t)
             total = sum(insp.values())
@@ -71,8 +99,7 @@ def _daily_rows(rng: np.random.Generator, as_of: dt.date) -> list[tuple]:
             add("one_visit_inspections", int(rng.binomial(total, 0.7 if post else 0.06)) + camp)
             add("hazards_found", pois(5))
             add("hazards_accepted", pois(3.5))
-            fields = {f: pois(lam) for f, lam in
-                      (("市容环卫", 1.2), ("城乡规划", 0.3), ("生态环境", 0.25), ("市场监管", 0.4))}
+            fields = {f: pois(lam) for f, lam in (("市容环卫", 1.2), ("城乡规划", 0.3), ("生态环境", 0.25), ("市场监管", 0.4))}
             for f, v in fields.items():
                 add("cases_filed", v, f)
             add("cases_filed", sum(fields.values()))
@@ -88,10 +115,14 @@ def _daily_rows(rng: np.random.Generator, as_of: dt.date) -> list[tuple]:
                 add("service_in_lieu", int(rng.poisson(0.3)))
             add("alarms_received", pois(22))
             may_june = day.month in (5, 6)
-            fishing = 0.02 if ti else (1.3 if (may_june and day.year == 2021) else
-                                       0.42 if may_june else 0.35)
-            sub = {"非法捕捞": int(rng.poisson(fishing)), "盗窃": pois(1.8), "噪音扰民": pois(2.4),
-                   "家庭纠纷": pois(1.5), "交通事故": pois(3.2)}
+            fishing = 0.02 if ti else (1.3 if (may_june and day.year == 2021) else 0.42 if may_june else 0.35)
+            sub = {
+                "非法捕捞": int(rng.poisson(fishing)),
+                "盗窃": pois(1.8),
+                "噪音扰民": pois(2.4),
+                "家庭纠纷": pois(1.5),
+                "交通事故": pois(3.2),
+            }
             for s, v in sub.items():
                 add("valid_alarms", v, s)
             add("valid_alarms", sum(sub.values()))
@@ -101,6 +132,7 @@ def _daily_rows(rng: np.random.Generator, as_of: dt.date) -> list[tuple]:
 def _comparison_windows(as_of: dt.date) -> list[tuple]:
     """The windows of dbt's int_comparisons__windows, for the synthetic towns: (township_code,
     window_name, period_start, period_end, prior_start, prior_end, has_prior_data)."""
+
     def year_earlier(d: dt.date) -> dt.date:
         return d.replace(year=d.year - 1, day=28) if (d.month, d.day) == (2, 29) else d.replace(year=d.year - 1)
 
@@ -108,15 +140,21 @@ def _comparison_windows(as_of: dt.date) -> list[tuple]:
     sunday = as_of - dt.timedelta(days=(as_of.weekday() + 1) % 7)
     out = []
     for code, _name, reform, _pop, _area in TOWNS:
-        periods = [("week", monday, as_of, 364), ("last_week", sunday - dt.timedelta(days=6), sunday, 364),
-                   ("28_days", as_of - dt.timedelta(days=27), as_of, None),
-                   ("month", as_of.replace(day=1), as_of, None),
-                   ("year_to_date", as_of.replace(month=1, day=1), as_of, None)]
+        periods = [
+            ("week", monday, as_of, 364),
+            ("last_week", sunday - dt.timedelta(days=6), sunday, 364),
+            ("28_days", as_of - dt.timedelta(days=27), as_of, None),
+            ("month", as_of.replace(day=1), as_of, None),
+            ("year_to_date", as_of.replace(month=1, day=1), as_of, None),
+        ]
         if reform <= as_of:
             periods.append(("reform_to_date", reform, as_of, None))
         for name, start, end, days in periods:
-            ps, pe = ((start - dt.timedelta(days=days), end - dt.timedelta(days=days)) if days
-                      else (year_earlier(start), year_earlier(end)))
+            ps, pe = (
+                (start - dt.timedelta(days=days), end - dt.timedelta(days=days))
+                if days
+                else (year_earlier(start), year_earlier(end))
+            )
             out.append((code, name, start, end, ps, pe, ps >= START))
     return out
 
@@ -191,22 +229,31 @@ def _create_analysis_marts(con: duckdb.DuckDBPyConnection, as_of: dt.date, omit:
             share_closed_over_90_days double, legal_review_share double, co_handler_share double,
             review_board_share double, police_transfers bigint, reconsiderations bigint, litigations bigint,
             repeat_party_cases bigint, repeat_parties bigint)""")
-        con.executemany("insert into mart_case_lifecycle values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            (yq, "2021", 760, 752, 17.0, 43.6, 0.0093, 0.744, 0.455, 0.040, 10, 6, 1, 8, 6),
-            (yq, "2022", 560, 470, 12.0, 40.0, 0.0064, 0.614, 0.452, 0.032, 14, 5, 1, 29, 15),
-            (yq, "all", 1320, 1222, 15.0, 41.5, 0.0082, 0.689, 0.454, 0.036, 24, 11, 2, 37, 17),
-            (gl, "2021", 2261, 2261, 15.0, 45.0, 0.0071, 0.713, 0.463, 0.049, 79, 25, 7, 89, 58),
-            (gl, "2022", 1643, 1503, 13.0, 38.8, 0.0027, 0.659, 0.470, 0.044, 38, 13, 8, 108, 72),
-            (gl, "all", 3904, 3764, 14.0, 42.0, 0.0053, 0.690, 0.466, 0.047, 117, 38, 15, 197, 87),
-        ])
+        con.executemany(
+            "insert into mart_case_lifecycle values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (yq, "2021", 760, 752, 17.0, 43.6, 0.0093, 0.744, 0.455, 0.040, 10, 6, 1, 8, 6),
+                (yq, "2022", 560, 470, 12.0, 40.0, 0.0064, 0.614, 0.452, 0.032, 14, 5, 1, 29, 15),
+                (yq, "all", 1320, 1222, 15.0, 41.5, 0.0082, 0.689, 0.454, 0.036, 24, 11, 2, 37, 17),
+                (gl, "2021", 2261, 2261, 15.0, 45.0, 0.0071, 0.713, 0.463, 0.049, 79, 25, 7, 89, 58),
+                (gl, "2022", 1643, 1503, 13.0, 38.8, 0.0027, 0.659, 0.470, 0.044, 38, 13, 8, 108, 72),
+                (gl, "all", 3904, 3764, 14.0, 42.0, 0.0053, 0.690, 0.466, 0.047, 117, 38, 15, 197, 87),
+            ],
+        )
     if "mart_empowered_matters" not in omit:
         con.execute("""create table mart_empowered_matters (township_code varchar, enforcement_domain varchar,
             matters_in_catalogue bigint, matters_used bigint, utilisation_share double, cases_filed bigint,
             domains_in_catalogue bigint, domains_used bigint)""")
-        rows = [(yq, "all", 350, 146, 146 / 350, 322, 18, 18), (gl, "all", 882, 619, 619 / 882, 3463, 25, 25),
-                (yq, "市容环境卫生", 45, 32, 32 / 45, 92, 1, 1), (gl, "市容环境卫生", 70, 62, 62 / 70, 1121, 1, 1),
-                (yq, "生态环境", 26, 9, 9 / 26, 15, 1, 1), (gl, "生态环境", 56, 33, 33 / 56, 191, 1, 1),
-                (gl, "教育", 20, 13, 13 / 20, 29, 1, 1), (yq, "气象", 6, 0, 0.0, 0, 1, 0)]
+        rows = [
+            (yq, "all", 350, 146, 146 / 350, 322, 18, 18),
+            (gl, "all", 882, 619, 619 / 882, 3463, 25, 25),
+            (yq, "市容环境卫生", 45, 32, 32 / 45, 92, 1, 1),
+            (gl, "市容环境卫生", 70, 62, 62 / 70, 1121, 1, 1),
+            (yq, "生态环境", 26, 9, 9 / 26, 15, 1, 1),
+            (gl, "生态环境", 56, 33, 33 / 56, 191, 1, 1),
+            (gl, "教育", 20, 13, 13 / 20, 29, 1, 1),
+            (yq, "气象", 6, 0, 0.0, 0, 1, 0),
+        ]
         con.executemany("insert into mart_empowered_matters values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     if "mart_inspection_burden" not in omit:
         con.execute("""create table mart_inspection_burden (township_code varchar, inspection_year integer,
@@ -214,12 +261,17 @@ def _create_analysis_marts(con: duckdb.DuckDBPyConnection, as_of: dt.date, omit:
             inspections_per_target double, one_visit_share double)""")
         rows = []
         for code, year, tt, targets, insp, ov in [
-                (yq, 2021, "all", 1091, 2370, 501), (yq, 2021, "企业", 363, 809, 186),
-                (yq, 2022, "all", 1787, 2545, 1503), (yq, 2022, "企业", 605, 869, 515),
-                (yq, 2022, "其他", 12, 19, 9),
-                (gl, 2021, "all", 2779, 6258, 3328), (gl, 2021, "企业", 1020, 2231, 1175),
-                (gl, 2022, "all", 25939, 29744, 22714), (gl, 2022, "企业", 1540, 1948, 1204),
-                (gl, 2022, "出租房", 17770, 19698, 15532)]:
+            (yq, 2021, "all", 1091, 2370, 501),
+            (yq, 2021, "企业", 363, 809, 186),
+            (yq, 2022, "all", 1787, 2545, 1503),
+            (yq, 2022, "企业", 605, 869, 515),
+            (yq, 2022, "其他", 12, 19, 9),
+            (gl, 2021, "all", 2779, 6258, 3328),
+            (gl, 2021, "企业", 1020, 2231, 1175),
+            (gl, 2022, "all", 25939, 29744, 22714),
+            (gl, 2022, "企业", 1540, 1948, 1204),
+            (gl, 2022, "出租房", 17770, 19698, 15532),
+        ]:
             rows.append((code, year, tt, targets, insp, ov, insp / targets, ov / insp))
         con.executemany("insert into mart_inspection_burden values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     if "mart_lead_conversion" not in omit:
@@ -247,8 +299,7 @@ def _create_report_marts(con: duckdb.DuckDBPyConnection, as_of: dt.date, omit: t
     code, name, first, last = CAMPAIGN
     con.execute("create temp table camp_days (township_code varchar, date date, n bigint)")
     days = [first + dt.timedelta(d) for d in range((min(last, as_of) - first).days + 1)]
-    con.executemany("insert into camp_days values (?, ?, ?)",
-                    [(code, d, CAMPAIGN_PER_DAY) for d in days if d.weekday() < 5])
+    con.executemany("insert into camp_days values (?, ?, ?)", [(code, d, CAMPAIGN_PER_DAY) for d in days if d.weekday() < 5])
     if "mart_report_inspections_daily" not in omit:
         con.execute("""
             create table mart_report_inspections_daily as
@@ -266,8 +317,11 @@ def _create_report_marts(con: duckdb.DuckDBPyConnection, as_of: dt.date, omit: t
     if "mart_report_campaign_periods" not in omit:
         con.execute("""create table mart_report_campaign_periods (township_code varchar, campaign varchar,
             first_date date, last_date date, inspections bigint)""")
-        con.execute("insert into mart_report_campaign_periods select township_code, ?, min(date), max(date), "
-                    "sum(n) from camp_days group by 1", [name])
+        con.execute(
+            "insert into mart_report_campaign_periods select township_code, ?, min(date), max(date), "
+            "sum(n) from camp_days group by 1",
+            [name],
+        )
     if "mart_report_open_items" not in omit:
         con.execute("""create table mart_report_open_items (township_code varchar, item_type varchar,
             item_id varchar, grid_code varchar, category varchar, opened_on date, due_on date, days_open integer)""")
@@ -275,15 +329,45 @@ def _create_report_marts(con: duckdb.DuckDBPyConnection, as_of: dt.date, omit: t
         for ti, (tc, *_rest) in enumerate(TOWNS):
             for k in range(3 + 4 * ti):
                 opened = as_of - dt.timedelta(days=20 + 3 * k)
-                rows.append((tc, "event_overdue", f"SJ{tc}{k:04d}", None, "市容环境", opened,
-                             opened + dt.timedelta(days=7), (as_of - opened).days))
+                rows.append(
+                    (
+                        tc,
+                        "event_overdue",
+                        f"SJ{tc}{k:04d}",
+                        None,
+                        "市容环境",
+                        opened,
+                        opened + dt.timedelta(days=7),
+                        (as_of - opened).days,
+                    )
+                )
             for k in range(10 + 30 * ti):
                 opened = as_of - dt.timedelta(days=5 + 4 * k)
-                rows.append((tc, "hazard_open", f"JC{tc}{k:04d}", None, "出租房", opened,
-                             opened + dt.timedelta(days=15), (as_of - opened).days))
+                rows.append(
+                    (
+                        tc,
+                        "hazard_open",
+                        f"JC{tc}{k:04d}",
+                        None,
+                        "出租房",
+                        opened,
+                        opened + dt.timedelta(days=15),
+                        (as_of - opened).days,
+                    )
+                )
                 if k % 2:
-                    rows.append((tc, "hazard_overdue", f"JC{tc}{k:04d}", None, "出租房", opened,
-                                 opened + dt.timedelta(days=15), (as_of - opened).days))
+                    rows.append(
+                        (
+                            tc,
+                            "hazard_overdue",
+                            f"JC{tc}{k:04d}",
+                            None,
+                            "出租房",
+                            opened,
+                            opened + dt.timedelta(days=15),
+                            (as_of - opened).days,
+                        )
+                    )
             if ti:
                 opened = as_of - dt.timedelta(days=133)
                 rows.append((tc, "case_open_90d", f"AJ{tc}0001", None, "市容环境卫生", opened, None, 133))
@@ -320,32 +404,40 @@ def _grid_rows(rng: np.random.Generator, as_of: dt.date, per_town: int) -> list[
         grids = []
         for g in range(per_town):
             pop = int(rng.choice([30, 45]) if g % 11 == 5 else rng.integers(120, 2600))
-            grids.append({
-                "grid_code": f"{code}{g + 1:04d}", "grid_name": f"{name[:2]}第{g + 1}微网格",
-                "township_code": code, "window_start": start, "window_end": as_of,
-                "population": pop, "penalties": int(rng.poisson(pop / 400)),
-                "petitions_disputes": int(rng.poisson(pop / 700)),
-                "valid_alarms": int(rng.poisson(pop / 250)),
-            })
+            grids.append(
+                {
+                    "grid_code": f"{code}{g + 1:04d}",
+                    "grid_name": f"{name[:2]}第{g + 1}微网格",
+                    "township_code": code,
+                    "window_start": start,
+                    "window_end": as_of,
+                    "population": pop,
+                    "penalties": int(rng.poisson(pop / 400)),
+                    "petitions_disputes": int(rng.poisson(pop / 700)),
+                    "valid_alarms": int(rng.poisson(pop / 250)),
+                }
+            )
         ranked = [g for g in grids if g["population"] >= 50]
-        for cnt, rate, pct in (("penalties", "penalty_rate", "penalty_pct"),
-                               ("petitions_disputes", "petition_rate", "petition_pct"),
-                               ("valid_alarms", "alarm_rate", "alarm_pct")):
+        for cnt, rate, pct in (
+            ("penalties", "penalty_rate", "penalty_pct"),
+            ("petitions_disputes", "petition_rate", "petition_pct"),
+            ("valid_alarms", "alarm_rate", "alarm_pct"),
+        ):
             for g in grids:
                 g[rate] = g[cnt] / g["population"] * 1000 if g["population"] >= 50 else None
             for g, p in zip(ranked, _percentiles([g[rate] for g in ranked])):
                 g[pct] = p
         for g in grids:
             if g["population"] < 50:
-                g.update(penalty_pct=None, petition_pct=None, alarm_pct=None, score=None, color="grey",
-                         last_week_color="grey")
+                g.update(penalty_pct=None, petition_pct=None, alarm_pct=None, score=None, color="grey", last_week_color="grey")
             else:
                 g["score"] = 100 * (g["penalty_pct"] + g["petition_pct"] + g["alarm_pct"]) / 3
         for g in ranked:
             h = sum(1 for o in ranked if o["score"] > g["score"]) / len(ranked)
             g["color"] = _colour(h)
-            g["last_week_color"] = (g["color"] if rng.random() > 0.15 else
-                                    str(rng.choice(["red", "orange", "yellow", "blue", "green"])))
+            g["last_week_color"] = (
+                g["color"] if rng.random() > 0.15 else str(rng.choice(["red", "orange", "yellow", "blue", "green"]))
+            )
         out += grids
     return out
 
@@ -353,8 +445,15 @@ def _grid_rows(rng: np.random.Generator, as_of: dt.date, per_town: int) -> list[
 # mart_source_status of the synthetic warehouse: source, status, unreadable files, lag, limit, indicators.
 SOURCE_STATUS = (
     ("grid_events", "ok", 0, None, 0, 3, "events_reported,enforcement_leads,petitions_disputes"),
-    ("inspections", "incomplete", 1, "inspections/broken_20220801.xlsx", 0, 7,
-     "inspections,one_visit_inspections,hazards_found,hazards_accepted"),
+    (
+        "inspections",
+        "incomplete",
+        1,
+        "inspections/broken_20220801.xlsx",
+        0,
+        7,
+        "inspections,one_visit_inspections,hazards_found,hazards_accepted",
+    ),
     ("cases", "ok", 0, None, 1, 14, "cases_filed,cases_closed,fines_yuan,police_transfers"),
     ("notices", "ok", 0, None, 0, 14, "first_violation_notices,service_in_lieu"),
     ("police_alarms", "ok", 0, None, 0, 3, "alarms_received,valid_alarms"),
@@ -362,15 +461,30 @@ SOURCE_STATUS = (
 ALL_SOURCES_OK = tuple((s, "ok", 0, None, 0, limit, inds) for s, _, _, _, _, limit, inds in SOURCE_STATUS)
 
 
-def build_synthetic_warehouse(path: Path, *, as_of: dt.date = AS_OF, grids_per_town: int = 24,
-                              seed: int = 7, omit: tuple[str, ...] = (),
-                              source_status: tuple = SOURCE_STATUS) -> Path:
+def build_synthetic_warehouse(
+    path: Path,
+    *,
+    as_of: dt.date = AS_OF,
+    grids_per_town: int = 24,
+    seed: int = 7,
+    omit: tuple[str, ...] = (),
+    source_status: tuple = SOURCE_STATUS,
+) -> Path:
     """A DuckDB file with the marts the site reads, filled with plausible synthetic rows."""
     rng = np.random.default_rng(seed)
     con = duckdb.connect(str(path))
-    daily = pl.DataFrame(_daily_rows(rng, as_of), orient="row", schema={
-        "township_code": pl.String, "township_name": pl.String, "date": pl.Date,
-        "indicator": pl.String, "breakdown": pl.String, "value": pl.Float64})
+    daily = pl.DataFrame(
+        _daily_rows(rng, as_of),
+        orient="row",
+        schema={
+            "township_code": pl.String,
+            "township_name": pl.String,
+            "date": pl.Date,
+            "indicator": pl.String,
+            "breakdown": pl.String,
+            "value": pl.Float64,
+        },
+    )
     con.register("daily_df", daily.to_arrow())
     con.execute("create table fct_township_daily as select * from daily_df")
 
@@ -413,8 +527,10 @@ def build_synthetic_warehouse(path: Path, *, as_of: dt.date = AS_OF, grids_per_t
         con.execute("""create table dim_townships (township_code varchar, township_name varchar,
             aliases varchar, district varchar, area_km2 double, registered_population bigint,
             floating_population bigint, resident_population bigint, reform_start_date date)""")
-        con.executemany("insert into dim_townships values (?, ?, ?, '萧山区', ?, null, null, ?, ?)",
-                        [(c, n, n[:2], a, p, r) for c, n, r, p, a in TOWNS])
+        con.executemany(
+            "insert into dim_townships values (?, ?, ?, '萧山区', ?, null, null, ?, ?)",
+            [(c, n, n[:2], a, p, r) for c, n, r, p, a in TOWNS],
+        )
 
     con.execute("""create table mart_campaigns (township_code varchar, campaign varchar,
         target_type varchar, targets_checked bigint, inspections bigint, hazards_found bigint,
@@ -430,17 +546,35 @@ def build_synthetic_warehouse(path: Path, *, as_of: dt.date = AS_OF, grids_per_t
     ]
     con.executemany("insert into mart_campaigns values (?, ?, ?, ?, ?, ?, ?, ?)", camp)
 
-    grid_cols = ["grid_code", "grid_name", "township_code", "window_start", "window_end",
-                 "population", "penalties", "petitions_disputes", "valid_alarms", "penalty_rate",
-                 "petition_rate", "alarm_rate", "penalty_pct", "petition_pct", "alarm_pct", "score",
-                 "color", "last_week_color"]
+    grid_cols = [
+        "grid_code",
+        "grid_name",
+        "township_code",
+        "window_start",
+        "window_end",
+        "population",
+        "penalties",
+        "petitions_disputes",
+        "valid_alarms",
+        "penalty_rate",
+        "petition_rate",
+        "alarm_rate",
+        "penalty_pct",
+        "petition_pct",
+        "alarm_pct",
+        "score",
+        "color",
+        "last_week_color",
+    ]
     con.execute("""create table mart_grid_colors (grid_code varchar, grid_name varchar,
         township_code varchar, window_start date, window_end date, population bigint,
         penalties bigint, petitions_disputes bigint, valid_alarms bigint, penalty_rate double,
         petition_rate double, alarm_rate double, penalty_pct double, petition_pct double,
         alarm_pct double, score double, color varchar, last_week_color varchar)""")
-    con.executemany(f"insert into mart_grid_colors values ({', '.join('?' * len(grid_cols))})",
-                    [tuple(g[c] for c in grid_cols) for g in _grid_rows(rng, as_of, grids_per_town)])
+    con.executemany(
+        f"insert into mart_grid_colors values ({', '.join('?' * len(grid_cols))})",
+        [tuple(g[c] for c in grid_cols) for g in _grid_rows(rng, as_of, grids_per_town)],
+    )
 
     con.execute("""create table mart_ingest_report (source varchar, file varchar, status varchar,
         rows_read bigint, rows_loaded bigint, rows_quarantined bigint, rows_superseded bigint,
@@ -450,8 +584,7 @@ def build_synthetic_warehouse(path: Path, *, as_of: dt.date = AS_OF, grids_per_t
         ("cases", "cases/cases_20220824.xlsx", "loaded", 5480, 5470, 2, 8, None),
         ("grid_events", "grid_events/事件导出_20220824.csv", "loaded", 61230, 60950, 4, 276, None),
         ("inspections", "inspections/检查任务_20220824.xlsx", "loaded", 20410, 20400, 1, 9, None),
-        ("inspections", "inspections/broken_20220801.xlsx", "unreadable", 0, 0, 0, 0,
-         "不是有效的 xlsx 文件（zip 结构损坏）"),
+        ("inspections", "inspections/broken_20220801.xlsx", "unreadable", 0, 0, 0, 0, "不是有效的 xlsx 文件（zip 结构损坏）"),
         ("notices", "notices/柔性执法_20220824.csv", "loaded", 1290, 1288, 2, 0, None),
         ("police_alarms", "police_alarms/jq_20220824.jsonl", "loaded", 30011, 29990, 1, 20, None),
     ]
@@ -459,34 +592,108 @@ def build_synthetic_warehouse(path: Path, *, as_of: dt.date = AS_OF, grids_per_t
     con.execute(f"create table mart_quarantine ({QUALITY_COLUMNS})")
     q = [
         ("cases", "cases/cases_20220731.xlsx", "Sheet1", 18, None, "missing_key", "case_id", None, "案件编号为空"),
-        ("cases", "cases/cases_20220731.xlsx", "Sheet1", 233, "XS2022-0412", "bad_date", "filed_on",
-         "2022年13月1日", "立案日期无法识别为日期"),
-        ("cases", "cases/cases_20220731.xlsx", "Sheet1", 874, "XS2022-0977", "unknown_township",
-         "township_code", "新湾", "所属镇街不是镇街编码、名称或别名"),
-        ("cases", "cases/cases_20220824.xlsx", "Sheet1", 40, "XS2022-1102", "future_date", "filed_on",
-         "2022-09-30", "立案日期晚于截至日次日"),
-        ("grid_events", "grid_events/事件导出_20220824.csv", None, 77, "SJ202208110031",
-         "bad_date", "reported_at", "明天上午", "上报时间无法识别为日期"),
-        ("inspections", "inspections/broken_20220801.xlsx", None, None, None, "unreadable_file", None, None,
-         "文件无法读取：不是有效的 xlsx 文件（zip 结构损坏）"),
+        (
+            "cases",
+            "cases/cases_20220731.xlsx",
+            "Sheet1",
+            233,
+            "XS2022-0412",
+            "bad_date",
+            "filed_on",
+            "2022年13月1日",
+            "立案日期无法识别为日期",
+        ),
+        (
+            "cases",
+            "cases/cases_20220731.xlsx",
+            "Sheet1",
+            874,
+            "XS2022-0977",
+            "unknown_township",
+            "township_code",
+            "新湾",
+            "所属镇街不是镇街编码、名称或别名",
+        ),
+        (
+            "cases",
+            "cases/cases_20220824.xlsx",
+            "Sheet1",
+            40,
+            "XS2022-1102",
+            "future_date",
+            "filed_on",
+            "2022-09-30",
+            "立案日期晚于截至日次日",
+        ),
+        (
+            "grid_events",
+            "grid_events/事件导出_20220824.csv",
+            None,
+            77,
+            "SJ202208110031",
+            "bad_date",
+            "reported_at",
+            "明天上午",
+            "上报时间无法识别为日期",
+        ),
+        (
+            "inspections",
+            "inspections/broken_20220801.xlsx",
+            None,
+            None,
+            None,
+            "unreadable_file",
+            None,
+            None,
+            "文件无法读取：不是有效的 xlsx 文件（zip 结构损坏）",
+        ),
         ("notices", "notices/柔性执法_20220824.csv", None, 12, None, "missing_key", "notice_id", None, "记录编号为空"),
     ]
     con.executemany("insert into mart_quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?)", q)
     con.execute(f"create table mart_flags ({QUALITY_COLUMNS})")
     flags = [
-        ("cases", "cases/cases_20220824.xlsx", "Sheet1", 57, "XS2022-1150", "future_date", "closed_on",
-         "2202-08-20", "结案日期晚于截至日次日，按空值处理"),
-        ("cases", "cases/cases_20220824.xlsx", "Sheet1", 58, "XS2022-1151", "bad_date", "closed_on",
-         "2022-08-32", "结案日期无法识别为日期，按空值处理"),
-        ("police_alarms", "police_alarms/jq_20220824.jsonl", None, 3321, "3.30109E+18|2022-06-01 08:30:00",
-         "id_precision_lost", "alarm_id", "3.30109E+18", "接警单编号精度丢失（科学计数法）"),
+        (
+            "cases",
+            "cases/cases_20220824.xlsx",
+            "Sheet1",
+            57,
+            "XS2022-1150",
+            "future_date",
+            "closed_on",
+            "2202-08-20",
+            "结案日期晚于截至日次日，按空值处理",
+        ),
+        (
+            "cases",
+            "cases/cases_20220824.xlsx",
+            "Sheet1",
+            58,
+            "XS2022-1151",
+            "bad_date",
+            "closed_on",
+            "2022-08-32",
+            "结案日期无法识别为日期，按空值处理",
+        ),
+        (
+            "police_alarms",
+            "police_alarms/jq_20220824.jsonl",
+            None,
+            3321,
+            "3.30109E+18|2022-06-01 08:30:00",
+            "id_precision_lost",
+            "alarm_id",
+            "3.30109E+18",
+            "接警单编号精度丢失（科学计数法）",
+        ),
     ]
     con.executemany("insert into mart_flags values (?, ?, ?, ?, ?, ?, ?, ?, ?)", flags)
     con.execute("""create table mart_source_status (source varchar, source_zh varchar, status varchar,
         files bigint, files_unreadable bigint, unreadable_files varchar, newest_record_date date,
         as_of_date date, lag_days integer, stale_after_days integer, indicators varchar, message_zh varchar)""")
-    status = [(s, s, st, 2, n_bad, bad, as_of - dt.timedelta(days=lag), as_of, lag, limit, inds, "")
-              for s, st, n_bad, bad, lag, limit, inds in source_status]
+    status = [
+        (s, s, st, 2, n_bad, bad, as_of - dt.timedelta(days=lag), as_of, lag, limit, inds, "")
+        for s, st, n_bad, bad, lag, limit, inds in source_status
+    ]
     con.executemany("insert into mart_source_status values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", status)
     con.close()
     return path

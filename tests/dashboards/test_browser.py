@@ -8,6 +8,7 @@ conftest.py; fast) and over `published_site` (the demo pipeline's site from
 tests/conftest.py; marked slow and grouped with the other demo tests).
 Screenshots land in $SITE_SCREENSHOTS or a pytest tmp dir.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,10 +26,13 @@ VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, 
 PAGES = [page.FILE for page in SITE_PAGES]  # every page the site builds
 
 
-@pytest.fixture(scope="module", params=[
-    pytest.param("synthetic"),
-    pytest.param("demo", marks=pytest.mark.slow),
-])
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("synthetic"),
+        pytest.param("demo", marks=pytest.mark.slow),
+    ],
+)
 def site_dir(request) -> tuple[str, Path]:
     if request.param == "synthetic":
         return "synthetic", request.getfixturevalue("synthetic_site")
@@ -67,8 +71,7 @@ def _open(browser, site_url: str, viewport: dict, page_name: str):
             route.abort()
 
     page.route("**/*", guard)
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-            if m.type == "error" else None)
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
     page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
@@ -83,8 +86,8 @@ def test_index_renders_charts_offline(browser, site_url, shot_dir, vp):
         n_divs = page.locator(".plotly-graph-div").count()
         assert n_divs >= 3, "one-visit and alarm charts expected"
         page.wait_for_function(
-            "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n_divs,
-            timeout=20_000)
+            "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n_divs, timeout=20_000
+        )
         assert page.locator(".js-plotly-plot").count() == n_divs, "every chart div was plotted"
         # Traces drawn, not just empty axes.
         assert page.locator(".js-plotly-plot .scatterlayer .trace, .js-plotly-plot .barlayer .trace").count() > 0
@@ -125,8 +128,8 @@ def test_compare_renders_charts_offline(browser, site_url, shot_dir, vp):
         n_divs = page.locator(".plotly-graph-div").count()
         assert n_divs >= 4, "one chart per compared indicator expected"
         page.wait_for_function(
-            "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n_divs,
-            timeout=20_000)
+            "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n_divs, timeout=20_000
+        )
         assert page.locator(".js-plotly-plot").count() == n_divs, "every chart div was plotted"
         first = page.locator(".js-plotly-plot").first
         assert first.locator(".scatterlayer .trace").count() >= 2, "both towns on one chart"
@@ -144,8 +147,14 @@ def test_compare_renders_charts_offline(browser, site_url, shot_dir, vp):
 def test_navigation_links_work(browser, site_url):
     ctx, page, problems, foreign = _open(browser, site_url, VIEWPORTS["phone"], "index.html")
     try:
-        for label, target in (("周情分析", "weekly.html"), ("五色图", "grid.html"), ("改革对比", "compare.html"), ("数据质量", "quality.html"),
-                              ("指标口径", "glossary.html"), ("概览", "index.html")):
+        for label, target in (
+            ("周情分析", "weekly.html"),
+            ("五色图", "grid.html"),
+            ("改革对比", "compare.html"),
+            ("数据质量", "quality.html"),
+            ("指标口径", "glossary.html"),
+            ("概览", "index.html"),
+        ):
             page.locator("header nav").get_by_text(label, exact=True).click()
             page.wait_for_load_state("load")
             assert page.url.endswith(target)
@@ -212,8 +221,7 @@ def test_weekly_pack_prints_one_a4_page_per_town(browser, site_url, shot_dir):
     try:
         n = page.locator("section.wk-town").count()
         assert n >= 2
-        page.wait_for_function("n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
-                               arg=n, timeout=20_000)
+        page.wait_for_function("n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n, timeout=20_000)
         pdf = _print(page)
         (shot_dir / "weekly.pdf").write_bytes(pdf)
         assert _pdf_pages(pdf) == n, "one A4 page per township"
@@ -239,8 +247,7 @@ def test_index_charts_fit_the_paper(browser, site_url, shot_dir):
     ctx, page, problems, foreign = _open(browser, site_url, VIEWPORTS["desktop"], "index.html")
     try:
         n = page.locator(".plotly-graph-div").count()
-        page.wait_for_function("n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
-                               arg=n, timeout=20_000)
+        page.wait_for_function("n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n, timeout=20_000)
         pdf = _print(page)
         (shot_dir / "index.pdf").write_bytes(pdf)
         width, height = A4_PRINTABLE_PX

@@ -9,6 +9,7 @@ Chromium (/usr/bin/chromium; never `playwright install`) at a 375 px phone and a
 viewport; every request to another host fails the test. Screenshots land in
 $SITE_SCREENSHOTS/grid_map or a pytest tmp dir.
 """
+
 from __future__ import annotations
 
 import json
@@ -112,7 +113,7 @@ def _map_data(site: Path) -> dict:
     text = (site / "data/grid_polygons.js").read_text(encoding="utf-8")
     prefix = "window.ZHIFA_GRID_MAP="
     assert text.startswith(prefix) and text.rstrip().endswith(";")
-    return json.loads(text[len(prefix):].rstrip().rstrip(";"))
+    return json.loads(text[len(prefix) :].rstrip().rstrip(";"))
 
 
 def _int(v) -> str:
@@ -120,6 +121,7 @@ def _int(v) -> str:
 
 
 # ---- the files ---------------------------------------------------------------------------
+
 
 def test_polygon_file_matches_the_mart_and_page_is_small(map_site: Path, map_warehouse: Path):
     data = _map_data(map_site)
@@ -139,12 +141,14 @@ def test_polygon_file_matches_the_mart_and_page_is_small(map_site: Path, map_war
     script = (map_site / "assets/grid_map.js").read_text(encoding="utf-8")
     for text in (html, script, (map_site / "data/grid_polygons.js").read_text(encoding="utf-8")):
         assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "").replace(
-            'SVGNS = "http://www.w3.org/2000/svg"', "")
+            'SVGNS = "http://www.w3.org/2000/svg"', ""
+        )
         assert "https://" not in text
     # the map page's own weight (plotly.js is not loaded by it at all)
     assert "plotly" not in html
-    size = sum((map_site / p).stat().st_size for p in
-               ("grid.html", "assets/grid_map.js", "data/grid_polygons.js", "assets/site.css"))
+    size = sum(
+        (map_site / p).stat().st_size for p in ("grid.html", "assets/grid_map.js", "data/grid_polygons.js", "assets/site.css")
+    )
     assert size <= PAGE_BUDGET, size
     # h is explained in words on the page
     assert "h 是什么" in html and "得分<strong>比这个网格高</strong>的网格所占的比例" in html
@@ -158,6 +162,7 @@ def test_without_the_mart_the_page_keeps_its_cards(synthetic_site: Path):
 
 
 # ---- in the browser ----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def site_url(map_site: Path):
@@ -208,9 +213,11 @@ def _check_card(page, r: dict, town_ranked: int | None) -> None:
     text = card.inner_text()
     assert r["grid_name"] in text and ZH[r["color"]] in text
     assert page.locator('.gm-card [data-f="population"]').inner_text() == _int(r["population"])
-    for cnt, rate, pct in (("penalties", "penalty_rate", "penalty_pct"),
-                           ("petitions_disputes", "petition_rate", "petition_pct"),
-                           ("valid_alarms", "alarm_rate", "alarm_pct")):
+    for cnt, rate, pct in (
+        ("penalties", "penalty_rate", "penalty_pct"),
+        ("petitions_disputes", "petition_rate", "petition_pct"),
+        ("valid_alarms", "alarm_rate", "alarm_pct"),
+    ):
         cells = page.locator(f'.gm-card tr[data-component="{cnt}"] td').all_inner_texts()
         expected_pct = "—" if r[pct] is None else str(round(100 * r[pct]))
         assert cells == [_int(r[cnt]), _fixed1(r[rate]), expected_pct], (cnt, cells)
@@ -238,8 +245,9 @@ def test_map_draws_taps_switches_and_stays_offline(browser, site_url, shot_dir, 
         first = towns[0]
         mine = [r for r in rows if r["township_code"] == first]
         with_polygon = [r for r in mine if r["map_path"]]
-        page.wait_for_function("n => document.querySelectorAll('.gm-map path').length === n",
-                               arg=len(with_polygon), timeout=15_000)
+        page.wait_for_function(
+            "n => document.querySelectorAll('.gm-map path').length === n", arg=len(with_polygon), timeout=15_000
+        )
         assert page.locator(".gm-map path").count() == len(with_polygon)
         assert page.locator(".gm-map").is_visible()
         # legend: five colours + grey with this town's counts
@@ -320,8 +328,7 @@ def test_town_in_the_address_and_print(browser, site_url, shot_dir, map_warehous
     ctx = browser.new_context(viewport=VIEWPORTS["phone"], locale="zh-CN")
     page = ctx.new_page()
     try:
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(site_url)
-                   else route.abort())
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(site_url) else route.abort())
         page.goto(f"{site_url}/grid.html#t={second}", wait_until="load")
         page.wait_for_selector(".gm-map path")
         assert page.locator(f'.gm-switch button[data-town="{second}"]').get_attribute("aria-pressed") == "true"

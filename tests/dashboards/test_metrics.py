@@ -1,4 +1,5 @@
 """What the pages show of a comparison (mart rows), week helpers and formatting."""
+
 import datetime as dt
 
 import pytest
@@ -8,30 +9,51 @@ from dashboards.metrics import Comparison, Shown
 
 
 def _row(**kw):
-    row = {"has_prior_data": True, "value_now": 0.0, "value_before": 0.0, "abs_change": 0.0,
-           "pct_change": None, "is_small_base": True, "poisson_z": 0.0, "signal": "none"}
+    row = {
+        "has_prior_data": True,
+        "value_now": 0.0,
+        "value_before": 0.0,
+        "abs_change": 0.0,
+        "pct_change": None,
+        "is_small_base": True,
+        "poisson_z": 0.0,
+        "signal": "none",
+    }
     row.update(kw)
     return row
 
 
 def test_mart_row_small_base_shows_no_percent():
-    c = Shown.from_mart(_row(value_now=30, value_before=19, abs_change=11, pct_change=None,
-                             is_small_base=True, poisson_z=2.24, signal="watch"))
+    c = Shown.from_mart(
+        _row(value_now=30, value_before=19, abs_change=11, pct_change=None, is_small_base=True, poisson_z=2.24, signal="watch")
+    )
     assert (c.now, c.before, c.abs_change, c.pct_change, c.level) == (30, 19, 11, None, "watch")
     assert metrics.fmt_pct_change(c) == "小基数"
 
 
 def test_mart_row_percent_and_signal():
-    c = Shown.from_mart(_row(value_now=24, value_before=76, abs_change=-52, pct_change=-68.42,
-                             is_small_base=False, poisson_z=-7.64, signal="alert"))
+    c = Shown.from_mart(
+        _row(
+            value_now=24, value_before=76, abs_change=-52, pct_change=-68.42, is_small_base=False, poisson_z=-7.64, signal="alert"
+        )
+    )
     assert metrics.fmt_pct_change(c) == "−68.4%"
     assert c.level == "alert" and c.z == pytest.approx(-7.64)
     assert Shown.from_mart(_row(value_now=5, value_before=4, signal="none")).level is None
 
 
 def test_mart_row_without_prior_data_is_no_comparison():
-    c = Shown.from_mart(_row(has_prior_data=False, value_now=26042, value_before=None, abs_change=None,
-                             is_small_base=None, poisson_z=None, signal=None))
+    c = Shown.from_mart(
+        _row(
+            has_prior_data=False,
+            value_now=26042,
+            value_before=None,
+            abs_change=None,
+            is_small_base=None,
+            poisson_z=None,
+            signal=None,
+        )
+    )
     assert c.now == 26042
     assert c.before is None and c.abs_change is None and c.pct_change is None and c.level is None
     assert metrics.fmt_pct_change(c) == "—"
@@ -39,9 +61,18 @@ def test_mart_row_without_prior_data_is_no_comparison():
 
 # Comparison applies the rules of dbt/macros/comparisons.sql to the periods that are not mart
 # windows; these are the cases of the mart's unit test comparisons_small_base_and_poisson_signal.
-@pytest.mark.parametrize("now,before,pct,level", [
-    (4, 16, None, "alert"), (20, 25, -20.0, None), (45, 20, 125.0, "alert"), (16, 9, None, "watch"),
-    (36, 19, None, "alert"), (0, 0, None, None), (9, 0, None, "alert")])
+@pytest.mark.parametrize(
+    "now,before,pct,level",
+    [
+        (4, 16, None, "alert"),
+        (20, 25, -20.0, None),
+        (45, 20, 125.0, "alert"),
+        (16, 9, None, "watch"),
+        (36, 19, None, "alert"),
+        (0, 0, None, None),
+        (9, 0, None, "alert"),
+    ],
+)
 def test_comparison_follows_the_mart_rules(now, before, pct, level):
     c = Comparison(now, before)
     assert c.abs_change == now - before

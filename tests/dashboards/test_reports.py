@@ -1,5 +1,6 @@
 """Issue 10: 本周要点 generated from the marts, periods on the KPI cards, 日常 vs 专项行动,
 the weekly pack (周情分析)."""
+
 from __future__ import annotations
 
 import re
@@ -71,8 +72,7 @@ def test_headlines_follow_the_signal_and_small_base_rules(synthetic_site: Path, 
     con.close()
     sig = {(i, b, w): (vb, s) for i, b, w, vb, s in rows}
     html = _highlights(_html(synthetic_site, "index.html"), "义桥镇")
-    items = re.findall(r'data-indicator="([^"]+)" data-breakdown="([^"]+)" data-window="([^"]+)">(.*?)</li>',
-                       html, re.S)
+    items = re.findall(r'data-indicator="([^"]+)" data-breakdown="([^"]+)" data-window="([^"]+)">(.*?)</li>', html, re.S)
     assert items, "义桥 has signalling changes in the synthetic data"
     for ind, bd, win, text in items:
         before, signal = sig[(ind, bd, win)]
@@ -105,8 +105,7 @@ def test_kpi_card_prints_its_period_and_no_prior(changed_site: Path):
 def complete_warehouse(tmp_path_factory, warehouse_factory) -> Path:
     """The synthetic warehouse with every source complete (the default one has an unreadable
     inspections file, and an incomplete source's changes are not reported as news)."""
-    return warehouse_factory(tmp_path_factory.mktemp("ok") / "w.duckdb",
-                             source_status=warehouse_factory.all_sources_ok)
+    return warehouse_factory(tmp_path_factory.mktemp("ok") / "w.duckdb", source_status=warehouse_factory.all_sources_ok)
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +152,8 @@ def test_weekly_pack_has_one_section_per_town(synthetic_site: Path, synthetic_wa
     for code in (YQ, GL):
         sec = html.split(f'id="wk-{code}"')[1].split("</section>")[0]
         for item_type, n in con.execute(
-                f"select item_type, count(*) from mart_report_open_items where township_code = '{code}' "
-                f"group by 1").fetchall():
+            f"select item_type, count(*) from mart_report_open_items where township_code = '{code}' group by 1"
+        ).fetchall():
             li = sec.split(f'data-item-type="{item_type}"')[1].split("</li>")[0]
             assert f" {n:,}</strong>" in li, (code, item_type)
         red, orange = con.execute(f"""select count(*) filter (where color = 'red'),

@@ -1,4 +1,5 @@
 """build_site over a synthetic warehouse with the mart schemas of ARCHITECTURE.md §2."""
+
 from __future__ import annotations
 
 import csv
@@ -19,19 +20,46 @@ from pipelines.contract import load_contract
 
 AS_OF = dt.date(2022, 8, 24)  # as in conftest
 
-PAGES = ["index.html", "weekly.html", "alarms.html", "inspections.html", "cases.html", "grid.html",
-         "compare.html", "kpi.html", "quality.html", "glossary.html"]
-QUALITY_COLUMNS = ["source", "file", "sheet", "row_number", "record_key", "reason_or_flag", "column",
-                   "raw_value", "explanation"]
+PAGES = [
+    "index.html",
+    "weekly.html",
+    "alarms.html",
+    "inspections.html",
+    "cases.html",
+    "grid.html",
+    "compare.html",
+    "kpi.html",
+    "quality.html",
+    "glossary.html",
+]
+QUALITY_COLUMNS = ["source", "file", "sheet", "row_number", "record_key", "reason_or_flag", "column", "raw_value", "explanation"]
 # contract §6, in order
 CSV_COLUMNS = {
     "data/township_daily.csv": ["township_code", "township_name", "date", "indicator", "breakdown", "value"],
-    "data/campaigns.csv": ["township_code", "campaign", "target_type", "targets_checked", "inspections",
-                           "hazards_found", "hazards_accepted", "banned"],
-    "data/grid_colors.csv": ["grid_code", "grid_name", "township_code", "window_start", "window_end",
-                             "population", "penalties", "petitions_disputes", "valid_alarms", "score", "color"],
-    "data/ingest_report.csv": ["source", "file", "rows_read", "rows_loaded", "rows_quarantined",
-                               "rows_superseded"],
+    "data/campaigns.csv": [
+        "township_code",
+        "campaign",
+        "target_type",
+        "targets_checked",
+        "inspections",
+        "hazards_found",
+        "hazards_accepted",
+        "banned",
+    ],
+    "data/grid_colors.csv": [
+        "grid_code",
+        "grid_name",
+        "township_code",
+        "window_start",
+        "window_end",
+        "population",
+        "penalties",
+        "petitions_disputes",
+        "valid_alarms",
+        "score",
+        "color",
+    ],
+    "data/ingest_report.csv": ["source", "file", "rows_read", "rows_loaded", "rows_quarantined", "rows_superseded"],
     "data/quarantine.csv": QUALITY_COLUMNS,
     "data/flags.csv": QUALITY_COLUMNS,
 }
@@ -58,8 +86,11 @@ def test_csv_has_exactly_the_contract_columns(synthetic_site: Path, rel: str):
 
 def test_csv_rows_match_the_marts(synthetic_site: Path, synthetic_warehouse: Path):
     con = duckdb.connect(str(synthetic_warehouse), read_only=True)
-    daily = pl.read_csv(synthetic_site / "data/township_daily.csv", try_parse_dates=True,
-                        schema_overrides={"township_code": pl.String, "breakdown": pl.String})
+    daily = pl.read_csv(
+        synthetic_site / "data/township_daily.csv",
+        try_parse_dates=True,
+        schema_overrides={"township_code": pl.String, "breakdown": pl.String},
+    )
     n, total = con.execute("select count(*), sum(value) from fct_township_daily").fetchone()
     assert daily.height == n and daily["value"].sum() == pytest.approx(total)
     assert daily["date"].dtype == pl.Date
@@ -124,8 +155,20 @@ def test_glossary_lists_every_indicator_of_the_contract(synthetic_site: Path):
 
 def test_index_shows_both_towns_and_the_small_base_rule(synthetic_site: Path):
     html = _html(synthetic_site, "index.html")
-    for text in ["义桥镇", "瓜沥镇", "综合查一次", "有效警情", "立案数", "首违提醒", "以服代罚",
-                 "除险保安", "17,232", "5,295", "296", "107"]:
+    for text in [
+        "义桥镇",
+        "瓜沥镇",
+        "综合查一次",
+        "有效警情",
+        "立案数",
+        "首违提醒",
+        "以服代罚",
+        "除险保安",
+        "17,232",
+        "5,295",
+        "296",
+        "107",
+    ]:
         assert text in html, text
     # 义桥's 首违提醒 started with the reform: the year-earlier count is 0, so no percent.
     card = _kpi_card(html, "义桥镇", "first_violation_notices")
@@ -140,9 +183,13 @@ def _kpi_card(html: str, town: str, indicator: str) -> str:
 def test_kpi_cards_show_the_comparison_mart(synthetic_site: Path, synthetic_warehouse: Path):
     """The big number is the mart's 28_days value_now; 上周 is its last complete week."""
     con = duckdb.connect(str(synthetic_warehouse), read_only=True)
-    rows = {(w, ind): (now, before, pct, start, end) for w, ind, now, before, pct, start, end in con.execute(
-        "select window_name, indicator, value_now, value_before, pct_change, period_start, period_end "
-        "from mart_indicator_comparisons where township_code = '330109112' and breakdown = 'all'").fetchall()}
+    rows = {
+        (w, ind): (now, before, pct, start, end)
+        for w, ind, now, before, pct, start, end in con.execute(
+            "select window_name, indicator, value_now, value_before, pct_change, period_start, period_end "
+            "from mart_indicator_comparisons where township_code = '330109112' and breakdown = 'all'"
+        ).fetchall()
+    }
     con.close()
     html = _html(synthetic_site, "index.html")
     card = _kpi_card(html, "义桥镇", "valid_alarms")
@@ -151,7 +198,7 @@ def test_kpi_cards_show_the_comparison_mart(synthetic_site: Path, synthetic_ware
     assert f"{round(now):,}" in head and f"去年同期 {round(before):,}" in head
     assert f"{pct:+,.1f}%".replace("-", "−") in head
     _, _, _, start, end = rows[("last_week", "valid_alarms")]
-    assert (start, end) == (dt.date(2022, 8, 15), dt.date(2022, 8, 21))   # complete Mon–Sun week
+    assert (start, end) == (dt.date(2022, 8, 15), dt.date(2022, 8, 21))  # complete Mon–Sun week
     assert "2022-08-15至2022-08-21，对比 2021-08-16至2021-08-22" in card
     for label in ("上周", "今年以来", "改革以来"):
         assert f"<th>{label}<span" in card, label
@@ -166,7 +213,8 @@ def test_kpi_without_prior_data_says_so(synthetic_site: Path, synthetic_warehous
     con = duckdb.connect(str(synthetic_warehouse), read_only=True)
     has, before = con.execute(
         "select has_prior_data, value_before from mart_indicator_comparisons where township_code = '330109119' "
-        "and window_name = 'reform_to_date' and indicator = 'cases_filed' and breakdown = 'all'").fetchone()
+        "and window_name = 'reform_to_date' and indicator = 'cases_filed' and breakdown = 'all'"
+    ).fetchone()
     con.close()
     assert has is False and before is None
     reform_row = _kpi_card(_html(synthetic_site, "index.html"), "瓜沥镇", "cases_filed").split("<th>改革以来")[1]
@@ -187,11 +235,22 @@ def test_grid_page_has_every_grid_and_explains_grey(synthetic_site: Path, synthe
 
 def test_quality_page_lists_files_quarantine_and_flagged_rows(synthetic_site: Path):
     html = _html(synthetic_site, "quality.html")
-    for text in ["cases/cases_20220731.xlsx", "inspections/broken_20220801.xlsx", "无法读取",
-                 "案件编号为空", "立案日期晚于截至日次日", "所属镇街不是镇街编码、名称或别名", "✓",
-                 # flagged rows are listed row by row, with column, raw value and a Chinese explanation
-                 'data-code="future_date"', "2202-08-20", "结案日期无法识别为日期，按空值处理", "2022-08-32",
-                 'href="#flag-h"', 'href="#status-h"']:
+    for text in [
+        "cases/cases_20220731.xlsx",
+        "inspections/broken_20220801.xlsx",
+        "无法读取",
+        "案件编号为空",
+        "立案日期晚于截至日次日",
+        "所属镇街不是镇街编码、名称或别名",
+        "✓",
+        # flagged rows are listed row by row, with column, raw value and a Chinese explanation
+        'data-code="future_date"',
+        "2202-08-20",
+        "结案日期无法识别为日期，按空值处理",
+        "2022-08-32",
+        'href="#flag-h"',
+        'href="#status-h"',
+    ]:
         assert text in html, text
     for name in ("quarantine.csv", "flags.csv"):
         header = (synthetic_site / "data" / name).read_text(encoding="utf-8-sig").splitlines()[0]
@@ -217,8 +276,7 @@ def test_every_page_names_an_incomplete_source(synthetic_site: Path):
 
 
 def test_no_banner_when_every_source_is_complete(tmp_path: Path, warehouse_factory):
-    wh = warehouse_factory(tmp_path / "w.duckdb", grids_per_town=8,
-                           source_status=warehouse_factory.all_sources_ok)
+    wh = warehouse_factory(tmp_path / "w.duckdb", grids_per_town=8, source_status=warehouse_factory.all_sources_ok)
     build_site(wh, tmp_path / "site", AS_OF)
     for page in ("index.html", "quality.html"):
         assert "data-alert" not in _html(tmp_path / "site", page)
@@ -226,8 +284,11 @@ def test_no_banner_when_every_source_is_complete(tmp_path: Path, warehouse_facto
 
 def test_deterministic(synthetic_warehouse: Path, tmp_path: Path):
     def digest(site: Path) -> dict[str, str]:
-        return {p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(site.rglob("*")) if p.is_file()}
+        return {
+            p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(site.rglob("*"))
+            if p.is_file()
+        }
 
     a, b = tmp_path / "a", tmp_path / "b"
     pages_a = build_site(synthetic_warehouse, a, AS_OF)
@@ -253,8 +314,8 @@ def test_optional_marts_degrade_gracefully(tmp_path: Path, warehouse_factory):
     site = tmp_path / "site"
     build_site(wh, site, AS_OF)
     index = _html(site, "index.html")
-    assert index.count("Plotly.newPlot") >= 3          # charts fall back to fct_township_daily
-    assert "核心指标暂缺" in index                       # no comparison mart: a note, no cards
+    assert index.count("Plotly.newPlot") >= 3  # charts fall back to fct_township_daily
+    assert "核心指标暂缺" in index  # no comparison mart: a note, no cards
 
 
 def test_missing_required_mart_is_an_error(tmp_path: Path):
@@ -266,8 +327,7 @@ def test_missing_required_mart_is_an_error(tmp_path: Path):
 
 def test_contract_argument_and_build_stamp(synthetic_warehouse: Path, tmp_path: Path):
     contract = dataclasses.replace(load_contract(), indicators=load_contract().indicators[:2])
-    build_site(synthetic_warehouse, tmp_path / "s", dt.date(2022, 8, 24), contract=contract,
-               build_stamp="run-42")
+    build_site(synthetic_warehouse, tmp_path / "s", dt.date(2022, 8, 24), contract=contract, build_stamp="run-42")
     html = _html(tmp_path / "s", "glossary.html")
     assert html.count('class="def" id="ind-') == 2
     assert "run-42" in _html(tmp_path / "s", "index.html")
@@ -301,11 +361,21 @@ def test_only_pages_with_charts_load_plotly(synthetic_site: Path):
 def test_compare_page_lists_both_towns_with_rates(synthetic_site: Path, synthetic_warehouse: Path):
     html = _html(synthetic_site, "compare.html")
     assert "<h1>改革对比</h1>" in html
-    for text in ("义桥镇", "瓜沥镇", "每万常住人口", "改革后第N月", "小基数", "案件办理", "赋权事项使用",
-                 "检查负担", "线索转案件"):
+    for text in (
+        "义桥镇",
+        "瓜沥镇",
+        "每万常住人口",
+        "改革后第N月",
+        "小基数",
+        "案件办理",
+        "赋权事项使用",
+        "检查负担",
+        "线索转案件",
+    ):
         assert text in html, text
     # one chart per chosen indicator, x = months since reform, both towns on each chart
     from dashboards.pages.compare import CHART_INDICATORS
+
     assert html.count("Plotly.newPlot") == len(CHART_INDICATORS)
     for ind, _ in CHART_INDICATORS:
         block = html.split(f'<article class="cmp" data-indicator="{ind}">')[1].split("</article>")[0]
@@ -315,9 +385,11 @@ def test_compare_page_lists_both_towns_with_rates(synthetic_site: Path, syntheti
     con = duckdb.connect(str(synthetic_warehouse), read_only=True)
     partial = con.execute("select count(*) from mart_township_comparison where is_partial_month").fetchone()[0]
     # the mean post-reform monthly rate of 立案数 for 义桥 over complete months, as the table shows it
-    rate = con.execute("select avg(value_per_10k) from mart_township_comparison where township_code = ? "
-                       "and indicator = 'cases_filed' and not is_partial_month and months_since_reform >= 0",
-                       [YIQIAO]).fetchone()[0]
+    rate = con.execute(
+        "select avg(value_per_10k) from mart_township_comparison where township_code = ? "
+        "and indicator = 'cases_filed' and not is_partial_month and months_since_reform >= 0",
+        [YIQIAO],
+    ).fetchone()[0]
     con.close()
     assert partial > 0
     cases = html.split('data-indicator="cases_filed"')[1].split("</article>")[0]
@@ -332,7 +404,7 @@ def test_compare_page_side_by_side_tables(synthetic_site: Path):
     assert "350 项 / 18 类" in matters and "882 项 / 25 类" in matters
     assert "41.7%" in matters and "146/350 项" in matters and "70.2%" in matters
     lifecycle = _section(html, "lc-h")
-    first = lifecycle.split("</table>")[0]          # period 'all' leads
+    first = lifecycle.split("</table>")[0]  # period 'all' leads
     assert "全部年份" in lifecycle.split("<table")[0]
     # 立案数 per 10,000 常住人口: 1320 / 114000 and 3904 / 300000
     assert "115.79" in first and "130.13" in first
@@ -356,11 +428,19 @@ def test_compare_page_degrades_without_the_analysis_marts(tmp_path: Path, wareho
     for mart in analysis_marts:
         assert f"此节暂缺：仓库中没有 {mart} 表" in html, mart
     assert "Plotly.newPlot" not in html and "plotly.min.js" not in html
-    assert "义桥镇" in html and "瓜沥镇" in html   # the town profile still shows
+    assert "义桥镇" in html and "瓜沥镇" in html  # the town profile still shows
 
 
-@pytest.mark.parametrize("mart", ["mart_township_comparison", "mart_case_lifecycle", "mart_empowered_matters",
-                                  "mart_inspection_burden", "mart_lead_conversion"])
+@pytest.mark.parametrize(
+    "mart",
+    [
+        "mart_township_comparison",
+        "mart_case_lifecycle",
+        "mart_empowered_matters",
+        "mart_inspection_burden",
+        "mart_lead_conversion",
+    ],
+)
 def test_compare_page_degrades_one_section_at_a_time(tmp_path: Path, warehouse_factory, mart: str):
     wh = warehouse_factory(tmp_path / "w.duckdb", omit=(mart,), grids_per_town=4)
     build_site(wh, tmp_path / "site", AS_OF)

@@ -13,6 +13,7 @@ data/series/<indicator>.csv).
   figures on the page equal the marts, the drill-down link lands on its section and every
   CSV link answers 200. Screenshots in $SITE_SCREENSHOTS/topics or a pytest tmp dir.
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,6 +39,7 @@ def _html(site: Path, page: str) -> str:
 
 
 # ---------------------------------------------------------------- view models (pure)
+
 
 def _day_rows(start: dt.date, values: list[float]) -> list[dict]:
     out, run = [], []
@@ -71,19 +73,34 @@ def test_every_kpi_card_has_a_drill_down_target_and_a_csv():
     assert exports.series_file("valid_alarms") == "data/series/valid_alarms.csv"
 
 
-def _cmp_row(window: str, breakdown: str, now: float, before: float | None, signal: str | None = None,
-             z: float | None = None) -> dict:
-    return {"window_name": window, "breakdown": breakdown, "value_now": now, "value_before": before,
-            "has_prior_data": before is not None, "abs_change": None if before is None else now - before,
-            "pct_change": None if before is None or before < 20 else 100.0 * (now - before) / before,
-            "signal": signal, "poisson_z": z, "period_start": dt.date(2022, 1, 1),
-            "period_end": dt.date(2022, 8, 31), "prior_start": dt.date(2021, 1, 1), "prior_end": dt.date(2021, 8, 31)}
+def _cmp_row(
+    window: str, breakdown: str, now: float, before: float | None, signal: str | None = None, z: float | None = None
+) -> dict:
+    return {
+        "window_name": window,
+        "breakdown": breakdown,
+        "value_now": now,
+        "value_before": before,
+        "has_prior_data": before is not None,
+        "abs_change": None if before is None else now - before,
+        "pct_change": None if before is None or before < 20 else 100.0 * (now - before) / before,
+        "signal": signal,
+        "poisson_z": z,
+        "period_start": dt.date(2022, 1, 1),
+        "period_end": dt.date(2022, 8, 31),
+        "prior_start": dt.date(2021, 1, 1),
+        "prior_end": dt.date(2021, 8, 31),
+    }
 
 
 def test_alarm_table_total_first_then_by_this_year():
-    rows = [_cmp_row("year_to_date", "盗窃", 50, 40), _cmp_row("year_to_date", "all", 300, 290),
-            _cmp_row("year_to_date", "交通事故", 120, 100), _cmp_row("28_days", "交通事故", 12, 9),
-            _cmp_row("year_to_date", "非法捕捞", 8, 25, "alert", -3.4)]
+    rows = [
+        _cmp_row("year_to_date", "盗窃", 50, 40),
+        _cmp_row("year_to_date", "all", 300, 290),
+        _cmp_row("year_to_date", "交通事故", 120, 100),
+        _cmp_row("28_days", "交通事故", 12, 9),
+        _cmp_row("year_to_date", "非法捕捞", 8, 25, "alert", -3.4),
+    ]
     table = alarms.subcategory_table(rows)
     assert [t["subcategory"] for t in table] == ["all", "交通事故", "盗窃", "非法捕捞"]
     traffic = table[1]["windows"]
@@ -95,9 +112,17 @@ def test_alarm_table_total_first_then_by_this_year():
 
 def test_alarm_panels_keep_missing_last_year_as_a_gap():
     w1, w2 = dt.date(2022, 1, 3), dt.date(2022, 1, 10)
-    weeks = [{"alarm_subcategory": s, "week_start": w, "valid_alarms": n, "valid_alarms_last_year": b}
-             for s, w, n, b in (("all", w1, 10, None), ("all", w2, 12, 9), ("盗窃", w1, 2, None),
-                                ("盗窃", w2, 3, 1), ("求助", w1, 1, 0), ("求助", w2, 0, 0))]
+    weeks = [
+        {"alarm_subcategory": s, "week_start": w, "valid_alarms": n, "valid_alarms_last_year": b}
+        for s, w, n, b in (
+            ("all", w1, 10, None),
+            ("all", w2, 12, 9),
+            ("盗窃", w1, 2, None),
+            ("盗窃", w2, 3, 1),
+            ("求助", w1, 1, 0),
+            ("求助", w2, 0, 0),
+        )
+    ]
     ps = alarms.panels(weeks, ["求助", "盗窃"], limit=1)
     assert [p["title"] for p in ps] == ["合计", "求助"]
     assert ps[0]["before"] == [None, 9] and ps[0]["now"] == [10, 12]
@@ -105,8 +130,7 @@ def test_alarm_panels_keep_missing_last_year_as_a_gap():
 
 
 def test_hazard_loop_stages_add_up_to_the_hazards_found():
-    row = {"hazards_found": 200, "hazards_accepted": 150, "hazards_rectifying": 20, "hazards_overdue": 30,
-           "hazards_other": 0}
+    row = {"hazards_found": 200, "hazards_accepted": 150, "hazards_rectifying": 20, "hazards_overdue": 30, "hazards_other": 0}
     stages = inspections.loop_stages(row)
     assert [s["key"] for s in stages] == ["accepted", "rectifying", "overdue"], "no empty 'other'"
     assert sum(s["pct"] for s in stages) == pytest.approx(100.0)
@@ -115,29 +139,34 @@ def test_hazard_loop_stages_add_up_to_the_hazards_found():
 
 
 def test_overdue_list_longest_open_first_with_categories():
-    rows = [{"item_id": f"JC{i}", "days_open": d, "category": c}
-            for i, (d, c) in enumerate([(30, "企业"), (90, "出租房"), (90, "企业"), (5, None)])]
+    rows = [
+        {"item_id": f"JC{i}", "days_open": d, "category": c}
+        for i, (d, c) in enumerate([(30, "企业"), (90, "出租房"), (90, "企业"), (5, None)])
+    ]
     v = inspections.overdue_view(rows, limit=2)
     assert v["total"] == 4 and [r["item_id"] for r in v["rows"]] == ["JC1", "JC2"]
     assert v["categories"] == [("企业", 2), ("出租房", 1), ("未填", 1)]
 
 
 def test_burden_view_picks_this_and_last_year():
-    rows = [{"inspection_year": y, "target_type": t, "targets": n} for y, t, n in
-            ((2022, "all", 100), (2021, "all", 90), (2022, "企业", 10), (2022, "出租房", 60))]
+    rows = [
+        {"inspection_year": y, "target_type": t, "targets": n}
+        for y, t, n in ((2022, "all", 100), (2021, "all", 90), (2022, "企业", 10), (2022, "出租房", 60))
+    ]
     v = inspections.burden_view(rows, 2022)
     assert v["this"]["targets"] == 100 and v["last"]["targets"] == 90
     assert [r["target_type"] for r in v["types"]] == ["出租房", "企业"]
 
 
 def test_case_status_stages_and_monthly_series():
-    row = {"cases_filed": 100, "cases_closed": 80, "open_0_30_days": 12, "open_31_90_days": 5,
-           "open_over_90_days": 3}
+    row = {"cases_filed": 100, "cases_closed": 80, "open_0_30_days": 12, "open_31_90_days": 5, "open_over_90_days": 3}
     stages = cases.status_stages(row)
     assert [s["n"] for s in stages] == [80, 12, 5, 3] and sum(s["pct"] for s in stages) == pytest.approx(100)
     m1, m2 = dt.date(2022, 7, 1), dt.date(2022, 8, 1)
-    rows = [{"indicator": "cases_filed", "month_start": m1, "value": 10, "is_partial_month": False},
-            {"indicator": "cases_closed", "month_start": m2, "value": 7, "is_partial_month": True}]
+    rows = [
+        {"indicator": "cases_filed", "month_start": m1, "value": 10, "is_partial_month": False},
+        {"indicator": "cases_closed", "month_start": m2, "value": 7, "is_partial_month": True},
+    ]
     m = cases.monthly_series(rows, cases.FLOW)
     assert m["months"] == ["2022-07-01", "2022-08-01"] and m["partial"] == "2022-08-01"
     assert [s["values"] for s in m["series"]] == [[10.0, 0.0], [0.0, 7.0]]
@@ -145,8 +174,10 @@ def test_case_status_stages_and_monthly_series():
 
 
 def test_case_comparison_table_uses_the_mart_rows():
-    rows = [dict(_cmp_row("year_to_date", "all", 30, 10, "watch", 2.6), indicator="first_violation_notices"),
-            dict(_cmp_row("28_days", "all", 3, None), indicator="first_violation_notices")]
+    rows = [
+        dict(_cmp_row("year_to_date", "all", 30, 10, "watch", 2.6), indicator="first_violation_notices"),
+        dict(_cmp_row("28_days", "all", 3, None), indicator="first_violation_notices"),
+    ]
     table = cases.comparison_table(rows, cases.SOFT, {"first_violation_notices": "首违提醒"})
     assert [t["indicator"] for t in table] == ["first_violation_notices"]
     c = table[0]["cells"]["year_to_date"]["c"]
@@ -155,8 +186,9 @@ def test_case_comparison_table_uses_the_mart_rows():
 
 
 def test_compare_phase_cells_come_from_the_mart_row():
-    cell = compare.phase_cell({"months": 3, "events": 12, "mean_per_10k": 1.234, "mean_per_km2": None,
-                               "first_month": 0, "last_month": 2})
+    cell = compare.phase_cell(
+        {"months": 3, "events": 12, "mean_per_10k": 1.234, "mean_per_km2": None, "first_month": 0, "last_month": 2}
+    )
     assert cell["rate"] == 1.234 and cell["small"] and cell["span"] == "改革当月至第2月"
     assert compare.phase_cell(None) is None
     assert compare._phase_span(-17, -1) == "改革前17至1个月"
@@ -164,6 +196,7 @@ def test_compare_phase_cells_come_from_the_mart_row():
 
 
 # ---------------------------------------------------------------- the synthetic site (no new marts)
+
 
 def test_topic_pages_degrade_without_their_marts(synthetic_site: Path):
     for page in TOPIC_PAGES:
@@ -191,11 +224,11 @@ def test_every_kpi_card_links_to_an_anchor_that_exists(synthetic_site: Path):
 
 # ---------------------------------------------------------------- a real warehouse (dbt marts)
 
+
 def _as_of(wh: Path) -> dt.date:
     con = duckdb.connect(str(wh), read_only=True)
     try:
-        return con.execute("select max(period_end) from mart_indicator_comparisons "
-                           "where window_name = '28_days'").fetchone()[0]
+        return con.execute("select max(period_end) from mart_indicator_comparisons where window_name = '28_days'").fetchone()[0]
     finally:
         con.close()
 
@@ -249,31 +282,51 @@ def test_topic_pages_show_the_marts(topics_site):
     for code in towns:
         # drill-down: the last 28-day total is the KPI card's figure (mart_indicator_comparisons)
         for ind in kpi.card_indicators():
-            ((card,),) = _q(wh, "select value_now from mart_indicator_comparisons where township_code = ? "
-                                "and indicator = ? and window_name = '28_days' and breakdown = 'all'", [code, ind])
+            ((card,),) = _q(
+                wh,
+                "select value_now from mart_indicator_comparisons where township_code = ? "
+                "and indicator = ? and window_name = '28_days' and breakdown = 'all'",
+                [code, ind],
+            )
             block = kpi_html.split(f'id="{kpi.anchor(ind, code)}"')[1].split("</article>")[0]
             assert _fig(block, "latest_28d").split("<")[0] == metrics.fmt_num(card), (code, ind)
         # 警情: 今年以来 valid alarms = the comparison mart's year_to_date
-        ((ytd,),) = _q(wh, "select value_now from mart_indicator_comparisons where township_code = ? and "
-                           "indicator = 'valid_alarms' and window_name = 'year_to_date' and breakdown = 'all'", [code])
+        ((ytd,),) = _q(
+            wh,
+            "select value_now from mart_indicator_comparisons where township_code = ? and "
+            "indicator = 'valid_alarms' and window_name = 'year_to_date' and breakdown = 'all'",
+            [code],
+        )
         assert _fig(_town_section(alarms_html, code), "year_to_date") == metrics.fmt_num(ytd)
         # 检查: hazards found this year = mart_report_hazard_loop; overdue count = the open-items mart
         sec = _town_section(insp_html, code)
-        ((found, overdue),) = _q(wh, "select hazards_found, inspections_overdue from mart_report_hazard_loop "
-                                     "where township_code = ? and period = 'all'", [code])
+        ((found, overdue),) = _q(
+            wh,
+            "select hazards_found, inspections_overdue from mart_report_hazard_loop where township_code = ? and period = 'all'",
+            [code],
+        )
         loop = sec.split('data-period="all"')[1]
         assert _fig(loop, "hazards_found") == metrics.fmt_num(found)
-        ((listed,),) = _q(wh, "select count(*) from mart_report_open_items where township_code = ? "
-                              "and item_type = 'hazard_overdue'", [code])
+        ((listed,),) = _q(
+            wh, "select count(*) from mart_report_open_items where township_code = ? and item_type = 'hazard_overdue'", [code]
+        )
         assert listed == overdue
         if overdue:
             assert _fig(sec, "overdue_inspections") == metrics.fmt_num(overdue)
-        ((share,),) = _q(wh, "select one_visit_share from mart_inspection_burden where township_code = ? "
-                             "and inspection_year = ? and target_type = 'all'", [code, _as_of_date.year])
+        ((share,),) = _q(
+            wh,
+            "select one_visit_share from mart_inspection_burden where township_code = ? "
+            "and inspection_year = ? and target_type = 'all'",
+            [code, _as_of_date.year],
+        )
         assert _fig(sec, "one_visit_share") == f"{100 * share:.1f}%"
         # 案件: filed / open / open > 90 days = mart_report_case_status
-        ((filed, open_, old),) = _q(wh, "select cases_filed, cases_open, open_over_90_days from "
-                                        "mart_report_case_status where township_code = ? and period = 'all'", [code])
+        ((filed, open_, old),) = _q(
+            wh,
+            "select cases_filed, cases_open, open_over_90_days from "
+            "mart_report_case_status where township_code = ? and period = 'all'",
+            [code],
+        )
         status = _town_section(cases_html, code).split('data-period="all"')[1]
         assert _fig(status, "cases_filed") == metrics.fmt_num(filed)
         assert _fig(status, "cases_open") == metrics.fmt_num(open_)
@@ -292,8 +345,9 @@ def test_series_csvs_are_the_mart(topics_site):
         assert rows[0] == list(exports.SERIES_COLUMNS)
         ((n, total),) = _q(wh, "select count(*), sum(value) from mart_report_daily_series where indicator = ?", [ind])
         assert len(rows) - 1 == n and sum(float(r[3]) for r in rows[1:]) == pytest.approx(total)
-        ((fct,),) = _q(wh, "select coalesce(sum(value), 0) from fct_township_daily where indicator = ? "
-                           "and breakdown = 'all'", [ind])
+        ((fct,),) = _q(
+            wh, "select coalesce(sum(value), 0) from fct_township_daily where indicator = ? and breakdown = 'all'", [ind]
+        )
         assert total == pytest.approx(fct), "every fact day is in the series"
     for page in TOPIC_PAGES + ["index.html"]:
         for href in re.findall(r'href="(data/[^"#]+)"', _html(site, page)):
@@ -328,8 +382,9 @@ def test_compare_fallbacks_equal_the_marts(topics_site):
         la, lb = compare.lead_conversion(ca), compare.lead_conversion(cb)
         assert [p["label"] for p in la["periods"]] == [p["label"] for p in lb["periods"]]
         for pa, pb in zip(la["periods"] + la["sources"], lb["periods"] + lb["sources"]):
-            assert [(c["share"].text, c["days"].text) for c in pa["cells"]] == \
-                   [(c["share"].text, c["days"].text) for c in pb["cells"]]
+            assert [(c["share"].text, c["days"].text) for c in pa["cells"]] == [
+                (c["share"].text, c["days"].text) for c in pb["cells"]
+            ]
 
 
 # ---------------------------------------------------------------- headless Chromium
@@ -375,7 +430,8 @@ def test_topic_page_in_chromium(browser, served, shot_dir, vp, page_name):
         n = page.locator(".plotly-graph-div").count()
         if n:
             page.wait_for_function(
-                "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n, timeout=30_000)
+                "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n, timeout=30_000
+            )
         assert page.locator("h1").first.is_visible()
         width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1] + 1, f"horizontal overflow on {page_name} at {vp}: {width}"
@@ -385,8 +441,12 @@ def test_topic_page_in_chromium(browser, served, shot_dir, vp, page_name):
             assert page.request.get(f"{base}/{href}").status == 200, href
         if kind == "real" and page_name == "kpi.html":
             code = wh and _q(wh, "select min(township_code) from dim_townships")[0][0]
-            ((card,),) = _q(wh, "select value_now from mart_indicator_comparisons where township_code = ? and "
-                                "indicator = 'valid_alarms' and window_name = '28_days' and breakdown = 'all'", [code])
+            ((card,),) = _q(
+                wh,
+                "select value_now from mart_indicator_comparisons where township_code = ? and "
+                "indicator = 'valid_alarms' and window_name = '28_days' and breakdown = 'all'",
+                [code],
+            )
             shown = page.locator(f"#{kpi.anchor('valid_alarms', code)} [data-figure='latest_28d']").inner_text()
             assert shown.split()[0] == metrics.fmt_num(card)
         page.screenshot(path=str(shot_dir / f"{page_name.removesuffix('.html')}-{vp}.png"), full_page=True)

@@ -1,5 +1,6 @@
 """Contract v1.1 (issue 7): exact per-row outcomes of the fixture files named for each clause,
 the lake lineage columns and the quarantine columns."""
+
 import datetime as dt
 import json
 
@@ -34,12 +35,33 @@ def quarantined(lake, source, file):
 
 # --- schemas ---------------------------------------------------------------------------
 
+
 def test_lineage_and_quarantine_columns():
-    assert list(LINEAGE_SCHEMA) == ["_source_file", "_sheet", "_row_number", "_flags", "_extra", "_file_name",
-                                    "_file_date", "_counting_date", "_record_key", "_flag_details", "_mapping"]
+    assert list(LINEAGE_SCHEMA) == [
+        "_source_file",
+        "_sheet",
+        "_row_number",
+        "_flags",
+        "_extra",
+        "_file_name",
+        "_file_date",
+        "_counting_date",
+        "_record_key",
+        "_flag_details",
+        "_mapping",
+    ]
     assert (LINEAGE_SCHEMA["_file_date"], LINEAGE_SCHEMA["_counting_date"]) == (pl.Datetime("us"), pl.Date)
-    assert list(QUARANTINE_SCHEMA) == ["source", "_source_file", "_sheet", "_row_number", "record_key", "column",
-                                       "raw_value", "reason", "detail"]
+    assert list(QUARANTINE_SCHEMA) == [
+        "source",
+        "_source_file",
+        "_sheet",
+        "_row_number",
+        "record_key",
+        "column",
+        "raw_value",
+        "reason",
+        "detail",
+    ]
     assert PARSER_VERSION != "1"
 
 
@@ -48,15 +70,23 @@ def test_contract_yaml_v11_definitions():
     assert c.sources["cases"].counting_dates == ("filed_on", "closed_on")
     assert c.sources["grid_events"].counting_dates == ("reported_at",)
     assert {s: [col.name for col in spec.columns if col.deadline] for s, spec in c.sources.items()} == {
-        "grid_events": ["due_at"], "inspections": ["rectification_due_on"], "cases": [], "notices": [],
-        "police_alarms": []}
+        "grid_events": ["due_at"],
+        "inspections": ["rectification_due_on"],
+        "cases": [],
+        "notices": [],
+        "police_alarms": [],
+    }
     assert [col.pinyin for col in c.sources["police_alarms"].required] == ["jjdbh", "bjsj", "sfyx", "ssjz"]
     assert c.sources["inspections"].column("target_name").pii == "name_unless_unit"
     assert [(s, col.name) for s, spec in c.sources.items() for col in spec.columns if col.type == "code"] == [
-        ("cases", "matter_code"), ("notices", "matter_code"), ("notices", "document_no")]
+        ("cases", "matter_code"),
+        ("notices", "matter_code"),
+        ("notices", "document_no"),
+    ]
 
 
 # --- clause 1: damaged ids --------------------------------------------------------------
+
 
 def test_damaged_ids_colliding(ingested):
     _, lake, _, _ = ingested
@@ -67,7 +97,8 @@ def test_damaged_ids_colliding(ingested):
         ("3301090000000000041", 4, "", "3301090000000000041"),
     ]
     assert details(lake, "police_alarms", "damaged_ids_colliding.jsonl")[1] == [
-        {"flag": "id_precision_lost", "column": "alarm_id", "raw_value": "3.30109E+18"}]
+        {"flag": "id_precision_lost", "column": "alarm_id", "raw_value": "3.30109E+18"}
+    ]
 
 
 def test_ids_in_numeric_xlsx_cells(ingested):
@@ -88,25 +119,30 @@ def test_record_key_of_dates_and_intact_ids(ingested):
     ]
     # a damaged personal ID is listed masked
     assert details(lake, "cases", "scientific_notation_ids.csv")[4] == [
-        {"flag": "id_precision_lost", "column": "party_id_pseudonym", "raw_value": "3.3*********17"}]
+        {"flag": "id_precision_lost", "column": "party_id_pseudonym", "raw_value": "3.3*********17"}
+    ]
     key = pl.concat([lake_rows(lake, "grid_events", f) for f in ("date_forms.csv", "gbk_encoded.csv")])
     assert (key["_record_key"] == key["event_id"]).all()
 
 
 # --- clauses 2, 3: one rule for unusable dates -----------------------------------------
 
+
 def test_secondary_date_unusable(ingested):
     _, lake, _, _ = ingested
-    assert rows(lake, "cases", "secondary_date_unusable.csv", "_flags", "closed_on", "accepted_on",
-                "police_transfer_on", "fine_yuan") == [
+    assert rows(
+        lake, "cases", "secondary_date_unusable.csv", "_flags", "closed_on", "accepted_on", "police_transfer_on", "fine_yuan"
+    ) == [
         ("C-SD-1", 2, "bad_date", None, dt.date(2022, 6, 2), None, 500.0),
         ("C-SD-2", 3, "bad_date", dt.date(2022, 6, 20), None, None, 500.0),
         ("C-SD-3", 4, "", dt.date(2022, 6, 20), dt.date(2022, 6, 2), None, 500.0),
     ]
     assert details(lake, "cases", "secondary_date_unusable.csv") == {
         2: [{"flag": "bad_date", "column": "closed_on", "raw_value": "2022-08-32"}],
-        3: [{"flag": "bad_date", "column": "accepted_on", "raw_value": "2022-02-30"},
-            {"flag": "bad_date", "column": "police_transfer_on", "raw_value": "明天"}],
+        3: [
+            {"flag": "bad_date", "column": "accepted_on", "raw_value": "2022-02-30"},
+            {"flag": "bad_date", "column": "police_transfer_on", "raw_value": "明天"},
+        ],
         4: [],
     }
     assert quarantined(lake, "cases", "secondary_date_unusable.csv") == []
@@ -114,8 +150,7 @@ def test_secondary_date_unusable(ingested):
 
 def test_acceptance_date_unparseable(ingested):
     _, lake, _, _ = ingested
-    assert rows(lake, "inspections", "acceptance_date_unparseable.csv", "_flags", "accepted_on",
-                "rectification_due_on") == [
+    assert rows(lake, "inspections", "acceptance_date_unparseable.csv", "_flags", "accepted_on", "rectification_due_on") == [
         ("I-AD-1", 2, "bad_date", None, dt.date(2022, 6, 30)),
         ("I-AD-2", 3, "bad_date", None, None),
         ("I-AD-3", 4, "", dt.date(2022, 6, 28), dt.date(2022, 6, 30)),
@@ -129,8 +164,7 @@ def test_acceptance_date_unparseable(ingested):
 
 def test_primary_date_unusable_is_quarantined(ingested):
     _, lake, _, _ = ingested
-    assert rows(lake, "inspections", "inspection_date_unusable.csv", "_counting_date") == [
-        ("I-ID-3", 4, dt.date(2022, 6, 15))]
+    assert rows(lake, "inspections", "inspection_date_unusable.csv", "_counting_date") == [("I-ID-3", 4, dt.date(2022, 6, 15))]
     assert quarantined(lake, "inspections", "inspection_date_unusable.csv") == [
         (2, "I-ID-1", "inspected_on", "2022-08-32", "bad_date", "检查日期无法解析为日期：'2022-08-32'"),
         (3, "I-ID-2", "inspected_on", None, "missing_date", "检查日期为空"),
@@ -154,34 +188,38 @@ def test_quarantine_columns_of_other_reasons(ingested):
 
 # --- clause 6: 简易程序 ----------------------------------------------------------------
 
+
 def test_summary_procedure_no_filing_date(ingested):
     _, lake, _, _ = ingested
-    assert rows(lake, "cases", "summary_procedure_no_filing_date.csv", "filed_on", "closed_on", "fine_yuan",
-                "_counting_date", "_flags") == [
-        ("C-SP-1", 2, None, dt.date(2022, 6, 20), 200.0, dt.date(2022, 6, 20), "")]
+    assert rows(
+        lake, "cases", "summary_procedure_no_filing_date.csv", "filed_on", "closed_on", "fine_yuan", "_counting_date", "_flags"
+    ) == [("C-SP-1", 2, None, dt.date(2022, 6, 20), 200.0, dt.date(2022, 6, 20), "")]
     assert quarantined(lake, "cases", "summary_procedure_no_filing_date.csv") == [
         (3, "C-SP-2", "filed_on", None, "missing_date", "立案日期、结案日期均为空"),
         (4, "C-SP-3", "closed_on", "2022-06-31", "bad_date", "结案日期无法解析为日期：'2022-06-31'"),
         (5, "C-SP-4", "filed_on", "2022-13-01", "bad_date", "立案日期无法解析为日期：'2022-13-01'"),
     ]
     # a filed case counts on 立案日期
-    assert rows(lake, "cases", "secondary_date_unusable.csv", "_counting_date")[0] == (
-        "C-SD-1", 2, dt.date(2022, 6, 3))
+    assert rows(lake, "cases", "secondary_date_unusable.csv", "_counting_date")[0] == ("C-SD-1", 2, dt.date(2022, 6, 3))
 
 
 # --- clause 4 and 11: file names -------------------------------------------------------
 
-@pytest.mark.parametrize("name, expected", [
-    ("ev_20220820.csv", dt.datetime(2022, 8, 20, 23, 59, 59)),
-    ("grid_events/2022/ev_20220820.xlsx", dt.datetime(2022, 8, 20, 23, 59, 59)),
-    ("cases.csv", None),
-    ("export_20220801_20220815.csv", dt.datetime(2022, 8, 15, 23, 59, 59)),  # the last group
-    ("export_20220815_20221399.csv", dt.datetime(2022, 8, 15, 23, 59, 59)),  # the last VALID group
-    ("cases_20220230.csv", None),  # no such day
-    ("ev_202208201.csv", None),  # 9 digits: not a date
-    ("ev_20220820093000.csv", None),  # part of a longer digit run
-    ("20220820", dt.datetime(2022, 8, 20, 23, 59, 59)),
-])
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("ev_20220820.csv", dt.datetime(2022, 8, 20, 23, 59, 59)),
+        ("grid_events/2022/ev_20220820.xlsx", dt.datetime(2022, 8, 20, 23, 59, 59)),
+        ("cases.csv", None),
+        ("export_20220801_20220815.csv", dt.datetime(2022, 8, 15, 23, 59, 59)),  # the last group
+        ("export_20220815_20221399.csv", dt.datetime(2022, 8, 15, 23, 59, 59)),  # the last VALID group
+        ("cases_20220230.csv", None),  # no such day
+        ("ev_202208201.csv", None),  # 9 digits: not a date
+        ("ev_20220820093000.csv", None),  # part of a longer digit run
+        ("20220820", dt.datetime(2022, 8, 20, 23, 59, 59)),
+    ],
+)
 def test_file_date(name, expected):
     assert file_date(name) == expected
 
@@ -191,10 +229,11 @@ def test_mixed_updated_at_files(ingested):
     a = lake_rows(lake, "grid_events", "mixed_updated_at_20220810.csv")
     b = lake_rows(lake, "grid_events", "mixed_updated_at_20220820.csv")
     assert a.select("_record_key", "status", "updated_at", "_file_name", "_file_date").rows() == [
-        ("E-MU-1", "处置中", dt.datetime(2022, 8, 5, 10), "mixed_updated_at_20220810.csv",
-         dt.datetime(2022, 8, 10, 23, 59, 59))]
+        ("E-MU-1", "处置中", dt.datetime(2022, 8, 5, 10), "mixed_updated_at_20220810.csv", dt.datetime(2022, 8, 10, 23, 59, 59))
+    ]
     assert b.select("_record_key", "status", "updated_at", "_file_name", "_file_date").rows() == [
-        ("E-MU-1", "已作废", None, "mixed_updated_at_20220820.csv", dt.datetime(2022, 8, 20, 23, 59, 59))]
+        ("E-MU-1", "已作废", None, "mixed_updated_at_20220820.csv", dt.datetime(2022, 8, 20, 23, 59, 59))
+    ]
     assert lake_rows(lake, "grid_events", "date_forms.csv")["_file_date"].null_count() == 8  # no date in name
 
 
@@ -202,19 +241,29 @@ def test_file_in_subfolder(ingested):
     _, lake, _, _ = ingested
     df = lake_rows(lake, "cases", "archive/cases_20220825.csv")
     assert df.select("case_id", "_source_file", "_file_name", "_file_date", "matter_code").rows() == [
-        ("C-AR-1", "cases/archive/cases_20220825.csv", "cases_20220825.csv",
-         dt.datetime(2022, 8, 25, 23, 59, 59), "M001")]
+        ("C-AR-1", "cases/archive/cases_20220825.csv", "cases_20220825.csv", dt.datetime(2022, 8, 25, 23, 59, 59), "M001")
+    ]
 
 
 # --- clause 9: police feeds may omit optional keys ---------------------------------------
+
 
 def test_push_without_optional_keys(ingested):
     _, lake, _, _ = ingested
     m = {r["source_file"]: r for r in pl.read_parquet(lake / "_files" / "police_alarms.parquet").to_dicts()}
     assert m["police_alarms/push_without_optional_keys.jsonl"]["status"] == "loaded"
     df = lake_rows(lake, "police_alarms", "push_without_optional_keys.jsonl")
-    assert df.select("alarm_id", "reported_at", "is_valid", "township_code", "merge_id", "invalid_reason",
-                     "alarm_subcategory", "grid_code", "_flags").rows() == [
+    assert df.select(
+        "alarm_id",
+        "reported_at",
+        "is_valid",
+        "township_code",
+        "merge_id",
+        "invalid_reason",
+        "alarm_subcategory",
+        "grid_code",
+        "_flags",
+    ).rows() == [
         ("3301090000000000051", dt.datetime(2022, 6, 3, 10), True, "330109011", None, None, None, None, ""),
         ("3301090000000000052", dt.datetime(2022, 6, 3, 11), False, "330109012", None, None, "噪音扰民", "GL01-01", ""),
     ]
@@ -225,10 +274,12 @@ def test_csv_without_optional_columns(ingested):
     _, lake, _, _ = ingested
     df = lake_rows(lake, "police_alarms", "csv_without_optional_columns.csv")
     assert df.select("alarm_id", "alarm_subcategory", "merge_id", "summary", "_flags").rows() == [
-        ("3301090000000000061", "非法捕捞", None, None, "")]
+        ("3301090000000000061", "非法捕捞", None, None, "")
+    ]
 
 
 # --- clause 10: codes ------------------------------------------------------------------
+
 
 def test_fullwidth_codes(ingested):
     _, lake, _, _ = ingested
@@ -243,21 +294,31 @@ def test_fullwidth_codes_in_reference(inbox_copy):
     m = inbox_copy / "reference" / "matters.csv"
     m.write_text(m.read_text(encoding="utf-8").replace("M002,", "Ｍ００２,"), encoding="utf-8")
     g = inbox_copy / "reference" / "grids.csv"
-    g.write_text(g.read_text(encoding="utf-8").replace("YQ01-02,义桥村第二微网格,微网格,YQ01,330109011",
-                                                       "ＹＱ０１－０２,义桥村第二微网格,微网格,ＹＱ０１,３３０１０９０１１"),
-                 encoding="utf-8")
+    g.write_text(
+        g.read_text(encoding="utf-8").replace(
+            "YQ01-02,义桥村第二微网格,微网格,YQ01,330109011", "ＹＱ０１－０２,义桥村第二微网格,微网格,ＹＱ０１,３３０１０９０１１"
+        ),
+        encoding="utf-8",
+    )
     ref = read_reference(inbox_copy)
     assert sorted(set(ref.matters["matter_code"])) == ["M001", "M002"]
     assert ref.grids.filter(pl.col("grid_name") == "义桥村第二微网格").row(0)[:5] == (
-        "YQ01-02", "义桥村第二微网格", "微网格", "YQ01", "330109011")
+        "YQ01-02",
+        "义桥村第二微网格",
+        "微网格",
+        "YQ01",
+        "330109011",
+    )
 
 
 # --- clause 12: rental-room landlords are personal data ----------------------------------
 
+
 def test_rental_room_landlords(ingested):
     _, lake, _, _ = ingested
-    r = {k: (name, extra) for k, _, name, extra in rows(lake, "inspections", "rental_room_landlords.csv",
-                                                         "target_name", "_extra")}
+    r = {
+        k: (name, extra) for k, _, name, extra in rows(lake, "inspections", "rental_room_landlords.csv", "target_name", "_extra")
+    }
     assert r["I-RR-1"][0].startswith("p_") and len(r["I-RR-1"][0]) == 18
     assert r["I-RR-3"][0] == r["I-RR-1"][0]  # one landlord, one pseudonym
     assert r["I-RR-2"][0] == "杭州某某制造有限公司"  # an enterprise's name stays
@@ -269,6 +330,7 @@ def test_rental_room_landlords(ingested):
 
 def test_landlord_names_collected_for_pii_search(ingested):
     from tests.pii_values import inbox_personal_values
+
     inbox, *_ = ingested
     values = inbox_personal_values(inbox)
     assert {"王建国", "赵铁柱", "鲁智深"} <= values

@@ -1,4 +1,5 @@
 """Exact per-row outcomes for every fixture file (one file per problem)."""
+
 import datetime as dt
 
 import polars as pl
@@ -83,8 +84,12 @@ def test_utf8_bom_fullwidth_and_null_tokens(ingested):
 def test_date_forms(ingested):
     _, lake, _, _ = ingested
     assert outcomes(lake, "grid_events", "date_forms.csv") == {
-        2: ("E-D-1", "lake", ""), 3: ("E-D-2", "lake", ""), 4: ("E-D-3", "lake", ""),
-        5: ("E-D-4", "lake", ""), 6: ("E-D-5", "lake", ""), 7: ("E-D-6", "lake", ""),
+        2: ("E-D-1", "lake", ""),
+        3: ("E-D-2", "lake", ""),
+        4: ("E-D-3", "lake", ""),
+        5: ("E-D-4", "lake", ""),
+        6: ("E-D-5", "lake", ""),
+        7: ("E-D-6", "lake", ""),
         8: ("E-D-7", "lake", ""),
         9: ("E-D-8", "quarantine", "bad_date"),  # primary counting date unparseable
         10: ("E-D-9", "quarantine", "missing_date"),  # primary counting date empty
@@ -94,7 +99,14 @@ def test_date_forms(ingested):
     rows = by_key(lake, "grid_events", "date_forms.csv")
     t = dt.datetime(2022, 6, 1, 8, 30)
     assert [rows[f"E-D-{i}"]["reported_at"] for i in range(1, 8)] == [
-        dt.datetime(2022, 6, 1), t, t, t, t, dt.datetime(2022, 6, 1, 12), dt.datetime(2022, 6, 1)]
+        dt.datetime(2022, 6, 1),
+        t,
+        t,
+        t,
+        t,
+        dt.datetime(2022, 6, 1, 12),
+        dt.datetime(2022, 6, 1),
+    ]
     assert rows["E-D-10"]["due_at"] is None
     q = {r["_row_number"]: r["detail"] for r in quarantine_rows(lake, "grid_events", "date_forms.csv").iter_rows(named=True)}
     assert q == {9: "上报时间无法解析为日期：'2022-06-31 08:00'", 10: "上报时间为空", 12: "事件编号为空"}
@@ -105,7 +117,9 @@ def test_two_title_rows_xlsx(ingested):
     m = manifest(lake, "grid_events")["grid_events/two_title_rows.xlsx"]
     assert (m["sheet"], m["header_row"], m["encoding"]) == ("Sheet1", 3, None)
     assert outcomes(lake, "grid_events", "two_title_rows.xlsx") == {
-        4: ("E-X-1", "lake", ""), 5: ("E-X-2", "lake", "unknown_grid")}
+        4: ("E-X-1", "lake", ""),
+        5: ("E-X-2", "lake", "unknown_grid"),
+    }
     rows = by_key(lake, "grid_events", "two_title_rows.xlsx")
     assert rows["E-X-1"]["reported_at"] == dt.datetime(2022, 6, 1, 8, 30)  # real date cell
     assert rows["E-X-1"]["closed_at"] == dt.datetime(2022, 6, 2, 10, 0)
@@ -122,10 +136,13 @@ def test_sheet_named_like_source(ingested):
     assert outcomes(lake, "grid_events", "sheet_named_like_source.xlsx") == {2: ("E-S-1", "lake", "")}
 
 
-@pytest.mark.parametrize("file, error", [
-    ("unreadable.xlsx", "无法读取：不是有效的 xlsx 文件"),
-    ("missing_required_column.csv", "表头（第 1 行）缺少必填列：处置期限"),
-])
+@pytest.mark.parametrize(
+    "file, error",
+    [
+        ("unreadable.xlsx", "无法读取：不是有效的 xlsx 文件"),
+        ("missing_required_column.csv", "表头（第 1 行）缺少必填列：处置期限"),
+    ],
+)
 def test_unreadable_files(ingested, file, error):
     _, lake, _, _ = ingested
     m = manifest(lake, "grid_events")[f"grid_events/{file}"]
@@ -139,11 +156,11 @@ def test_unreadable_files(ingested, file, error):
 def test_pii_in_free_text(ingested):
     _, lake, _, _ = ingested
     rows = by_key(lake, "grid_events", "pii_in_free_text.csv")
-    assert rows["E-P-1"]["description"] == (
-        "[姓名]反映：邻居身份证[身份证]，电话[电话]，座机[电话]，另据[姓名]称旧证号[身份证]")
+    assert rows["E-P-1"]["description"] == ("[姓名]反映：邻居身份证[身份证]，电话[电话]，座机[电话]，另据[姓名]称旧证号[身份证]")
     assert rows["E-P-2"]["description"] == "[姓名]来电，手机 [电话]"
     assert rows["E-P-1"]["reporter_pseudonym"].startswith("p_") and len(rows["E-P-1"]["reporter_pseudonym"]) == 18
     import json
+
     e1 = json.loads(rows["E-P-1"]["_extra"])
     assert e1["备注"] == "联系人手机[电话]" and e1["联系人"].startswith("p_")
 
@@ -151,7 +168,9 @@ def test_pii_in_free_text(ingested):
 def test_excel_serial_dates(ingested):
     _, lake, _, _ = ingested
     assert outcomes(lake, "inspections", "excel_serial_dates.xlsx") == {
-        2: ("I-X-1", "lake", ""), 3: ("I-X-2", "lake", "id_precision_lost;bad_value")}
+        2: ("I-X-1", "lake", ""),
+        3: ("I-X-2", "lake", "id_precision_lost;bad_value"),
+    }
     rows = by_key(lake, "inspections", "excel_serial_dates.xlsx")
     assert rows["I-X-1"]["inspected_on"] == dt.date(2022, 6, 15)  # numeric serial cell 44727
     assert rows["I-X-1"]["rectification_due_on"] == dt.date(2022, 6, 30)  # serial as text
@@ -168,8 +187,15 @@ def test_money_forms(ingested):
     _, lake, _, _ = ingested
     rows = by_key(lake, "cases", "money_forms.csv")
     assert {k: (r["fine_yuan"], r["_flags"]) for k, r in rows.items()} == {
-        "C-M-1": (500.0, ""), "C-M-2": (500.0, ""), "C-M-3": (500.0, ""), "C-M-4": (1200.0, ""),
-        "C-M-5": (2000.0, ""), "C-M-6": (15000.0, ""), "C-M-7": (None, "bad_value"), "C-M-8": (None, "")}
+        "C-M-1": (500.0, ""),
+        "C-M-2": (500.0, ""),
+        "C-M-3": (500.0, ""),
+        "C-M-4": (1200.0, ""),
+        "C-M-5": (2000.0, ""),
+        "C-M-6": (15000.0, ""),
+        "C-M-7": (None, "bad_value"),
+        "C-M-8": (None, ""),
+    }
     assert rows["C-M-8"]["reconsideration_litigation"] is None  # '无' is a null token (contract §2)
 
 
@@ -179,7 +205,9 @@ def test_duplicate_versions_kept_for_dbt(ingested):
     b = lake_rows(lake, "cases", "duplicate_versions_b.csv")
     assert a.select("case_id", "_row_number", "fine_yuan").rows() == [("C-V-1", 2, None), ("C-V-2", 3, 500.0)]
     assert b.select("case_id", "_row_number", "fine_yuan", "updated_at").rows() == [
-        ("C-V-1", 2, 800.0, dt.datetime(2022, 6, 21, 9)), ("C-V-1", 3, 900.0, dt.datetime(2022, 6, 22, 9))]
+        ("C-V-1", 2, 800.0, dt.datetime(2022, 6, 21, 9)),
+        ("C-V-1", 3, 900.0, dt.datetime(2022, 6, 22, 9)),
+    ]
 
 
 def test_scientific_notation_ids(ingested):
@@ -212,8 +240,12 @@ def test_unknown_township(ingested):
     m = manifest(lake, "notices")["notices/unknown_township.csv"]
     assert m["header_row"] == 2  # one title row
     assert outcomes(lake, "notices", "unknown_township.csv") == {
-        3: ("N-T-1", "quarantine", "unknown_township"), 4: ("N-T-2", "lake", ""),
-        5: ("N-T-3", "lake", ""), 6: ("N-T-4", "quarantine", "unknown_township"), 7: ("N-T-5", "lake", "")}
+        3: ("N-T-1", "quarantine", "unknown_township"),
+        4: ("N-T-2", "lake", ""),
+        5: ("N-T-3", "lake", ""),
+        6: ("N-T-4", "quarantine", "unknown_township"),
+        7: ("N-T-5", "lake", ""),
+    }
     rows = by_key(lake, "notices", "unknown_township.csv")
     assert rows["N-T-5"]["township_code"] == "330109012"  # full-width code
 
@@ -236,7 +268,9 @@ def test_ids_as_json_numbers(ingested):
 def test_chinese_headers_csv(ingested):
     _, lake, _, _ = ingested
     assert outcomes(lake, "police_alarms", "chinese_headers.csv") == {
-        2: ("3301090000000000021", "lake", ""), 3: ("3301090000000000022", "lake", "grid_from_location")}
+        2: ("3301090000000000021", "lake", ""),
+        3: ("3301090000000000022", "lake", "grid_from_location"),
+    }
     rows = by_key(lake, "police_alarms", "chinese_headers.csv")
     assert rows["3301090000000000021"]["is_valid"] is False
     assert rows["3301090000000000022"]["grid_code"] == "GL01-01"  # second part of a MultiPolygon

@@ -1,4 +1,5 @@
 """Incremental ingest by content hash; results equal a from-scratch rebuild."""
+
 import shutil
 
 import polars as pl
@@ -44,8 +45,7 @@ def test_add_and_remove_files(inbox_copy, tmp_path):
     assert reports["notices"].files_removed == ["notices/unknown_township.csv"]
     assert not (lake / "notices" / "unknown_township.csv.parquet").exists()
     assert not (lake / "_quarantine" / "notices" / "unknown_township.csv.parquet").exists()
-    assert pl.read_parquet(lake / "_files" / "notices.parquet")["source_file"].to_list() == [
-        "notices/fullwidth_codes.csv"]
+    assert pl.read_parquet(lake / "_files" / "notices.parquet")["source_file"].to_list() == ["notices/fullwidth_codes.csv"]
     assert all(r.files_read == [] for s, r in reports.items() if s != "cases")
     # equals a from-scratch rebuild
     fresh = tmp_path / "fresh"
@@ -92,8 +92,17 @@ def test_reference_missing_file(inbox_copy, tmp_path):
 def test_reference_lake(ingested):
     _, lake, _, _ = ingested
     t = pl.read_parquet(lake / "reference" / "townships.parquet")
-    assert t.columns == ["township_code", "township_name", "aliases", "district", "area_km2",
-                         "registered_population", "floating_population", "resident_population", "reform_start_date"]
+    assert t.columns == [
+        "township_code",
+        "township_name",
+        "aliases",
+        "district",
+        "area_km2",
+        "registered_population",
+        "floating_population",
+        "resident_population",
+        "reform_start_date",
+    ]
     assert t.filter(pl.col("township_code") == "330109012")["area_km2"][0] == 126.9
     g = pl.read_parquet(lake / "reference" / "grid_polygons.parquet")
     assert g["grid_code"].to_list() == ["GL01-01", "YQ01-01", "YQ01-02"]
@@ -102,14 +111,17 @@ def test_reference_lake(ingested):
 
 def test_load_reference_from_lake_equals_ingested(ingested, tmp_path):
     from pipelines.ingest import load_reference, read_reference
+
     inbox, lake, secret, _ = ingested
     from_lake, from_inbox = load_reference(lake), read_reference(inbox)
     assert from_lake.fingerprint == from_inbox.fingerprint
     assert from_lake.township_lookup == from_inbox.township_lookup
     pts = ([120.205, 120.215, 120.2115, 120.425, 121.0], [30.055, 30.055, 30.051, 30.205, 31.0])
-    assert from_lake.polygons.locate(*map(__import__("numpy").array, pts)) == \
-        from_inbox.polygons.locate(*map(__import__("numpy").array, pts)) == \
-        ["YQ01-01", None, "YQ01-02", "GL01-01", None]
+    assert (
+        from_lake.polygons.locate(*map(__import__("numpy").array, pts))
+        == from_inbox.polygons.locate(*map(__import__("numpy").array, pts))
+        == ["YQ01-01", None, "YQ01-02", "GL01-01", None]
+    )
     assert "2 townships" in from_lake.summary()
     # the Dagster path: reference asset, then sources with load_reference(lake) -> nothing re-read
     report = ingest_source("notices", inbox, lake, secret, from_lake)

@@ -1,5 +1,6 @@
 """Issue 9: missing folders keep the lake, bad files explained in Chinese, garbled csv lines
 quarantined alone, and another system's export mapped onto a contract source without code."""
+
 import shutil
 
 import polars as pl
@@ -32,6 +33,7 @@ def setup(inbox_copy, tmp_path):
 
 # --- 1. an absent or empty folder is not an empty source --------------------------------
 
+
 @pytest.mark.parametrize("how", ["missing", "empty", "only_hidden"])
 def test_missing_or_empty_folder_keeps_the_previous_import(setup, how):
     inbox, lake, secret = setup
@@ -51,8 +53,9 @@ def test_missing_or_empty_folder_keeps_the_previous_import(setup, how):
     after = manifest(lake, "police_alarms")
     assert set(after) == set(before)
     assert all(r["folder_missing"] is True for r in after.values())
-    assert [{k: v for k, v in r.items() if k != "folder_missing"} for r in after.values()] == \
-        [{k: v for k, v in r.items() if k != "folder_missing"} for r in before.values()]
+    assert [{k: v for k, v in r.items() if k != "folder_missing"} for r in after.values()] == [
+        {k: v for k, v in r.items() if k != "folder_missing"} for r in before.values()
+    ]
 
 
 def test_folder_back_clears_the_mark_without_reading_again(setup):
@@ -128,6 +131,7 @@ def test_one_garbled_csv_line_is_quarantined_alone(setup, garbled):
 def test_bad_line_is_a_quarantine_reason():
     assert "bad_line" in QUARANTINE_REASONS
     from pathlib import Path
+
     macro = (Path(__file__).resolve().parents[2] / "dbt" / "macros" / "quality.sql").read_text(encoding="utf-8")
     assert all(f"when '{r}'" in macro for r in QUARANTINE_REASONS)
 
@@ -181,10 +185,19 @@ def test_mapped_export_loads_with_lineage(setup):
     m = manifest(lake, "inspections")["inspections/萧消119_20220824.csv"]
     assert (m["status"], m["rows_lake"], m["mapping"]) == ("loaded", 2, "xiaoxiao119.yaml")
     rows = lake_rows(lake, "inspections", "萧消119_20220824.csv").sort("inspection_id")
-    assert rows.select("inspection_id", "target_type", "inspection_method", "departments", "campaign",
-                       "rectification_status", "hazards_found", "_mapping").rows() == [
+    assert rows.select(
+        "inspection_id",
+        "target_type",
+        "inspection_method",
+        "departments",
+        "campaign",
+        "rectification_status",
+        "hazards_found",
+        "_mapping",
+    ).rows() == [
         ("XX-1", "企业", "单部门检查", "消防", None, "已整改", 1, "xiaoxiao119.yaml"),
-        ("XX-2", "沿街商铺", "单部门检查", "消防", None, "无需整改", 0, "xiaoxiao119.yaml")]
+        ("XX-2", "沿街商铺", "单部门检查", "消防", None, "无需整改", 0, "xiaoxiao119.yaml"),
+    ]
     assert rows["township_code"].to_list() == ["330109012", "330109012"]
     other = lake_rows(lake, "inspections", "rental_room_landlords.csv")
     assert other["_mapping"].null_count() == other.height
@@ -202,12 +215,15 @@ def test_changing_a_mapping_rereads_only_its_files(setup):
     assert set(rows["departments"]) == {"消防救援"}
 
 
-@pytest.mark.parametrize("change, error", [
-    (("source: inspections", "source: inspection"), "source「inspection」不是合同中的来源"),
-    (("单位名称: 检查对象名称", "单位名称: 检查对象"), "columns中的「检查对象」不是检查任务（inspections）的列"),
-    (("constants: {检查方式", "constants: {检查形式"), "constants中的「检查形式」不是检查任务（inspections）的列"),
-    (("values:", "value:\n  x: {}\nvalues:"), "未知的键「value」"),
-])
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        (("source: inspections", "source: inspection"), "source「inspection」不是合同中的来源"),
+        (("单位名称: 检查对象名称", "单位名称: 检查对象"), "columns中的「检查对象」不是检查任务（inspections）的列"),
+        (("constants: {检查方式", "constants: {检查形式"), "constants中的「检查形式」不是检查任务（inspections）的列"),
+        (("values:", "value:\n  x: {}\nvalues:"), "未知的键「value」"),
+    ],
+)
 def test_an_invalid_mapping_makes_its_files_unreadable(setup, change, error):
     inbox, lake, secret = setup
     _mapped_inbox(inbox, XIAOXIAO_MAPPING.replace(*change))

@@ -1,4 +1,5 @@
 """Parsers of contract §2: examples and hypothesis properties."""
+
 import datetime as dt
 from decimal import Decimal
 
@@ -11,7 +12,8 @@ from pipelines.ingest import parsing as P
 from pipelines.ingest.transform import _id_precision_expr
 
 DATETIMES = st.datetimes(min_value=dt.datetime(1960, 1, 1), max_value=dt.datetime(2099, 12, 31)).map(
-    lambda d: d.replace(microsecond=0))
+    lambda d: d.replace(microsecond=0)
+)
 FULLWIDTH = str.maketrans({chr(c - 0xFEE0): chr(c) for c in range(0xFF01, 0xFF5F)})
 
 
@@ -52,8 +54,9 @@ def test_datetime_never_raises(s):
     P.parse_datetime(s)
 
 
-@pytest.mark.parametrize("text", ["2022-02-30", "2022-13-01", "20221301", "下周一", "2022-06-01 25:00",
-                                  "99999", "2022", "06/01/2022"])
+@pytest.mark.parametrize(
+    "text", ["2022-02-30", "2022-13-01", "20221301", "下周一", "2022-06-01 25:00", "99999", "2022", "06/01/2022"]
+)
 def test_datetime_rejects(text):
     assert P.parse_datetime(text) is None
 
@@ -74,8 +77,10 @@ def test_money_forms(yuan, cents):
     assert P.parse_money(f"{plain}万") == float(Decimal(plain) * 10000)
 
 
-@pytest.mark.parametrize("text, value", [("0.2万元", 2000.0), ("￥1,200", 1200.0), ("500元", 500.0),
-                                         ("500.00", 500.0), ("１，２００元", 1200.0), ("-50", -50.0)])
+@pytest.mark.parametrize(
+    "text, value",
+    [("0.2万元", 2000.0), ("￥1,200", 1200.0), ("500元", 500.0), ("500.00", 500.0), ("１，２００元", 1200.0), ("-50", -50.0)],
+)
 def test_money_examples(text, value):
     assert P.parse_money(text) == value
 
@@ -117,8 +122,13 @@ def test_id_as_number(n):
 
 
 @settings(max_examples=200)
-@given(st.lists(st.tuples(st.one_of(st.text(alphabet="0123456789.eE+-X", min_size=1, max_size=22)),
-                          st.booleans()), min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.tuples(st.one_of(st.text(alphabet="0123456789.eE+-X", min_size=1, max_size=22)), st.booleans()),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_id_precision_vectorised_matches_python(items):
     df = pl.DataFrame({"v": [v for v, _ in items], "n": [n for _, n in items]})
     got = df.select(_id_precision_expr(pl.col("v"), pl.col("n")).alias("x"))["x"].to_list()
@@ -160,9 +170,16 @@ def test_int_and_float():
 
 
 @settings(max_examples=100)
-@given(st.lists(st.one_of(DATETIMES.flatmap(lambda d: st.sampled_from([t for t, _ in forms(d)])),
-                          st.sampled_from(["2022-02-30", "2022-06-01 24:00:00", "x", "2022-06-01 08:30:60"]),
-                          st.none()), max_size=15))
+@given(
+    st.lists(
+        st.one_of(
+            DATETIMES.flatmap(lambda d: st.sampled_from([t for t, _ in forms(d)])),
+            st.sampled_from(["2022-02-30", "2022-06-01 24:00:00", "x", "2022-06-01 08:30:60"]),
+            st.none(),
+        ),
+        max_size=15,
+    )
+)
 def test_parse_series_fast_path_equals_python(values):
     s = pl.Series(values, dtype=pl.String)
     for kind, fn, dtype in (("timestamp", P.parse_datetime, pl.Datetime("us")), ("date", P.parse_date, pl.Date)):

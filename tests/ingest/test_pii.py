@@ -1,4 +1,5 @@
 """No raw personal value of the inbox reaches the lake (contract §5)."""
+
 import re
 import stat
 
@@ -12,8 +13,18 @@ def test_fixture_inbox_has_personal_values(ingested):
     inbox, *_ = ingested
     values = inbox_personal_values(inbox)
     # names, mobile, landline, resident IDs (18 and 15 digits), full-width phone, extra-column name
-    for v in ["张三丰", "黄药师", "洪七公", "孙大圣", "13812345678", "0571-82345678", "330109850512123",
-              "郭靖", "王执法", "吴用"]:
+    for v in [
+        "张三丰",
+        "黄药师",
+        "洪七公",
+        "孙大圣",
+        "13812345678",
+        "0571-82345678",
+        "330109850512123",
+        "郭靖",
+        "王执法",
+        "吴用",
+    ]:
         assert v in values, v
     assert any(len(v) == 18 and v[:6] == "330109" for v in values)
 
@@ -60,8 +71,14 @@ def test_pseudonyms_normalised_and_kind_separated():
 
 
 def test_scrub_python_and_vectorised_agree():
-    texts = ["身份证330109199001011237，手机13812345678", "座机0571-82345678/(0571)82345678",
-             "订单号1234567890123456789", "电话１３８１２３４５６７８", "两个号13812345678,13912345678", None]
+    texts = [
+        "身份证330109199001011237，手机13812345678",
+        "座机0571-82345678/(0571)82345678",
+        "订单号1234567890123456789",
+        "电话１３８１２３４５６７８",
+        "两个号13812345678,13912345678",
+        None,
+    ]
     vec = pl.DataFrame({"t": texts}).select(pii.scrub_expr(pl.col("t")))["t"].to_list()
     assert vec == [pii.scrub(t) for t in texts]
     assert vec[2] == "订单号1234567890123456789"  # a long number that is not an ID or phone stays

@@ -1,5 +1,6 @@
 """Point location in micro-grid polygons (shapely 2): even-odd rings, code-order overlaps,
 the half-open rule on boundaries, and the WKT the lake keeps (issue 8)."""
+
 import json
 
 import numpy as np
@@ -51,22 +52,38 @@ def ray_cast(features: dict[str, dict], x: float, y: float) -> str | None:
     return None
 
 
-LATTICE = {f"T{i}{j}": {"type": "Polygon", "coordinates": [square(i, j, i + 1, j + 1)]}
-           for i in range(2) for j in range(2)}
+LATTICE = {f"T{i}{j}": {"type": "Polygon", "coordinates": [square(i, j, i + 1, j + 1)]} for i in range(2) for j in range(2)}
 
 
 def test_lattice_edges_belong_to_exactly_one_tile():
     p = polygons(LATTICE)
-    pts = [(0.5, 0.5), (1.0, 0.5), (0.5, 1.0), (1.0, 1.0), (0.0, 0.0), (0.0, 0.5), (2.0, 0.5),
-           (0.5, 2.0), (2.0, 2.0), (1.5, 0.0), (-0.1, 0.5)]
+    pts = [
+        (0.5, 0.5),
+        (1.0, 0.5),
+        (0.5, 1.0),
+        (1.0, 1.0),
+        (0.0, 0.0),
+        (0.0, 0.5),
+        (2.0, 0.5),
+        (0.5, 2.0),
+        (2.0, 2.0),
+        (1.5, 0.0),
+        (-0.1, 0.5),
+    ]
     got = p.locate(np.array([a for a, _ in pts]), np.array([b for _, b in pts]))
-    assert got == ["T00",
-                   "T10",  # on the vertical edge between T00 and T10: the tile to its right
-                   "T01",  # on the horizontal edge between T00 and T01: the tile above
-                   "T11",  # the shared corner: right and above
-                   "T00", "T00",  # outer left and bottom edges are in
-                   None, None, None,  # outer right and top edges are out
-                   "T10", None]
+    assert got == [
+        "T00",
+        "T10",  # on the vertical edge between T00 and T10: the tile to its right
+        "T01",  # on the horizontal edge between T00 and T01: the tile above
+        "T11",  # the shared corner: right and above
+        "T00",
+        "T00",  # outer left and bottom edges are in
+        None,
+        None,
+        None,  # outer right and top edges are out
+        "T10",
+        None,
+    ]
 
 
 def test_holes_even_odd_and_invalid_shapes():
@@ -77,16 +94,29 @@ def test_holes_even_odd_and_invalid_shapes():
         "B": {"type": "Polygon", "coordinates": [[[20, 0], [22, 2], [22, 0], [20, 2], [20, 0]]]},
     }
     p = polygons(feats)
-    pts = [(0.5, 0.5), (1.5, 1.5), (1.0, 1.5), (2.0, 1.5), (10.5, 0.5), (11.5, 1.5), (12.5, 2.5),
-           (20.2, 1.0), (21.0, 1.0), (21.8, 1.0), (21.0, 0.5)]
+    pts = [
+        (0.5, 0.5),
+        (1.5, 1.5),
+        (1.0, 1.5),
+        (2.0, 1.5),
+        (10.5, 0.5),
+        (11.5, 1.5),
+        (12.5, 2.5),
+        (20.2, 1.0),
+        (21.0, 1.0),
+        (21.8, 1.0),
+        (21.0, 0.5),
+    ]
     got = p.locate(np.array([a for a, _ in pts]), np.array([b for _, b in pts]))
     assert got == ["H", None, None, "H", "M", None, "M", "B", "B", "B", None]
     assert got == [ray_cast(feats, a, b) for a, b in pts]
 
 
 def test_overlapping_features_first_code_wins():
-    feats = {"Z9": {"type": "Polygon", "coordinates": [square(0, 0, 2, 2)]},
-             "A1": {"type": "Polygon", "coordinates": [square(1, 1, 3, 3)]}}
+    feats = {
+        "Z9": {"type": "Polygon", "coordinates": [square(0, 0, 2, 2)]},
+        "A1": {"type": "Polygon", "coordinates": [square(1, 1, 3, 3)]},
+    }
     assert polygons(feats).locate(np.array([1.5, 0.5, 2.5]), np.array([1.5, 0.5, 2.5])) == ["A1", "Z9", "A1"]
 
 
@@ -101,15 +131,19 @@ def test_matches_the_ray_casting_rule_on_and_off_boundaries():
     """Random points, vertices and points on edges (sloping ones too) against the former rule."""
     feats = {
         **LATTICE,
-        "P1": {"type": "Polygon", "coordinates": [[[3, 0], [5, 0.5], [4.5, 2], [3.5, 1.5], [3, 0]],
-                                                  [[3.5, 0.5], [4.25, 0.5], [4, 1], [3.5, 0.5]]]},
-        "P2": {"type": "MultiPolygon", "coordinates": [[[[4.5, 2], [6, 2], [5, 3], [4.5, 2]]],
-                                                       [[[1, 2], [2, 2], [2, 3], [1, 3], [1, 2]]]]},
+        "P1": {
+            "type": "Polygon",
+            "coordinates": [[[3, 0], [5, 0.5], [4.5, 2], [3.5, 1.5], [3, 0]], [[3.5, 0.5], [4.25, 0.5], [4, 1], [3.5, 0.5]]],
+        },
+        "P2": {
+            "type": "MultiPolygon",
+            "coordinates": [[[[4.5, 2], [6, 2], [5, 3], [4.5, 2]]], [[[1, 2], [2, 2], [2, 3], [1, 3], [1, 2]]]],
+        },
     }
     rng = np.random.default_rng(8)
     pts = [tuple(v) for v in rng.uniform(-0.5, 6.5, (400, 2)).round(2)]
     for g in feats.values():
-        for part in ([g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]):
+        for part in [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]:
             for ring in part:
                 for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
                     pts += [(x1, y1), ((x1 + x2) / 2, (y1 + y2) / 2), (x1 + (x2 - x1) / 4, y1 + (y2 - y1) / 4)]
@@ -119,8 +153,9 @@ def test_matches_the_ray_casting_rule_on_and_off_boundaries():
 
 def test_geojson_quirks():
     # 3-D positions, an open ring, a degenerate ring (A B A: encloses nothing)
-    g = _geometry({"type": "Polygon", "coordinates": [[[0, 0, 9], [2, 0, 9], [2, 2, 9], [0, 2, 9]],
-                                                      [[1, 1], [1.5, 1.5], [1, 1]]]})
+    g = _geometry(
+        {"type": "Polygon", "coordinates": [[[0, 0, 9], [2, 0, 9], [2, 2, 9], [0, 2, 9]], [[1, 1], [1.5, 1.5], [1, 1]]]}
+    )
     assert shapely.to_wkt(g, rounding_precision=20) == "POLYGON ((0 0, 2 0, 2 2, 0 2, 0 0))"
     with pytest.raises(ValueError, match="geometry type 'Point'"):
         _geometry({"type": "Point", "coordinates": [0, 0]})
@@ -133,8 +168,9 @@ def test_wkt_reads_back_bit_exact_and_old_open_rings_load():
     ring = [[120.1, 30.0], [float(up(120.1, 121)), 30.0], [120.2, float(up(30.5, 31))], [120 + 1 / 3, 30.5], [120.0, 30.25]]
     shapes = np.array([_geometry({"type": "Polygon", "coordinates": [ring]})], dtype=object)
     text = _wkt(shapes)[0]
-    assert text == ("POLYGON ((120.1 30, 120.10000000000001 30, 120.2 30.500000000000004, "
-                    "120.33333333333333 30.5, 120 30.25, 120.1 30))")
+    assert text == (
+        "POLYGON ((120.1 30, 120.10000000000001 30, 120.2 30.500000000000004, 120.33333333333333 30.5, 120 30.25, 120.1 30))"
+    )
     back = shapely.get_coordinates(shapely.from_wkt(text))
     assert np.array_equal(back[:-1], np.array(ring, dtype=float))
     # a lake written by the former code may hold an open ring with repr()-formatted numbers
@@ -158,6 +194,7 @@ def test_geojson_errors_name_the_feature(inbox_copy, tmp_path):
 def test_inbox_and_lake_locate_alike(ingested):
     inbox, lake, _, _ = ingested
     from pipelines.ingest import read_reference
+
     a, b = read_reference(inbox).polygons, load_reference(lake).polygons
     rng = np.random.default_rng(3)
     x, y = rng.uniform(120.19, 120.43, 5000).round(3), rng.uniform(30.04, 30.22, 5000).round(3)

@@ -1,5 +1,6 @@
 """Workbook rows are reported as the physical Excel row, read by calamine alone (issue 8):
 leading empty rows, blank formatted cells and a shifted first column do not move them."""
+
 from pathlib import Path
 
 import fastexcel
@@ -11,7 +12,9 @@ from pipelines.contract import load_contract
 from pipelines.ingest.readers import EXCEL_SUFFIXES, NUMERIC_PREFIX, ROW, UnreadableFile, read_file
 
 SOURCE = load_contract().sources["grid_events"]
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "inbox" / "grid_events" / "two_title_rows.xlsx"  # 2 title rows, header on row 3
+FIXTURE = (
+    Path(__file__).resolve().parent / "fixtures" / "inbox" / "grid_events" / "two_title_rows.xlsx"
+)  # 2 title rows, header on row 3
 
 
 def fixture_rows() -> list[tuple]:

@@ -41,7 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pipelines.contract_gen --check
 	@mkdir -p .lint
-	ZHIFA_LAKE=$(CURDIR)/.lint/lake ZHIFA_WAREHOUSE=$(CURDIR)/.lint/lint.duckdb DBT_TARGET_PATH=$(CURDIR)/.lint/target \
+	ZHIFA_RUN_AS_OF=2022-08-31 ZHIFA_LAKE=$(CURDIR)/.lint/lake ZHIFA_WAREHOUSE=$(CURDIR)/.lint/lint.duckdb DBT_TARGET_PATH=$(CURDIR)/.lint/target \
 	  DBT_LOG_PATH=$(CURDIR)/.lint/logs $(BIN)/sqlfluff lint dbt/models
 
 test: $(STAMP) system-deps lint

@@ -258,7 +258,7 @@ def print_table(stages: list[dict], floor: dict) -> str:
     return text
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", choices=sorted(SCALES), default="demo")
     ap.add_argument("--inbox", type=Path, default=None, help="reuse this inbox (not modified) instead of generating one")
@@ -273,8 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-plus-one", action="store_true", help="stop after the unchanged re-run")
     ap.add_argument("--skip-pandas", action="store_true", help="no pandas clerk stage (slow at district scale)")
     ap.add_argument("--skip-pages", action="store_true", help="no page weight / render-time stage (needs chromium)")
-    a = ap.parse_args(argv)
+    return ap
 
+
+def main(argv: list[str] | None = None) -> int:
+    a = _parser().parse_args(argv)
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
     code = a.code.resolve()
     out = a.out or REPO / "bench" / "results" / f"{a.scale}-{stamp}.json"
@@ -285,101 +288,109 @@ def main(argv: list[str] | None = None) -> int:
     else:
         tmp = tempfile.TemporaryDirectory(prefix="zhifa-bench-")
         root = Path(tmp.name)
-    inbox, work, logs = root / "inbox", root / "work", root / "logs"
     report: dict = {"scale": a.scale, "started": stamp, "code": str(code), "machine": machine(), "stages": [], "identity": {}}
-    stages = report["stages"]
     try:
-        if a.inbox:
-            link_inbox(a.inbox.resolve(), inbox)
-            report["inbox"] = str(a.inbox.resolve())
-        else:
-            stages.append(measure("sample", [*ZHIFA, "sample", "--out", inbox, *SCALES[a.scale]], logs / "sample.log"))
-            report["inbox"] = f"zhifa sample {' '.join(SCALES[a.scale])}".strip()
-        report["inbox_files"] = sum(1 for p in inbox.rglob("*") if p.is_file())
-        report["inbox_mb"] = round(sum(p.stat().st_size for p in inbox.rglob("*") if p.is_file()) / 2**20, 1)
-
-        cold = measure(
-            "pipeline cold",
-            [*ZHIFA, "run", "--inbox", inbox, "--workdir", work],
-            logs / "run-cold.log",
-            ok_codes=(0, 3),
-            cwd=code,
-        )
-        cold["profile"] = profile(work)
-        as_of = dt.date.fromisoformat(json.loads((work / "runs.jsonl").read_text().splitlines()[-1])["as_of"])
-        site_daily = work / "site" / "data" / "township_daily.csv"
-        shutil.copy(site_daily, root / "pipeline.csv")
-        if not a.skip_pages:  # issue 10's page budgets: own weight and render time per page
-            measure("pages", [PY, "-m", "bench.pages", work / "site", "--json", root / "pages.json"], logs / "pages.log")
-            report["pages"] = json.loads((root / "pages.json").read_text(encoding="utf-8"))
-        floor = measure(
-            "floor (duckdb)",
-            [PY, "-m", "bench.floor", "--inbox", inbox, "--out", root / "floor.csv", "--database", root / "floor.duckdb"],
-            logs / "floor.log",
-        )
-        clerk = (
-            None
-            if a.skip_pandas
-            else measure(
-                "pandas (clerk)", [PY, "-m", "bench.clerk", "--inbox", inbox, "--out", root / "pandas.csv"], logs / "pandas.log"
-            )
-        )
-        unchanged = measure(
-            "pipeline unchanged",
-            [*ZHIFA, "run", "--inbox", inbox, "--workdir", work, "--as-of", as_of.isoformat()],
-            logs / "run-unchanged.log",
-            ok_codes=(0, 3),
-            cwd=code,
-        )
-        last = json.loads((work / "runs.jsonl").read_text().splitlines()[-1])
-        # a skipped quiet night writes no run log: the newest log is still the cold run's
-        unchanged["profile"] = {"skipped": True} if last.get("outcome") == "unchanged" else profile(work)
-        unchanged["outcome"] = last.get("outcome")
-        stages += [st for st in (cold, floor, clerk, unchanged) if st is not None]
-        report["as_of"] = as_of.isoformat()
-        report["identity"]["floor"] = compare(root / "pipeline.csv", root / "floor.csv")
-        if clerk is not None:
-            report["identity"]["pandas"] = compare(root / "pipeline.csv", root / "pandas.csv")
-        report["identity"]["pipeline unchanged"] = compare(root / "pipeline.csv", site_daily)
-
-        if not a.skip_plus_one:
-            day = as_of + dt.timedelta(days=1)
-            report["plus_one"] = {"as_of": day.isoformat(), "files": write_plus_one(root / "floor.duckdb", inbox, day)}
-            stages.append(
-                measure(
-                    "pipeline +1 day",
-                    [*ZHIFA, "run", "--inbox", inbox, "--workdir", work, "--as-of", day.isoformat()],
-                    logs / "run-plus1.log",
-                    ok_codes=(0, 3),
-                    cwd=code,
-                )
-            )
-            stages[-1]["profile"] = profile(work)
-            shutil.copy(site_daily, root / "pipeline-plus1.csv")
-            stages.append(
-                measure(
-                    "floor +1 day",
-                    [PY, "-m", "bench.floor", "--inbox", inbox, "--out", root / "floor-plus1.csv", "--as-of", day.isoformat()],
-                    logs / "floor-plus1.log",
-                )
-            )
-            report["identity"]["floor +1 day"] = compare(root / "pipeline-plus1.csv", root / "floor-plus1.csv")
-            changed = compare(root / "pipeline.csv", root / "pipeline-plus1.csv")
-            report["plus_one"]["township_daily_rows_changed"] = {
-                k: changed[k] for k in ("only_in_pipeline", "only_in_other", "value_differs")
-            }
+        floor = _run_stages(a, code, root, report)
     finally:
         report["machine"]["loadavg_end"] = os.getloadavg()
         if tmp is not None:
             tmp.cleanup()
+    _print_report(a.scale, report, floor)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    print(f"results: {out}")
+    return 0 if all(c["identical"] for c in report["identity"].values()) else 1
 
+
+def _zhifa_run(stage: str, code: Path, inbox: Path, work: Path, log: Path, as_of: dt.date | None = None) -> dict:
+    """`zhifa run` from the code under test (exit 3, a gate warning, counts as done)."""
+    extra = ["--as-of", as_of.isoformat()] if as_of else []
+    return measure(stage, [*ZHIFA, "run", "--inbox", inbox, "--workdir", work, *extra], log, ok_codes=(0, 3), cwd=code)
+
+
+def _last_run(work: Path) -> dict:
+    return json.loads((work / "runs.jsonl").read_text().splitlines()[-1])
+
+
+def _run_stages(a: argparse.Namespace, code: Path, root: Path, report: dict) -> dict:
+    """Every stage in turn, into `report`; returns the floor's stage (the table's yardstick)."""
+    inbox, work, logs = root / "inbox", root / "work", root / "logs"
+    stages = report["stages"]
+    _get_inbox(a, inbox, logs, report)
+    cold = _zhifa_run("pipeline cold", code, inbox, work, logs / "run-cold.log")
+    cold["profile"] = profile(work)
+    as_of = dt.date.fromisoformat(_last_run(work)["as_of"])
+    site_daily = work / "site" / "data" / "township_daily.csv"
+    shutil.copy(site_daily, root / "pipeline.csv")
+    if not a.skip_pages:  # issue 10's page budgets: own weight and render time per page
+        measure("pages", [PY, "-m", "bench.pages", work / "site", "--json", root / "pages.json"], logs / "pages.log")
+        report["pages"] = json.loads((root / "pages.json").read_text(encoding="utf-8"))
+    floor = measure(
+        "floor (duckdb)",
+        [PY, "-m", "bench.floor", "--inbox", inbox, "--out", root / "floor.csv", "--database", root / "floor.duckdb"],
+        logs / "floor.log",
+    )
+    clerk = None
+    if not a.skip_pandas:
+        clerk_cmd = [PY, "-m", "bench.clerk", "--inbox", inbox, "--out", root / "pandas.csv"]
+        clerk = measure("pandas (clerk)", clerk_cmd, logs / "pandas.log")
+    unchanged = _zhifa_run("pipeline unchanged", code, inbox, work, logs / "run-unchanged.log", as_of)
+    last = _last_run(work)
+    # a skipped quiet night writes no run log: the newest log is still the cold run's
+    unchanged["profile"] = {"skipped": True} if last.get("outcome") == "unchanged" else profile(work)
+    unchanged["outcome"] = last.get("outcome")
+    stages += [st for st in (cold, floor, clerk, unchanged) if st is not None]
+    report["as_of"] = as_of.isoformat()
+    report["identity"]["floor"] = compare(root / "pipeline.csv", root / "floor.csv")
+    if clerk is not None:
+        report["identity"]["pandas"] = compare(root / "pipeline.csv", root / "pandas.csv")
+    report["identity"]["pipeline unchanged"] = compare(root / "pipeline.csv", site_daily)
+    if not a.skip_plus_one:
+        _plus_one_day(code, root, as_of + dt.timedelta(days=1), report)
+    return floor
+
+
+def _get_inbox(a: argparse.Namespace, inbox: Path, logs: Path, report: dict) -> None:
+    """Link the given inbox or generate one (a stage); record its size."""
+    if a.inbox:
+        link_inbox(a.inbox.resolve(), inbox)
+        report["inbox"] = str(a.inbox.resolve())
+    else:
+        report["stages"].append(measure("sample", [*ZHIFA, "sample", "--out", inbox, *SCALES[a.scale]], logs / "sample.log"))
+        report["inbox"] = f"zhifa sample {' '.join(SCALES[a.scale])}".strip()
+    report["inbox_files"] = sum(1 for p in inbox.rglob("*") if p.is_file())
+    report["inbox_mb"] = round(sum(p.stat().st_size for p in inbox.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def _plus_one_day(code: Path, root: Path, day: dt.date, report: dict) -> None:
+    """One small export per source dated `day`, the pipeline and the floor again, compared."""
+    inbox, work, logs, stages = root / "inbox", root / "work", root / "logs", report["stages"]
+    report["plus_one"] = {"as_of": day.isoformat(), "files": write_plus_one(root / "floor.duckdb", inbox, day)}
+    stages.append(_zhifa_run("pipeline +1 day", code, inbox, work, logs / "run-plus1.log", day))
+    stages[-1]["profile"] = profile(work)
+    shutil.copy(work / "site" / "data" / "township_daily.csv", root / "pipeline-plus1.csv")
+    stages.append(
+        measure(
+            "floor +1 day",
+            [PY, "-m", "bench.floor", "--inbox", inbox, "--out", root / "floor-plus1.csv", "--as-of", day.isoformat()],
+            logs / "floor-plus1.log",
+        )
+    )
+    report["identity"]["floor +1 day"] = compare(root / "pipeline-plus1.csv", root / "floor-plus1.csv")
+    changed = compare(root / "pipeline.csv", root / "pipeline-plus1.csv")
+    report["plus_one"]["township_daily_rows_changed"] = {
+        k: changed[k] for k in ("only_in_pipeline", "only_in_other", "value_differs")
+    }
+
+
+def _print_report(scale: str, report: dict, floor: dict) -> None:
     print()
     print(
-        f"zhifa bench --scale {a.scale}: inbox {report['inbox']} ({report['inbox_files']} files, "
+        f"zhifa bench --scale {scale}: inbox {report['inbox']} ({report['inbox_files']} files, "
         f"{report['inbox_mb']} MB), as-of {report['as_of']}; {report['machine'].get('nproc')} CPUs, "
         f"load {report['machine']['loadavg_start'][0]:.1f} at start"
     )
-    report["table"] = print_table(stages, floor)
+    report["table"] = print_table(report["stages"], floor)
     print()
     print("identity with the pipeline's published site/data/township_daily.csv:")
     for name, c in report["identity"].items():
@@ -403,6 +414,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(report['plus_one']['files'])} files; township_daily: {ch['only_in_other']} rows added, "
             f"{ch['only_in_pipeline']} removed, {ch['value_differs']} changed"
         )
+    _print_profiles(report["stages"])
+
+
+def _print_profiles(stages: list[dict]) -> None:
+    """Where each pipeline run spent its time (its run log's steps)."""
     for s in stages:
         if s.get("profile", {}).get("steps"):
             steps = s["profile"]["steps"]
@@ -412,10 +428,6 @@ def main(argv: list[str] | None = None) -> int:
                 + ", ".join(f"{n} {sec:.0f} s" for n, sec in steps)
                 + f", outside the steps (start-up, gate, swap) {rest:.0f} s"
             )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    print(f"results: {out}")
-    return 0 if all(c["identical"] for c in report["identity"].values()) else 1
 
 
 if __name__ == "__main__":

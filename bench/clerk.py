@@ -99,78 +99,18 @@ def file_date(name: str) -> pd.Timestamp | None:
 
 
 def read_one(path: Path, rel: str, spec: Spec, zh: str) -> pd.DataFrame | None:
+    """One export as the source's columns (strings or None) plus lineage columns; None if
+    no header row is found."""
     suffix = path.suffix.lower()
-    num = None
     if suffix in (".jsonl", ".ndjson", ".json"):
-        text, _ = decode(path.read_bytes())
-        recs, nums = [], []
-        for line in text.splitlines():
-            if not line.strip(TRIM):
-                continue
-            try:
-                obj = json.loads(line, parse_int=lambda s: ("#num", s), parse_float=lambda s: ("#num", s))
-            except json.JSONDecodeError:
-                obj = None
-            rec, isnum = {}, False
-            for k, v in (obj or {}).items() if isinstance(obj, dict) else ():
-                col = spec.lookup(k)
-                if col is None or col in rec:
-                    continue
-                if isinstance(v, tuple):
-                    v, isnum = v[1], isnum or col == spec.key
-                elif isinstance(v, bool):
-                    v = "true" if v else "false"
-                elif v is not None and not isinstance(v, str):
-                    v = json.dumps(v, ensure_ascii=False)
-                rec[col] = v
-            recs.append(rec)
-            nums.append(isnum)
-        df = pd.DataFrame.from_records(recs, columns=spec.columns)
-        num = pd.Series(nums, dtype=bool)
+        read = _read_jsonl(path, spec)
     elif suffix in (".csv", ".txt", ".tsv"):
-        text, _ = decode(path.read_bytes())
-        sniffed = sniff_csv(text, spec)
-        if sniffed is None:
-            return None
-        sep, idx, rows = sniffed
-        names = spec.names(rows[idx])
-        df = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            header=None,
-            skiprows=idx + 1,
-            names=names,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=True,
-            engine="c",
-        )
+        read = _read_csv(path, spec)
     else:
-        import fastexcel
-
-        reader = fastexcel.read_excel(path)
-        sheets = [norm_header(s).lower() for s in reader.sheet_names]
-        z = norm_header(zh).lower()
-        i = next(
-            (sheets.index(t) for t in (spec.name.lower(), z) if t in sheets),
-            next((k for k, s in enumerate(sheets) if len(s) >= 2 and (z in s or s in z)), 0),
-        )
-        grid = reader.load_sheet(i, header_row=None, dtypes="string").to_pandas()
-        h = spec.header_index([list(r) for r in grid.head(30).itertuples(index=False)])
-        if h is None:
-            return None
-        names = spec.names(list(grid.iloc[h]))
-        df = grid.iloc[h + 1 :].reset_index(drop=True)
-        df.columns = names
-        if spec.key in names and len(df):
-            pos = names.index(spec.key)
-            if df[spec.key].astype("string").str.strip().str.contains(r"^[+-]?[\d.]+(?:[eE][+-]?\d+)?$").fillna(False).any():
-                mask = (
-                    reader.load_sheet(i, header_row=None, dtypes="boolean", use_columns=[grid.columns[pos]])
-                    .to_pandas()
-                    .iloc[h + 1 :, 0]
-                )
-                num = mask.notna().reset_index(drop=True)
+        read = _read_excel(path, spec, zh)
+    if read is None:
+        return None
+    df, num = read
     df = df.loc[:, ~df.columns.duplicated()]
     df = df.reindex(columns=spec.columns).astype(object).where(lambda d: d.notna(), None)
     df["_key_num"] = num.to_numpy() if num is not None else False
@@ -178,6 +118,87 @@ def read_one(path: Path, rel: str, spec: Spec, zh: str) -> pd.DataFrame | None:
     df["_file_name"] = Path(rel).name
     df["_row"] = range(len(df))
     return df
+
+
+def _read_jsonl(path: Path, spec: Spec) -> tuple[pd.DataFrame, pd.Series]:
+    """(records, whether each one's key was a JSON number)."""
+    text, _ = decode(path.read_bytes())
+    recs, nums = [], []
+    for line in text.splitlines():
+        if not line.strip(TRIM):
+            continue
+        try:
+            obj = json.loads(line, parse_int=lambda s: ("#num", s), parse_float=lambda s: ("#num", s))
+        except json.JSONDecodeError:
+            obj = None
+        rec, isnum = {}, False
+        for k, v in (obj or {}).items() if isinstance(obj, dict) else ():
+            col = spec.lookup(k)
+            if col is None or col in rec:
+                continue
+            if isinstance(v, tuple):
+                v, isnum = v[1], isnum or col == spec.key
+            elif isinstance(v, bool):
+                v = "true" if v else "false"
+            elif v is not None and not isinstance(v, str):
+                v = json.dumps(v, ensure_ascii=False)
+            rec[col] = v
+        recs.append(rec)
+        nums.append(isnum)
+    return pd.DataFrame.from_records(recs, columns=spec.columns), pd.Series(nums, dtype=bool)
+
+
+def _read_csv(path: Path, spec: Spec) -> tuple[pd.DataFrame, None] | None:
+    text, _ = decode(path.read_bytes())
+    sniffed = sniff_csv(text, spec)
+    if sniffed is None:
+        return None
+    sep, idx, rows = sniffed
+    names = spec.names(rows[idx])
+    df = pd.read_csv(
+        io.StringIO(text),
+        sep=sep,
+        header=None,
+        skiprows=idx + 1,
+        names=names,
+        dtype=str,
+        keep_default_na=False,
+        skip_blank_lines=True,
+        engine="c",
+    )
+    return df, None
+
+
+def _read_excel(path: Path, spec: Spec, zh: str) -> tuple[pd.DataFrame, pd.Series | None] | None:
+    """The sheet named like the source (else the first), from its header row; which keys
+    were numeric cells, if any key looks like a number."""
+    import fastexcel
+
+    reader = fastexcel.read_excel(path)
+    sheets = [norm_header(s).lower() for s in reader.sheet_names]
+    z = norm_header(zh).lower()
+    i = next(
+        (sheets.index(t) for t in (spec.name.lower(), z) if t in sheets),
+        next((k for k, s in enumerate(sheets) if len(s) >= 2 and (z in s or s in z)), 0),
+    )
+    grid = reader.load_sheet(i, header_row=None, dtypes="string").to_pandas()
+    h = spec.header_index([list(r) for r in grid.head(30).itertuples(index=False)])
+    if h is None:
+        return None
+    names = spec.names(list(grid.iloc[h]))
+    df = grid.iloc[h + 1 :].reset_index(drop=True)
+    df.columns = names
+    num = None
+    if spec.key in names and len(df):
+        pos = names.index(spec.key)
+        if df[spec.key].astype("string").str.strip().str.contains(r"^[+-]?[\d.]+(?:[eE][+-]?\d+)?$").fillna(False).any():
+            mask = (
+                reader.load_sheet(i, header_row=None, dtypes="boolean", use_columns=[grid.columns[pos]])
+                .to_pandas()
+                .iloc[h + 1 :, 0]
+            )
+            num = mask.notna().reset_index(drop=True)
+    return df, num
 
 
 def read_inbox(inbox: Path) -> dict[str, pd.DataFrame]:
@@ -315,22 +336,42 @@ def township_daily(inbox: Path, as_of: dt.date | None = None, today: dt.date | N
     if as_of is None:
         today = today or dt.date.today()
         as_of = max(d for t in (ev, ins, cs, nt, al) for d in t["counting_date"] if d <= today)
+    _normalise(ev, ins, cs, nt, al)
+    ev = current(ev, as_of, {"updated_at": 1})
+    ins = current(ins, as_of, {"updated_at": 1, "accepted_on": 1})
+    cs = current(cs, as_of, {"updated_at": 1, "closed_on": 1, "police_transfer_on": 1})
+    nt = current(nt, as_of, {"updated_at": 1})
+    al = current(al, as_of, {}, has_updated=False)
+    parts = [*_event_counts(ev), *_inspection_counts(ins), *_case_counts(cs), *_notice_counts(nt), *_alarm_counts(al)]
+    out = pd.concat(parts, ignore_index=True)
+    out = out[(out["date"] <= as_of) & (out["value"] != 0)]
+    out["township_name"] = out["township_code"].map(names)
+    out["date"] = out["date"].map(lambda x: x.isoformat())
+    return out[["township_code", "township_name", "date", "indicator", "breakdown", "value"]].sort_values(
+        ["township_code", "date", "indicator", "breakdown"]
+    )
 
-    def ts(df, col):
-        return parsed(clean(df[col], True), parse_ts)
 
-    def d(df, col):
-        return omap(ts(df, col), lambda x: None if x is None else x.date())
+def _ts(df: pd.DataFrame, col: str) -> pd.Series:
+    return parsed(clean(df[col], True), parse_ts)
 
+
+def _date(df: pd.DataFrame, col: str) -> pd.Series:
+    return omap(_ts(df, col), lambda x: None if x is None else x.date())
+
+
+def _normalise(ev, ins, cs, nt, al) -> None:
+    """Parse (in place) the columns the indicators read."""
     for df in (ev, ins, cs, nt):
-        df["updated_at"] = ts(df, "updated_at")
+        df["updated_at"] = _ts(df, "updated_at")
     ev["status"], ev["event_category"] = clean(ev["status"]), clean(ev["event_category"])
     ev["lead"] = parsed(clean(ev["is_enforcement_lead"], True), parse_bool)
-    ins["accepted_on"] = d(ins, "accepted_on")
+    ins["accepted_on"] = _date(ins, "accepted_on")
     ins["hazards"] = parsed(clean(ins["hazards_found"], True), parse_int)
     for c_ in ("target_type", "inspection_method", "rectification_status"):
         ins[c_] = clean(ins[c_])
-    cs["filed"], cs["closed_on"], cs["police_transfer_on"] = d(cs, "filed_on"), d(cs, "closed_on"), d(cs, "police_transfer_on")
+    cs["filed"], cs["closed_on"] = _date(cs, "filed_on"), _date(cs, "closed_on")
+    cs["police_transfer_on"] = _date(cs, "police_transfer_on")
     cs["fine"] = parsed(clean(cs["fine_yuan"], True), parse_money)
     cs["outcome"], cs["enforcement_domain"] = clean(cs["outcome"]), clean(cs["enforcement_domain"])
     nt["notice_type"], nt["matter_code"] = clean(nt["notice_type"]), nid(nt["matter_code"])
@@ -338,52 +379,64 @@ def township_daily(inbox: Path, as_of: dt.date | None = None, today: dt.date | N
     al["merge"] = nid(al["merge_id"])
     al["sub"] = clean(al["alarm_subcategory"])
 
-    ev = current(ev, as_of, {"updated_at": 1})
-    ins = current(ins, as_of, {"updated_at": 1, "accepted_on": 1})
-    cs = current(cs, as_of, {"updated_at": 1, "closed_on": 1, "police_transfer_on": 1})
-    nt = current(nt, as_of, {"updated_at": 1})
-    al = current(al, as_of, {}, has_updated=False)
 
-    parts = []
+def _count(df: pd.DataFrame, date_col: str, indicator: str, breakdown: str | None = None, value: str | None = None):
+    """Rows (or the sum of `value`) per township, day and breakdown ("all" without one)."""
+    df = df[df[date_col].notna()]
+    by = [df["township_code"], df[date_col]]
+    bd = df[breakdown].fillna("未知") if breakdown else pd.Series("all", index=df.index)
+    g = (df[value] if value else pd.Series(1.0, index=df.index)).groupby(by + [bd]).sum()
+    r = g.reset_index()
+    r.columns = ["township_code", "date", "breakdown", "value"]
+    r["indicator"] = indicator
+    return r
 
-    def add(df, date_col, indicator, breakdown=None, value=None):
-        df = df[df[date_col].notna()]
-        by = [df["township_code"], df[date_col]]
-        bd = df[breakdown].fillna("未知") if breakdown else pd.Series("all", index=df.index)
-        g = (df[value] if value else pd.Series(1.0, index=df.index)).groupby(by + [bd]).sum()
-        r = g.reset_index()
-        r.columns = ["township_code", "date", "breakdown", "value"]
-        r["indicator"] = indicator
-        parts.append(r)
 
+def _event_counts(ev: pd.DataFrame) -> list[pd.DataFrame]:
     ev = ev[ev["status"].fillna("") != "已作废"]
     ev["date"] = ev["counting_at"].map(lambda x: x.date())
-    add(ev, "date", "events_reported")
-    add(ev[ev["lead"].fillna(False).astype(bool)], "date", "enforcement_leads")
-    add(ev[ev["event_category"].isin(["矛盾纠纷", "信访"])], "date", "petitions_disputes")
-    add(ins, "counting_date", "inspections")
-    add(ins, "counting_date", "inspections", "target_type")
-    add(ins[ins["inspection_method"] == "综合查一次"], "counting_date", "one_visit_inspections")
-    add(ins[ins["hazards"].notna()], "counting_date", "hazards_found", value="hazards")
-    add(
-        ins[(ins["rectification_status"] == "已整改") & ins["hazards"].notna()],
-        "accepted_on",
-        "hazards_accepted",
-        value="hazards",
-    )
+    return [
+        _count(ev, "date", "events_reported"),
+        _count(ev[ev["lead"].fillna(False).astype(bool)], "date", "enforcement_leads"),
+        _count(ev[ev["event_category"].isin(["矛盾纠纷", "信访"])], "date", "petitions_disputes"),
+    ]
+
+
+def _inspection_counts(ins: pd.DataFrame) -> list[pd.DataFrame]:
+    accepted = ins[(ins["rectification_status"] == "已整改") & ins["hazards"].notna()]
+    return [
+        _count(ins, "counting_date", "inspections"),
+        _count(ins, "counting_date", "inspections", "target_type"),
+        _count(ins[ins["inspection_method"] == "综合查一次"], "counting_date", "one_visit_inspections"),
+        _count(ins[ins["hazards"].notna()], "counting_date", "hazards_found", value="hazards"),
+        _count(accepted, "accepted_on", "hazards_accepted", value="hazards"),
+    ]
+
+
+def _case_counts(cs: pd.DataFrame) -> list[pd.DataFrame]:
     cs = cs[cs["outcome"].fillna("") != "撤销立案"]
-    add(cs, "filed", "cases_filed")
-    add(cs, "filed", "cases_filed", "enforcement_domain")
-    add(cs, "closed_on", "cases_closed")
-    add(cs[cs["fine"].notna()], "closed_on", "fines_yuan", value="fine")
     pt = cs[cs["outcome"] == "移送公安"].copy()
     pt["pt_date"] = pt["police_transfer_on"].where(pt["police_transfer_on"].notna(), pt["closed_on"])
-    add(pt, "pt_date", "police_transfers")
-    fv = nt[nt["notice_type"] == "首违提醒"]
-    add(fv, "counting_date", "first_violation_notices")
-    add(fv, "counting_date", "first_violation_notices", "matter_code")
-    add(nt[nt["notice_type"] == "以服代罚"], "counting_date", "service_in_lieu")
+    return [
+        _count(cs, "filed", "cases_filed"),
+        _count(cs, "filed", "cases_filed", "enforcement_domain"),
+        _count(cs, "closed_on", "cases_closed"),
+        _count(cs[cs["fine"].notna()], "closed_on", "fines_yuan", value="fine"),
+        _count(pt, "pt_date", "police_transfers"),
+    ]
 
+
+def _notice_counts(nt: pd.DataFrame) -> list[pd.DataFrame]:
+    fv = nt[nt["notice_type"] == "首违提醒"]
+    return [
+        _count(fv, "counting_date", "first_violation_notices"),
+        _count(fv, "counting_date", "first_violation_notices", "matter_code"),
+        _count(nt[nt["notice_type"] == "以服代罚"], "counting_date", "service_in_lieu"),
+    ]
+
+
+def _alarm_counts(al: pd.DataFrame) -> list[pd.DataFrame]:
+    """Alarms count once per incident (merged calls), on its first call's day."""
     al["incident"] = ["m:" + m if m else "a:" + k for m, k in zip(al["merge"], al["record_key"])]
     al["rank"] = (~al["valid"]).astype(int)
     al = al.sort_values(["incident", "rank", "counting_at", "record_key"])
@@ -393,17 +446,11 @@ def township_daily(inbox: Path, as_of: dt.date | None = None, today: dt.date | N
     first["sub"] = al.drop_duplicates("incident").set_index("incident")["sub"]
     first["date"] = first["first_at"].map(lambda x: x.date())
     inc = first.reset_index()
-    add(inc, "date", "alarms_received")
-    add(inc[inc["valid"]], "date", "valid_alarms")
-    add(inc[inc["valid"]], "date", "valid_alarms", "sub")
-
-    out = pd.concat(parts, ignore_index=True)
-    out = out[(out["date"] <= as_of) & (out["value"] != 0)]
-    out["township_name"] = out["township_code"].map(names)
-    out["date"] = out["date"].map(lambda x: x.isoformat())
-    return out[["township_code", "township_name", "date", "indicator", "breakdown", "value"]].sort_values(
-        ["township_code", "date", "indicator", "breakdown"]
-    )
+    return [
+        _count(inc, "date", "alarms_received"),
+        _count(inc[inc["valid"]], "date", "valid_alarms"),
+        _count(inc[inc["valid"]], "date", "valid_alarms", "sub"),
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:

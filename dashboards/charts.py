@@ -1,4 +1,5 @@
-"""Plotly figures for the site, with Chinese labels, sized for a phone first.
+"""Plotly figures for the site, sized for a phone first; labels in the language being built
+(`dashboards.i18n`: Chinese, or English under en/).
 
 Each figure is rendered as a ``<div>`` without plotly.js (pages load the one shared copy
 from ``assets/plotly.min.js``) and with a fixed div id, so output is deterministic.
@@ -12,6 +13,9 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from . import i18n
+from .i18n import t
+
 FONT = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "PingFang SC", "Microsoft YaHei", sans-serif'
 # One colour per township (in township-code order), colour-blind safe.
 TOWN_COLOURS = ["#1f6fb2", "#e07b00", "#2a9d5c", "#8e44ad"]
@@ -22,7 +26,8 @@ REFORM = "#b3261e"
 # Chart labels sit on a half-opaque white box so a line or bar under them does not hide them.
 LABEL_BG = "rgba(255,255,255,0.85)"
 # No mode bar (it covered legends on phones and spoke English); the zh-CN locale is
-# registered by assets/site.js (bundled, no CDN) before any chart is drawn.
+# registered by assets/site.js (bundled, no CDN) before any chart is drawn. English pages
+# use plotly's own (default) English locale.
 CONFIG = {
     "displaylogo": False,
     "displayModeBar": False,
@@ -43,7 +48,7 @@ def _layout(fig: go.Figure, *, y_title: str, y_percent: bool = False) -> go.Figu
         separators=".,",
         dragmode=False,
     )
-    fig.update_xaxes(tickformat="%Y-%m", hoverformat="%Y-%m-%d（周一起）", showgrid=False)
+    fig.update_xaxes(tickformat="%Y-%m", hoverformat=t("%Y-%m-%d（周一起）"), showgrid=False)
     fig.update_yaxes(
         title={"text": y_title, "font": {"size": 12}}, rangemode="tozero", tickformat=".0%" if y_percent else ",d", zeroline=True
     )
@@ -51,8 +56,9 @@ def _layout(fig: go.Figure, *, y_title: str, y_percent: bool = False) -> go.Figu
 
 
 def to_div(fig: go.Figure, div_id: str, height: int = 320) -> str:
+    config = CONFIG if i18n.current() == "zh" else {k: v for k, v in CONFIG.items() if k != "locale"}
     return fig.to_html(
-        full_html=False, include_plotlyjs=False, div_id=div_id, config=CONFIG, default_height=f"{height}px", default_width="100%"
+        full_html=False, include_plotlyjs=False, div_id=div_id, config=config, default_height=f"{height}px", default_width="100%"
     )
 
 
@@ -65,10 +71,10 @@ def one_visit_counts(series: list[dict]) -> go.Figure:
             y=s["one_visit"],
             name=s["name"],
             marker_color=TOWN_COLOURS[i % len(TOWN_COLOURS)],
-            hovertemplate="%{y:,d} 件次",
+            hovertemplate=t("%{y:,d} 件次"),
         )
     fig.update_layout(barmode="group", bargap=0.15)
-    return _layout(fig, y_title="件次/周")
+    return _layout(fig, y_title=t("件次/周"))
 
 
 def one_visit_share(series: list[dict]) -> go.Figure:
@@ -85,33 +91,33 @@ def one_visit_share(series: list[dict]) -> go.Figure:
             connectgaps=False,
             hovertemplate="%{y:.1%}",
         )
-    fig = _layout(fig, y_title="占比", y_percent=True)
+    fig = _layout(fig, y_title=t("占比"), y_percent=True)
     fig.update_yaxes(range=[0, 1])
     return fig
 
 
-def alarms_yoy(weeks: list, this_year: list, last_year: list, colour: str, unit: str = "起/周") -> go.Figure:
-    """Weekly valid alarms against the same ISO week a year earlier."""
+def alarms_yoy(weeks: list, this_year: list, last_year: list, colour: str, unit: str | None = None) -> go.Figure:
+    """Weekly valid alarms against the same ISO week a year earlier (y axis: ``unit``, 起/周)."""
     fig = go.Figure()
     fig.add_scatter(
         x=weeks,
         y=last_year,
-        name="去年同周",
+        name=t("去年同周"),
         mode="lines",
         connectgaps=False,
         line={"color": LAST_YEAR, "width": 2, "dash": "dot"},
-        hovertemplate="%{y:,d} 起",
+        hovertemplate=t("%{y:,d} 起"),
     )
     fig.add_scatter(
         x=weeks,
         y=this_year,
-        name="本期",
+        name=t("本期"),
         mode="lines+markers",
         marker={"size": 4},
         line={"color": colour, "width": 2.5},
-        hovertemplate="%{y:,d} 起",
+        hovertemplate=t("%{y:,d} 起"),
     )
-    return _layout(fig, y_title=unit)
+    return _layout(fig, y_title=unit or t("起/周"))
 
 
 def months_since_reform(series: list[dict], *, y_title: str, unit: str) -> go.Figure:
@@ -137,11 +143,10 @@ def months_since_reform(series: list[dict], *, y_title: str, unit: str) -> go.Fi
                 "symbol": ["circle-open" if sm else "circle" for sm in s["small"]],
                 "line": {"width": 2, "color": colour},
             },
-            customdata=[[lab, c, "（小基数）" if sm else ""] for lab, c, sm in zip(s["labels"], s["counts"], s["small"])],
+            customdata=[[lab, c, t("（小基数）") if sm else ""] for lab, c, sm in zip(s["labels"], s["counts"], s["small"])],
             hovertemplate=(
-                "%{customdata[0]}：每万人 %{y:.2f}（%{customdata[1]:,.0f} "
-                + unit
-                + "）%{customdata[2]}<extra>"
+                t("%{{customdata[0]}}：每万人 %{{y:.2f}}（%{{customdata[1]:,.0f}} {unit}）%{{customdata[2]}}", unit=unit)
+                + "<extra>"
                 + s["name"]
                 + "</extra>"
             ),
@@ -156,7 +161,7 @@ def months_since_reform(series: list[dict], *, y_title: str, unit: str) -> go.Fi
         showgrid=True,
         gridcolor="#eef1f5",
         zeroline=False,
-        title={"text": "改革后第N月（0 = 改革起始当月）", "font": {"size": 12}},
+        title={"text": t("改革后第N月（0 = 改革起始当月）"), "font": {"size": 12}},
     )
     fig.update_yaxes(tickformat=",.1f")
     fig.add_vline(x=0, line={"color": "#b3261e", "width": 1, "dash": "dash"})
@@ -164,7 +169,7 @@ def months_since_reform(series: list[dict], *, y_title: str, unit: str) -> go.Fi
         x=0,
         y=1,
         yref="paper",
-        text="改革起始",
+        text=t("改革起始"),
         showarrow=False,
         xanchor="left",
         yanchor="top",
@@ -211,7 +216,7 @@ def mark_periods(
                 x=x0.isoformat(),
                 y=1,
                 yref="paper" if row is None else _yref(fig, row),
-                text="专项：" + c["campaign"],
+                text=t("专项：") + c["campaign"],
                 showarrow=False,
                 xanchor="left",
                 bgcolor=LABEL_BG,
@@ -225,7 +230,7 @@ def mark_periods(
             x=reform.isoformat(),
             y=0.82,
             yref="paper" if row is None else _yref(fig, row),
-            text="改革起始",
+            text=t("改革起始"),
             showarrow=False,
             xanchor="left",
             yanchor="top",
@@ -245,7 +250,7 @@ def _yref(fig: go.Figure, row: int) -> str:
     return ("y" if row == 1 else f"y{row}") + " domain"
 
 
-def inspections_by_kind(series: list[dict[str, Any]], *, first: dt.date, last: dt.date, y_title: str = "件次/周") -> go.Figure:
+def inspections_by_kind(series: list[dict[str, Any]], *, first: dt.date, last: dt.date, y_title: str | None = None) -> go.Figure:
     """Small multiples: one panel per township with its own y axis, weekly bars stacked
     日常 / 专项行动, campaign periods shaded and the reform date marked.
 
@@ -260,11 +265,11 @@ def inspections_by_kind(series: list[dict[str, Any]], *, first: dt.date, last: d
         fig.add_bar(
             x=s["weeks"],
             y=s["routine"],
-            name="日常检查",
+            name=t("日常检查"),
             marker_color=TOWN_COLOURS[0],
             legendgroup="routine",
             showlegend=i == 1,
-            hovertemplate="日常 %{y:,d}",
+            hovertemplate=t("日常 %{y:,d}"),
             row=i,
             col=1,
         )
@@ -272,17 +277,17 @@ def inspections_by_kind(series: list[dict[str, Any]], *, first: dt.date, last: d
             fig.add_bar(
                 x=s["weeks"],
                 y=s["campaign"],
-                name="专项行动",
+                name=t("专项行动"),
                 marker_color=CAMPAIGN_FILL,
                 legendgroup="campaign",
                 showlegend=i == 1,
-                hovertemplate="专项 %{y:,d}",
+                hovertemplate=t("专项 %{y:,d}"),
                 row=i,
                 col=1,
             )
         mark_periods(fig, first=first, last=last, campaigns=s.get("campaigns") or [], reform=s.get("reform"), row=i)
     fig.update_layout(barmode="stack", bargap=0.15)
-    _layout(fig, y_title=y_title)
+    _layout(fig, y_title=y_title or t("件次/周"))
     fig.update_layout(margin={"l": 48, "r": 12, "t": 28, "b": 36}, legend={"y": 1.06 if n > 1 else 1.0})
     fig.update_annotations(font_size=12)
     for a in fig.layout.annotations:
@@ -302,7 +307,7 @@ def sparkline(values: list[float], *, width: int = 96, height: int = 26, colour:
     last = pts.split(" ")[-1].split(",")
     return (
         f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-label="近{len(vals)}周走势"><polyline fill="none" stroke="{colour}" '
+        f'role="img" aria-label="{t("近{n}周走势", n=len(vals))}"><polyline fill="none" stroke="{colour}" '
         f'stroke-width="1.6" points="{pts}"/><circle cx="{last[0]}" cy="{last[1]}" r="2.2" '
         f'fill="{colour}"/></svg>'
     )
@@ -326,15 +331,21 @@ def _compact(values: list[float | None]) -> Any:
 
 
 def daily_drilldown(
-    start: dt.date, daily: list[float], rolling: list[float], *, colour: str, unit: str, rolling_label: str = "近28天合计"
+    start: dt.date, daily: list[float], rolling: list[float], *, colour: str, unit: str, rolling_label: str | None = None
 ) -> go.Figure:
     """One indicator of one township, every day from ``start``: the 28-day running total on
     top (the KPI card's big number over time) and the daily counts below.
 
     Evenly spaced days (x0/dx) and typed arrays keep a 600-day series a few kB.
     """
+    rolling_label = rolling_label or t("近28天合计")
     fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, row_heights=[0.55, 0.45], subplot_titles=[rolling_label, "每日"]
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.1,
+        row_heights=[0.55, 0.45],
+        subplot_titles=[rolling_label, t("每日")],
     )
     fig.add_scatter(
         x0=start.isoformat(),
@@ -343,7 +354,7 @@ def daily_drilldown(
         mode="lines",
         name=rolling_label,
         line={"color": colour, "width": 2},
-        hovertemplate="%{x|%Y-%m-%d} 止近28天 %{y:,.0f} " + unit + "<extra></extra>",
+        hovertemplate=t("%{{x|%Y-%m-%d}} 止近28天 %{{y:,.0f}} {unit}", unit=unit) + "<extra></extra>",
         row=1,
         col=1,
     )
@@ -351,10 +362,10 @@ def daily_drilldown(
         x0=start.isoformat(),
         dx=DAY_MS,
         y=_compact(daily),
-        name="每日",
+        name=t("每日"),
         marker_color=colour,
         marker_line_width=0,
-        hovertemplate="%{x|%Y-%m-%d} 当天 %{y:,.0f} " + unit + "<extra></extra>",
+        hovertemplate=t("%{{x|%Y-%m-%d}} 当天 %{{y:,.0f}} {unit}", unit=unit) + "<extra></extra>",
         row=2,
         col=1,
     )
@@ -374,12 +385,13 @@ def daily_drilldown(
     return fig
 
 
-def weekly_yoy_panels(panels: list[dict[str, Any]], *, colour: str, unit: str = "起") -> go.Figure:
+def weekly_yoy_panels(panels: list[dict[str, Any]], *, colour: str, unit: str | None = None) -> go.Figure:
     """Small multiples, one panel per category (own y axis): each complete week of this year
     against the same ISO week last year (a gap where last year has no data).
 
-    panels: [{title, weeks: [iso date], now: [n], before: [n | None]}].
+    panels: [{title, weeks: [iso date], now: [n], before: [n | None]}]; ``unit``: 起.
     """
+    unit = unit or t("起")
     n = max(len(panels), 1)
     fig = make_subplots(
         rows=n, cols=1, shared_xaxes=True, vertical_spacing=min(0.3 / n, 0.08), subplot_titles=[p["title"] for p in panels]
@@ -388,25 +400,25 @@ def weekly_yoy_panels(panels: list[dict[str, Any]], *, colour: str, unit: str = 
         fig.add_scatter(
             x=p["weeks"],
             y=p["before"],
-            name="去年同周",
+            name=t("去年同周"),
             mode="lines",
             connectgaps=False,
             line={"color": LAST_YEAR, "width": 1.6, "dash": "dot"},
             legendgroup="before",
             showlegend=i == 1,
-            hovertemplate="去年同周 %{y:,d} " + unit,
+            hovertemplate=t("去年同周 %{y:,d} ") + unit,
             row=i,
             col=1,
         )
         fig.add_scatter(
             x=p["weeks"],
             y=p["now"],
-            name="今年",
+            name=t("今年"),
             mode="lines",
             legendgroup="now",
             line={"color": colour, "width": 2.2},
             showlegend=i == 1,
-            hovertemplate="今年 %{y:,d} " + unit,
+            hovertemplate=t("今年 %{y:,d} ") + unit,
             row=i,
             col=1,
         )
@@ -414,7 +426,7 @@ def weekly_yoy_panels(panels: list[dict[str, Any]], *, colour: str, unit: str = 
     fig.update_layout(
         margin={"l": 40, "r": 10, "t": 34, "b": 30}, legend={"y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"}
     )
-    fig.update_xaxes(tickformat="%m-%d", hoverformat="%Y-%m-%d（周一起）")
+    fig.update_xaxes(tickformat="%m-%d", hoverformat=t("%Y-%m-%d（周一起）"))
     fig.update_yaxes(nticks=3)
     fig.update_annotations(font_size=12)
     for a in fig.layout.annotations:

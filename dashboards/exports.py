@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from .i18n import N_
 from .mart_reader import Warehouse
 
 ENCODING = "utf-8-sig"
@@ -29,7 +30,6 @@ class Download:
     order_by: tuple[str, ...]
     title: str
     description: str
-    required: bool = True
 
 
 QUALITY_COLUMNS = ("source", "file", "sheet", "row_number", "record_key", "reason_or_flag", "column", "raw_value", "explanation")
@@ -41,8 +41,8 @@ DOWNLOADS: tuple[Download, ...] = (
         "fct_township_daily",
         ("township_code", "township_name", "date", "indicator", "breakdown", "value"),
         ("township_code", "date", "indicator", "breakdown"),
-        "镇街每日指标",
-        "每个镇街、每天、每个指标及分项一行；合计行 breakdown 为 all；值可加总（件数，或罚没金额的元）。",
+        N_("镇街每日指标"),
+        N_("每个镇街、每天、每个指标及分项一行；合计行 breakdown 为 all；值可加总（件数，或罚没金额的元）。"),
     ),
     Download(
         "data/campaigns.csv",
@@ -58,8 +58,10 @@ DOWNLOADS: tuple[Download, ...] = (
             "banned",
         ),
         ("township_code", "campaign", "target_type"),
-        "专项行动",
-        "每个专项行动按检查对象类型一行（含 all 合计）：检查对象数（不重复检查对象编码）、检查次数、隐患、整改验收、依法取缔对象数。",
+        N_("专项行动"),
+        N_(
+            "每个专项行动按检查对象类型一行（含 all 合计）：检查对象数（不重复检查对象编码）、检查次数、隐患、整改验收、依法取缔对象数。"
+        ),
     ),
     Download(
         "data/grid_colors.csv",
@@ -78,16 +80,16 @@ DOWNLOADS: tuple[Download, ...] = (
             "color",
         ),
         ("township_code", "grid_code"),
-        "五色图",
-        "每个微网格在截至日前56天内的行政处罚、信访矛调、有效警情、综合得分与颜色。",
+        N_("五色图"),
+        N_("每个微网格在截至日前56天内的行政处罚、信访矛调、有效警情、综合得分与颜色。"),
     ),
     Download(
         "data/ingest_report.csv",
         "mart_ingest_report",
         ("source", "file", "rows_read", "rows_loaded", "rows_quarantined", "rows_superseded"),
         ("source", "file"),
-        "导入报告",
-        "每个导出文件一行：读取行数 = 入库 + 隔离 + 被新版本替代。",
+        N_("导入报告"),
+        N_("每个导出文件一行：读取行数 = 入库 + 隔离 + 被新版本替代。"),
     ),
     # Contract §6 v1.1: every quarantined and every flagged row, where staff correct data.
     Download(
@@ -95,16 +97,16 @@ DOWNLOADS: tuple[Download, ...] = (
         "mart_quarantine",
         QUALITY_COLUMNS,
         ("source", "file", "row_number", "record_key", "reason_or_flag", "column"),
-        "隔离记录",
-        "未入库的每一行：来源、文件、工作表、行号、记录编号、原因、字段、原值（个人信息已遮盖）及中文说明。",
+        N_("隔离记录"),
+        N_("未入库的每一行：来源、文件、工作表、行号、记录编号、原因、字段、原值（个人信息已遮盖）及中文说明。"),
     ),
     Download(
         "data/flags.csv",
         "mart_flags",
         QUALITY_COLUMNS,
         ("source", "file", "row_number", "record_key", "reason_or_flag", "column"),
-        "标记记录",
-        "已入库但有问题的每一行（如日期无法识别或晚于截至日、编号精度丢失、网格未知），每个问题一行，附原值与中文说明。",
+        N_("标记记录"),
+        N_("已入库但有问题的每一行（如日期无法识别或晚于截至日、编号精度丢失、网格未知），每个问题一行，附原值与中文说明。"),
     ),
     # Issue 10: the open-item lists behind the 检查 and 案件 pages (their pages show the oldest).
     Download(
@@ -112,10 +114,11 @@ DOWNLOADS: tuple[Download, ...] = (
         "mart_report_open_items",
         ("township_code", "item_type", "item_id", "grid_code", "category", "opened_on", "due_on", "days_open"),
         ("township_code", "item_type", "days_open", "item_id"),
-        "待办清单",
-        "截至日仍未办结的事项，每项一行：event_overdue 超期未办结事件、hazard_open 未整改隐患、"
-        "hazard_overdue 逾期未整改隐患、case_open_90d 立案超过90天未结案件；days_open 为截至日距开始的天数。",
-        required=False,
+        N_("待办清单"),
+        N_(
+            "截至日仍未办结的事项，每项一行：event_overdue 超期未办结事件、hazard_open 未整改隐患、"
+            "hazard_overdue 逾期未整改隐患、case_open_90d 立案超过90天未结案件；days_open 为截至日距开始的天数。"
+        ),
     ),
 )
 
@@ -159,8 +162,6 @@ def write_csv(path: Path, header: list[str] | tuple[str, ...], rows: list[tuple]
 def write_downloads(wh: Warehouse, out_dir: Path) -> list[Path]:
     written = []
     for d in DOWNLOADS:
-        if not d.required and not wh.has(d.mart):
-            continue
         cols = ", ".join(f'"{c}"' for c in d.columns)
         order = ", ".join(f'"{c}"' for c in d.order_by)
         _, rows = wh.tuples(f"select {cols} from {wh.table(d.mart)} order by {order}")
@@ -173,8 +174,6 @@ def write_downloads(wh: Warehouse, out_dir: Path) -> list[Path]:
 def write_series(wh: Warehouse, out_dir: Path) -> list[Path]:
     """``data/series/<indicator>.csv`` for every indicator of the daily-series mart: each
     township's every day (0 when nothing was recorded) and the 28-day running total."""
-    if not wh.has(SERIES_MART):
-        return []
     mart = wh.table(SERIES_MART)
     cols = ", ".join(f'"{c}"' for c in SERIES_COLUMNS)
     written = []

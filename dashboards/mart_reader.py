@@ -1,19 +1,41 @@
 """Read-only access to the DuckDB warehouse that dbt builds.
 
-The site only reads marts (docs/ARCHITECTURE.md §2). dbt may put them in `main` or in a
-custom schema, so tables are found by name in any schema of the file.
+The site only reads marts (docs/ARCHITECTURE.md §2): the models of the dbt exposure
+`report_site` (`site_models()`), all of which dbt always builds; `build_site` checks them
+all up front (`Warehouse.require`) instead of a page guessing what a warehouse has. dbt may
+put them in `main` or in a custom schema, so tables are found by name in any schema of the file.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
+
+from pipelines.settings import DBT_DIR
+
+EXPOSURES = DBT_DIR / "models" / "exposures.yml"
+SITE_EXPOSURE = "report_site"  # the dbt exposure that lists every model the site reads
 
 
 class MissingMart(LookupError):
     """A mart the site requires is not in the warehouse."""
+
+
+def site_models(exposures: Path = EXPOSURES, name: str = SITE_EXPOSURE) -> tuple[str, ...]:
+    """The models the site reads, sorted: the ``depends_on`` refs of the dbt exposure
+    ``report_site`` (dbt/models/exposures.yml), the one list of them."""
+    doc = yaml.safe_load(Path(exposures).read_text(encoding="utf-8"))
+    found = [e for e in doc.get("exposures") or [] if e["name"] == name]
+    if not found:
+        raise LookupError(f"dbt exposure {name!r} not found in {exposures}")
+    refs = [re.fullmatch(r"ref\('([A-Za-z0-9_]+)'\)", d) for d in found[0]["depends_on"]]
+    if not all(refs):
+        raise ValueError(f"exposure {name!r}: every depends_on must be ref('<model>')")
+    return tuple(sorted(m.group(1) for m in refs if m))
 
 
 class Warehouse:
@@ -45,15 +67,20 @@ class Warehouse:
     def has(self, table: str) -> bool:
         return table.lower() in self._tables
 
+    def require(self, names: tuple[str, ...] | list[str]) -> None:
+        """Raise MissingMart naming every model of ``names`` the warehouse lacks."""
+        missing = [n for n in names if not self.has(n)]
+        if missing:
+            raise MissingMart(
+                f"warehouse {self.path} lacks models the site reads (dbt exposure {SITE_EXPOSURE}): {', '.join(missing)}"
+            )
+
     def table(self, name: str) -> str:
         """The qualified name of a mart, for interpolation into SQL."""
         try:
             return self._tables[name.lower()]
         except KeyError:
             raise MissingMart(f"warehouse {self.path} has no table {name!r}") from None
-
-    def columns(self, name: str) -> list[str]:
-        return [d[0] for d in self.con.execute(f"select * from {self.table(name)} limit 0").description]
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         cur = self.con.execute(sql, params or [])

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import i18n
+
 
 @dataclass(frozen=True)
 class Shown:
@@ -151,7 +153,7 @@ def fmt_pct_change(c: Shown | Comparison) -> str:
     if c.before is None:
         return "—"
     if c.pct_change is None:
-        return "小基数"
+        return i18n.t("小基数")
     return fmt_signed(c.pct_change, 1) + "%"
 
 

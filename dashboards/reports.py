@@ -5,8 +5,7 @@ printed on the cards.
 Nothing here names a topic: the headlines are chosen from `mart_indicator_comparisons`
 (windows last_week and 28_days) by the Poisson z and the 小基数 rule of contract §7; the
 indicator names, units and sources come from the contract. Campaign splits read the
-report marts of dbt/models/marts/reports/ when the warehouse has them, and degrade to
-"not split" when it does not.
+report marts of dbt/models/marts/reports/.
 """
 
 from __future__ import annotations
@@ -15,7 +14,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import metrics
+from markupsafe import Markup
+
+from . import i18n, metrics
+from .i18n import N_
 
 if TYPE_CHECKING:
     from pipelines.contract import Contract
@@ -28,14 +30,14 @@ CAMPAIGNS_MART = "mart_report_campaign_periods"
 OPEN_ITEMS_MART = "mart_report_open_items"
 
 # Windows the headlines are chosen from, in order of preference (the newest news first).
-HEADLINE_WINDOWS = (("last_week", "上周"), ("28_days", "近28天"))
+HEADLINE_WINDOWS = (("last_week", N_("上周")), ("28_days", N_("近28天")))
 WINDOW_LABELS = {
-    "week": "本周",
-    "last_week": "上周",
-    "28_days": "近28天",
-    "month": "本月",
-    "year_to_date": "今年以来",
-    "reform_to_date": "改革以来",
+    "week": N_("本周"),
+    "last_week": N_("上周"),
+    "28_days": N_("近28天"),
+    "month": N_("本月"),
+    "year_to_date": N_("今年以来"),
+    "reform_to_date": N_("改革以来"),
 }
 MAX_HEADLINES = 4
 # A category (breakdown) row must be an alert (|z| ≥ 3) to make the headlines; totals need watch.
@@ -44,12 +46,14 @@ INSPECTION_SOURCE = "inspections"
 
 
 def short_span(start: dt.date, end: dt.date, as_of: dt.date | None = None) -> str:
-    """'08-04至08-31' in the as-of year, else with years."""
+    """'08-04至08-31' in the as-of year, else with years ('08-04 to 08-31' in English)."""
     if as_of is not None and start.year == end.year == as_of.year:
-        return f"{start:%m-%d}至{end:%m-%d}"
-    if start.year == end.year:
-        return f"{start:%Y-%m-%d}至{end:%m-%d}"
-    return f"{start:%Y-%m-%d}至{end:%Y-%m-%d}"
+        a, b = f"{start:%m-%d}", f"{end:%m-%d}"
+    elif start.year == end.year:
+        a, b = f"{start:%Y-%m-%d}", f"{end:%m-%d}"
+    else:
+        a, b = f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}"
+    return i18n.t("{start}至{end}", start=a, end=b)
 
 
 def category_breakdowns(contract: Contract) -> dict[str, str]:
@@ -66,9 +70,7 @@ def category_breakdowns(contract: Contract) -> dict[str, str]:
 
 
 def campaign_periods(ctx: SiteContext) -> dict[str, list[dict[str, Any]]]:
-    """township_code → [{campaign, first_date, last_date, inspections}] (empty without the mart)."""
-    if not ctx.wh.has(CAMPAIGNS_MART):
-        return {}
+    """township_code → [{campaign, first_date, last_date, inspections}]."""
     out: dict[str, list[dict[str, Any]]] = {}
     for r in ctx.wh.rows(
         f"select township_code, campaign, first_date, last_date, inspections "
@@ -82,10 +84,8 @@ def active(periods: list[dict[str, Any]], start: dt.date, end: dt.date) -> list[
     return [p for p in periods if p["first_date"] <= end and p["last_date"] >= start]
 
 
-def inspections_split(ctx: SiteContext, town: str, start: dt.date, end: dt.date) -> dict[str, float] | None:
-    """Inspections and 综合查一次 in [start, end] split 专项行动 / 日常; None without the mart."""
-    if not ctx.wh.has(INSPECTIONS_MART):
-        return None
+def inspections_split(ctx: SiteContext, town: str, start: dt.date, end: dt.date) -> dict[str, float]:
+    """Inspections and 综合查一次 in [start, end] split 专项行动 / 日常."""
     rows = ctx.wh.tuples(
         f"select kind, sum(inspections), sum(one_visit_inspections) from {ctx.wh.table(INSPECTIONS_MART)} "
         f"where township_code = ? and date between ? and ? group by kind",
@@ -98,13 +98,11 @@ def inspections_split(ctx: SiteContext, town: str, start: dt.date, end: dt.date)
     return out
 
 
-def weekly_split(
-    ctx: SiteContext, town: str, weeks: list[dt.date], measure: str = "inspections"
-) -> dict[str, list[float]] | None:
+def weekly_split(ctx: SiteContext, town: str, weeks: list[dt.date], measure: str = "inspections") -> dict[str, list[float]]:
     """Per Monday in ``weeks``: routine and campaign counts ({'routine': [...], 'campaign': [...]}).
     measure: 'inspections' or 'one_visit_inspections'."""
-    if not ctx.wh.has(INSPECTIONS_MART) or not weeks:
-        return None
+    if not weeks:
+        return {"routine": [], "campaign": []}
     col = "one_visit_inspections" if measure == "one_visit_inspections" else "inspections"
     rows = ctx.wh.tuples(
         f"select cast(date_trunc('week', date) as date), kind, sum({col}) "
@@ -157,8 +155,6 @@ def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None
     inspection indicators are not reported as changes: one campaign item says how many
     inspections were campaign work and compares 日常 with the year before instead.
     """
-    if not ctx.wh.has(COMPARISONS_MART):
-        return []
     better = better or {}
     cats = category_breakdowns(ctx.contract)
     indicators = {i.name: ctx.indicator(i.name) for i in ctx.contract.indicators}
@@ -179,7 +175,7 @@ def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None
         )
     }
     periods = campaign_periods(ctx).get(town.code, [])
-    labels = dict(HEADLINE_WINDOWS)
+    labels = {k: i18n.t(v) for k, v in HEADLINE_WINDOWS}
 
     campaign_windows: set[str] = set()
     for w in keys:
@@ -191,9 +187,7 @@ def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None
     out.sort(key=lambda h: (-h.z, h.indicator, h.breakdown))
 
     if campaign_hit is not None:
-        item = campaign_headline(ctx, town, windows[campaign_hit], labels[campaign_hit], periods)
-        if item is not None:
-            out.insert(0, item)
+        out.insert(0, campaign_headline(ctx, town, windows[campaign_hit], labels[campaign_hit], periods))
     return out[:limit]
 
 
@@ -239,7 +233,7 @@ def _change_headline(
     return Headline(
         kind="change",
         indicator=name,
-        title=ind["zh"] if breakdown == "all" else f"{ind['zh']} · {breakdown}",
+        title=ind["zh"] if breakdown == "all" else Markup("{} · {}").format(ind["zh"], i18n.raw(breakdown)),
         window=r["window_name"],
         window_label=labels[r["window_name"]],
         span=short_span(r["period_start"], r["period_end"], ctx.as_of),
@@ -252,20 +246,16 @@ def _change_headline(
     )
 
 
-def campaign_headline(
-    ctx: SiteContext, town: Town, w: dict[str, Any], label: str, periods: list[dict[str, Any]]
-) -> Headline | None:
+def campaign_headline(ctx: SiteContext, town: Town, w: dict[str, Any], label: str, periods: list[dict[str, Any]]) -> Headline:
     now = inspections_split(ctx, town.code, w["period_start"], w["period_end"])
     before = inspections_split(ctx, town.code, w["prior_start"], w["prior_end"])
-    if now is None or before is None:
-        return None
     names = tuple(p["campaign"] for p in active(periods, w["period_start"], w["period_end"]))
     c = metrics.Comparison(now["routine"], before["routine"])
     ind = ctx.indicator("inspections")
     return Headline(
         kind="campaign",
         indicator="inspections",
-        title="专项行动",
+        title=i18n.t("专项行动"),
         window=w["window_name"],
         window_label=label,
         span=short_span(w["period_start"], w["period_end"], ctx.as_of),

@@ -7,7 +7,8 @@ Reads the DuckDB warehouse read-only and writes into ``out_dir`` (which must be 
 absent; the publish step swaps it in atomically):
 
     one HTML file per module in PAGES (index, weekly, alarms, inspections, cases, grid,
-    compare, kpi, quality, glossary)
+    compare, kpi, quality, glossary), in Chinese; the same pages in English under en/
+    (dashboards/i18n: the same view models, only the words differ)
     data/*.csv (contract §6, open_items, series/<indicator>.csv)  data/grid_polygons.js
     assets/plotly.min.js  assets/site.css  assets/site.js  assets/grid_map.js  assets/favicon.svg
 
@@ -17,6 +18,7 @@ random ids, rows sorted.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -27,8 +29,9 @@ import plotly
 
 from pipelines.contract import Contract, load_contract
 
-from . import exports
-from .mart_reader import Warehouse
+from . import exports, i18n
+from .i18n import N_
+from .mart_reader import Warehouse, site_models
 from .pages import alarms, cases, compare, glossary, grid, index, inspections, kpi, quality, weekly
 from .render import environment
 
@@ -46,11 +49,12 @@ PAGES = (
     glossary,
 )  # each: FILE, TITLE, build(ctx) -> html
 NAV = [(p.FILE, p.NAV) for p in PAGES]
-# Marts the site cannot be built without (issue 2). Others degrade to a note.
-REQUIRED_MARTS = ("fct_township_daily", "mart_campaigns", "mart_grid_colors", "mart_ingest_report", "mart_source_status")
+# The models the site reads: the dbt exposure report_site. dbt always builds all of them (a
+# missing source gives empty marts), so a warehouse without one is not a site to publish.
+REQUIRED_MARTS = site_models()
 
 # How each source status reads on the pages (contract v1.1: missing data must be visible).
-STATUS_LABELS = {"missing": "缺失", "incomplete": "不完整", "stale": "数据滞后"}
+STATUS_LABELS = {"missing": N_("缺失"), "incomplete": N_("不完整"), "stale": N_("数据滞后")}
 
 
 def plotly_js() -> Path:
@@ -78,6 +82,29 @@ class SiteContext:
     # Sources that are missing, incomplete or stale (mart_source_status rows, status != 'ok').
     source_alerts: list[dict[str, Any]] = field(default_factory=list)
     env: Any = field(default_factory=environment)
+    # The page language (dashboards/i18n): "zh" at the site's root, "en" under en/.
+    lang: str = i18n.DEFAULT
+
+    def t(self, msgid: str, /, **kw: Any) -> str:
+        """``msgid`` (the Chinese text) in the page's language; ``{name}`` placeholders filled."""
+        return i18n.t(msgid, lang=self.lang, **kw)
+
+    def translated(self, lang: str) -> SiteContext:
+        """The same context for the pages in ``lang``: its templates, township names and
+        source alerts in that language (the figures are read the same way)."""
+        with i18n.use(lang):
+            return dataclasses.replace(
+                self,
+                lang=lang,
+                env=environment(lang),
+                towns=[dataclasses.replace(t, name=i18n.place(t.name, self.contract.township_names_en)) for t in self.towns],
+                source_alerts=source_alerts(self.wh, self.contract),
+            )
+
+    @property
+    def root(self) -> str:
+        """From a page to the site's root folder (assets/ and data/ exist once, there)."""
+        return "" if self.lang == i18n.DEFAULT else "../"
 
     def source_alert(self, indicator: str) -> dict[str, Any] | None:
         """The alert of the source an indicator is counted from, or None when it is complete."""
@@ -86,17 +113,23 @@ class SiteContext:
 
     def indicator(self, name: str) -> dict[str, Any]:
         """The contract's indicator as a plain dict for the view models. A name the contract
-        does not define (a contract narrowed for a test) reads as itself."""
+        does not define (a contract narrowed for a test) reads as itself. On English pages
+        ``zh`` and ``unit`` hold the contract's ``en`` and ``unit_en``: the label and unit
+        shown, whatever the language."""
         try:
-            return asdict(self.contract.indicator(name))
+            d = asdict(self.contract.indicator(name))
         except KeyError:
             return {"name": name, "zh": name, "unit": "", "source": None, "counted_on": "", "definition": ""}
+        if self.lang == "en":
+            d["zh"], d["unit"] = d["en"] or d["zh"], d["unit_en"] or d["unit"]
+        return d
 
     def render(self, template: str, *, page_file: str, title: str, **kw: Any) -> str:
         return self.env.get_template(template).render(
-            nav=NAV,
+            nav=[(f, self.t(label)) for f, label in NAV],
             page_file=page_file,
-            title=title,
+            title=self.t(title),
+            root=self.root,
             as_of=self.as_of,
             build_stamp=self.build_stamp,
             source_alerts=self.source_alerts,
@@ -105,14 +138,15 @@ class SiteContext:
 
 
 def source_alerts(wh: Warehouse, contract: Contract) -> list[dict[str, Any]]:
-    """The sources a reader must be warned about, with the indicators they affect (in Chinese)."""
+    """The sources a reader must be warned about, with the indicators they affect (in the
+    language being built: `i18n.use`)."""
     indicators = {i.name: i for i in contract.indicators}
     rows = wh.rows(f"select * from {wh.table('mart_source_status')} where status <> 'ok' order by source")
     for r in rows:
-        r["label"] = STATUS_LABELS.get(r["status"], r["status"])
-        r["source_zh"] = contract.sources[r["source"]].zh if r["source"] in contract.sources else r["source"]
+        r["label"] = i18n.t(STATUS_LABELS[r["status"]]) if r["status"] in STATUS_LABELS else r["status"]
+        r["source_zh"] = i18n.label(contract.sources[r["source"]]) if r["source"] in contract.sources else r["source"]
         names = [n for n in (r.get("indicators") or "").split(",") if n]
-        r["indicators_zh"] = [indicators[n].zh if n in indicators else n for n in names]
+        r["indicators_zh"] = [i18n.label(indicators[n]) if n in indicators else n for n in names]
         r["files_list"] = [f for f in (r.get("unreadable_files") or "").split(",") if f]
     return rows
 
@@ -123,18 +157,12 @@ def _towns(wh: Warehouse) -> list[Town]:
     names = {c: n for c, n, _ in facts}
     starts = {c: d for c, _, d in facts}
     towns: dict[str, Town] = {c: Town(c, n, data_start=starts[c]) for c, n in names.items()}
-    if wh.has("dim_townships"):
-        cols = set(wh.columns("dim_townships"))
-        sel = ["township_code", "township_name"]
-        sel += [c for c in ("reform_start_date", "resident_population") if c in cols]
-        for r in wh.rows(f"select {', '.join(sel)} from {wh.table('dim_townships')} order by township_code"):
-            towns[r["township_code"]] = Town(
-                r["township_code"],
-                r["township_name"] or names.get(r["township_code"], r["township_code"]),
-                r.get("reform_start_date"),
-                r.get("resident_population"),
-                starts.get(r["township_code"]),
-            )
+    dim = wh.table("dim_townships")
+    for r in wh.rows(
+        f"select township_code, township_name, reform_start_date, resident_population from {dim} order by township_code"
+    ):
+        c = r["township_code"]
+        towns[c] = Town(c, r["township_name"] or names.get(c, c), r["reform_start_date"], r["resident_population"], starts.get(c))
     return [towns[c] for c in sorted(towns)]
 
 
@@ -161,9 +189,7 @@ def build_site(
     contract = contract or load_contract()
 
     with Warehouse(warehouse) as wh:
-        missing = [m for m in REQUIRED_MARTS if not wh.has(m)]
-        if missing:
-            raise LookupError(f"warehouse {warehouse} lacks required marts: {', '.join(missing)}")
+        wh.require(REQUIRED_MARTS)  # MissingMart (a LookupError) naming every missing model
         ctx = SiteContext(wh, as_of, contract, _towns(wh), build_stamp, gate=gate, source_alerts=source_alerts(wh, contract))
         out_dir.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
@@ -180,8 +206,15 @@ def build_site(
         written += exports.write_downloads(wh, out_dir)
         written += grid.write_files(ctx, out_dir)  # the 五色图 map's script and polygon file
 
-        for page in PAGES:
-            path = out_dir / page.FILE
-            path.write_text(page.build(ctx), encoding="utf-8")
-            written.append(path)
+        # Every page in each language: Chinese at the root, the others under <lang>/, from the
+        # same view models (i18n.use sets the language for code without a ctx: charts, reports).
+        for lang in i18n.LANGS:
+            lctx = ctx if lang == i18n.DEFAULT else ctx.translated(lang)
+            folder = out_dir if lang == i18n.DEFAULT else out_dir / lang
+            folder.mkdir(exist_ok=True)
+            with i18n.use(lang):
+                for page in PAGES:
+                    path = folder / page.FILE
+                    path.write_text(page.build(lctx), encoding="utf-8")
+                    written.append(path)
     return sorted(written)

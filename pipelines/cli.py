@@ -597,7 +597,15 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="zhifa", description="Township enforcement warehouse (大综合一体化)")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_sample(sub)
+    _add_run(sub)
+    _add_check(sub)
+    _add_workdir_commands(sub)
+    args = parser.parse_args(argv)
+    return args.func(args)
 
+
+def _add_sample(sub) -> None:
     p = sub.add_parser("sample", help="write a calibrated sample inbox")
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=20220824)
@@ -618,6 +626,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.set_defaults(func=cmd_sample)
 
+
+def _add_run(sub) -> None:
     p = sub.add_parser("run", help="inbox → lake → marts → quality gate → site")
     p.add_argument("--inbox", default="data/inbox")
     p.add_argument("--workdir", default="data")
@@ -632,6 +642,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.set_defaults(func=cmd_run)
 
+
+def _add_check(sub) -> None:
     p = sub.add_parser(
         "check", help="inspect an inbox before a run (reads only): files, headers, rows, dates, what would be quarantined or lost"
     )
@@ -641,6 +653,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.set_defaults(func=cmd_check)
 
+
+def _add_workdir_commands(sub) -> None:
+    """publish, status, rollback: they work on a workdir only."""
     p = sub.add_parser("publish", help="re-run the quality gate and publish from the existing warehouse")
     p.add_argument("--workdir", default="data")
     p.set_defaults(func=cmd_publish)
@@ -654,9 +669,6 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("rollback", help="put the previously published site back")
     p.add_argument("--workdir", default="data")
     p.set_defaults(func=cmd_rollback)
-
-    args = parser.parse_args(argv)
-    return args.func(args)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ as typed, immutable objects. The one loader: ingest, dbt's generated vars
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -88,6 +88,7 @@ class Source(_HasColumns):
     columns: tuple[Column, ...]
     system: str = ""
     stale_after_days: int | None = None  # 数据滞后 when the newest record is older than this
+    en: str = ""  # the name on the English pages (dashboards/i18n)
 
     @property
     def counting_date(self) -> str:
@@ -120,6 +121,8 @@ class Indicator:
     counted_on: str
     definition: str
     breakdowns: tuple[str, ...] = ()
+    en: str = ""  # the name and unit on the English pages (dashboards/i18n)
+    unit_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ class Colour:
     zh: str
     h_below: float | None = None  # the colour applies while h < h_below (None: the rest)
     meaning: str = ""
+    en: str = ""  # the name on the English pages
 
 
 @dataclass(frozen=True)
@@ -141,12 +145,15 @@ class FiveColour:
     colours: tuple[Colour, ...]
     grey: Colour
     edge_cases: tuple[str, ...]
+    edge_cases_en: tuple[str, ...] = ()  # the same, in English, in the same order
 
 
 @dataclass(frozen=True)
 class LoadRule:
     name: str
     text: str
+    name_en: str = ""  # the rule on the English pages
+    text_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,8 @@ class Contract:
     comparison_rules: dict[str, object]  # the §7 rules as the glossary prints them
     five_colour: FiveColour
     load_rules: tuple[LoadRule, ...]
+    # English pages: the romanised name of each township by its 镇街名称 (the reference has none)
+    township_names_en: dict[str, str] = field(default_factory=dict)
 
     def indicator(self, name: str) -> Indicator:
         for i in self.indicators:
@@ -182,6 +191,7 @@ def _source(name: str, s: dict) -> Source:
         columns=_columns(s["columns"]),
         system=s.get("system", ""),
         stale_after_days=s.get("stale_after_days"),
+        en=s.get("en", ""),
     )
 
 
@@ -203,6 +213,7 @@ def _five_colour(fc: dict) -> FiveColour:
         colours=tuple(Colour(**c) for c in fc["colours"]),
         grey=Colour(**fc["grey"]),
         edge_cases=tuple(fc.get("edge_cases", ())),
+        edge_cases_en=tuple(fc.get("edge_cases_en", ())),
     )
 
 
@@ -223,10 +234,13 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
                 counted_on=str(i["counted_on"]),
                 definition=i["definition"],
                 breakdowns=tuple(i.get("breakdowns") or ()),
+                en=i.get("en", ""),
+                unit_en=i.get("unit_en", ""),
             )
             for i in raw["indicators"]
         ),
         comparison_rules=dict(raw["comparison_rules"]),
         five_colour=_five_colour(raw["five_colour"]),
         load_rules=tuple(LoadRule(**r) for r in raw["load_rules"]),
+        township_names_en=dict(raw.get("township_names_en") or {}),
     )

@@ -590,66 +590,73 @@ def read_download(path: Path) -> pd.DataFrame:
 
 
 def check_published_totals(r: _Reader, contract: Contract, cfg: dict, downloads: dict[str, Path]) -> list[Batch]:
-    import great_expectations.expectations as gxe
-
     tol = float(cfg["totals"]["tolerance"])
     zh = {i.name: i.zh for i in contract.indicators}
-    batches = []
-    for mart, path in sorted(downloads.items()):
-        frame = read_download(path)
-        name = path.name
-        summed = [c for c in _SUMMED.get(mart, ()) if c in frame.columns]
+    return [_download_batch(r, mart, path, tol, zh) for mart, path in sorted(downloads.items())]
+
+
+def _download_batch(r: _Reader, mart: str, path: Path, tol: float, zh: dict[str, str]) -> Batch:
+    """One download: as many rows as its mart, and the same totals (per indicator's 'all'
+    rows for township_daily, per summed column otherwise)."""
+    import great_expectations.expectations as gxe
+
+    frame = read_download(path)
+    name = path.name
+    summed = [c for c in _SUMMED.get(mart, ()) if c in frame.columns]
+    for c in summed:
+        frame[c] = pd.to_numeric(frame[c].replace("", None), errors="coerce").astype("float")
+    rows = int(r.df(f"select count(*) as n from {r.t(mart)}")["n"].iloc[0])
+    params = {"rows": rows}
+    exps = [
+        gxe.ExpectTableRowCountToEqual(
+            value=_param("rows"),
+            severity=CRITICAL,
+            description=f"{name} 的行数等于数据集市 {mart} 的行数",
+            meta={"subject": name},
+        )
+    ]
+    if mart == "fct_township_daily":
+        totals = r.df(
+            f"select indicator, coalesce(sum(value), 0) as total from {r.t(mart)} where breakdown = 'all' group by 1 order by 1"
+        )
+        for ind, total in zip(totals["indicator"], totals["total"]):
+            label = zh.get(ind, ind)
+            where = _where(indicator=ind, breakdown="all")
+            exps.append(
+                _sum_matches(
+                    params,
+                    "value",
+                    ind,
+                    float(total),
+                    tol,
+                    f"{name}：{label}（合计行）的总和等于数据集市",
+                    f"{name} · {label}",
+                    where,
+                )
+            )
+    elif summed:
+        totals = r.df("select " + ", ".join(f'coalesce(sum("{c}"), 0) as "{c}"' for c in summed) + f" from {r.t(mart)}")
         for c in summed:
-            frame[c] = pd.to_numeric(frame[c].replace("", None), errors="coerce").astype("float")
-        rows = int(r.df(f"select count(*) as n from {r.t(mart)}")["n"].iloc[0])
-        params = {"rows": rows}
-        exps = [
-            gxe.ExpectTableRowCountToEqual(
-                value=_param("rows"),
-                severity=CRITICAL,
-                description=f"{name} 的行数等于数据集市 {mart} 的行数",
-                meta={"subject": name},
+            exps.append(
+                _sum_matches(params, c, c, float(totals[c].iloc[0]), tol, f"{name}：{c} 的总和等于数据集市", f"{name} · {c}")
             )
-        ]
-        if mart == "fct_township_daily":
-            totals = r.df(
-                f"select indicator, coalesce(sum(value), 0) as total from {r.t(mart)} "
-                f"where breakdown = 'all' group by 1 order by 1"
-            )
-            for ind, total in zip(totals["indicator"], totals["total"]):
-                params[f"lo__{ind}"], params[f"hi__{ind}"] = float(total) - tol, float(total) + tol
-                exps.append(
-                    gxe.ExpectColumnSumToBeBetween(
-                        column="value",
-                        min_value=_param(f"lo__{ind}"),
-                        max_value=_param(f"hi__{ind}"),
-                        severity=CRITICAL,
-                        **_where(indicator=ind, breakdown="all"),
-                        description=f"{name}：{zh.get(ind, ind)}（合计行）的总和等于数据集市",
-                        meta={"subject": f"{name} · {zh.get(ind, ind)}"},
-                    )
-                )
-        else:
-            totals = (
-                r.df("select " + ", ".join(f'coalesce(sum("{c}"), 0) as "{c}"' for c in summed) + f" from {r.t(mart)}")
-                if summed
-                else None
-            )
-            for c in summed:
-                total = float(totals[c].iloc[0])
-                params[f"lo__{c}"], params[f"hi__{c}"] = total - tol, total + tol
-                exps.append(
-                    gxe.ExpectColumnSumToBeBetween(
-                        column=c,
-                        min_value=_param(f"lo__{c}"),
-                        max_value=_param(f"hi__{c}"),
-                        severity=CRITICAL,
-                        description=f"{name}：{c} 的总和等于数据集市",
-                        meta={"subject": f"{name} · {c}"},
-                    )
-                )
-        batches.append(Batch(name, frame, exps, params))
-    return batches
+    return Batch(name, frame, exps, params)
+
+
+def _sum_matches(params: dict, column: str, key: str, total: float, tol: float, description: str, subject: str, where=None):
+    """The column's sum within `tol` of `total` (bounds as parameters lo__key / hi__key)."""
+    import great_expectations.expectations as gxe
+
+    params[f"lo__{key}"], params[f"hi__{key}"] = total - tol, total + tol
+    return gxe.ExpectColumnSumToBeBetween(
+        column=column,
+        min_value=_param(f"lo__{key}"),
+        max_value=_param(f"hi__{key}"),
+        severity=CRITICAL,
+        **(where or {}),
+        description=description,
+        meta={"subject": subject},
+    )
 
 
 def campaigns_vs_daily(downloads: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -697,72 +704,82 @@ def campaigns_vs_daily(downloads: dict[str, Path]) -> tuple[pd.DataFrame, pd.Dat
     return agree, inner.fillna(0.0)
 
 
-def check_campaigns_agree(r: _Reader, contract: Contract, cfg: dict, downloads: dict[str, Path]) -> list[Batch]:
+# (column A, column B, A == B or A ≥ B, the 'all' rows only, description, subject)
+_CAMPAIGNS_WITHIN_DAILY = (
+    (
+        "daily_inspections",
+        "campaign_inspections",
+        "≥",
+        False,
+        "每个镇街、每种检查对象类型：各专项行动的检查次数之和不超过 township_daily.csv 的检查次数"
+        "（专项行动的检查是全部检查的一部分，日期同样截至截至日）",
+        "检查次数",
+    ),
+    (
+        "daily_hazards_found",
+        "campaign_hazards_found",
+        "≥",
+        True,
+        "每个镇街：各专项行动发现的隐患之和不超过 township_daily.csv 的发现隐患数",
+        "发现隐患",
+    ),
+    (
+        "daily_hazards_accepted",
+        "campaign_hazards_accepted",
+        "≥",
+        True,
+        "每个镇街：各专项行动整改验收的隐患之和不超过 township_daily.csv 的整改验收数",
+        "整改验收",
+    ),
+)
+_CAMPAIGN_ROWS_AGREE = (
+    (
+        "inspections_all",
+        "inspections_by_type",
+        "==",
+        False,
+        "campaigns.csv 每个专项行动：合计行（all）的检查次数等于各对象类型行之和",
+        "合计行 · 检查次数",
+    ),
+    (
+        "hazards_found_all",
+        "hazards_found_by_type",
+        "==",
+        False,
+        "campaigns.csv 每个专项行动：合计行（all）的发现隐患等于各对象类型行之和",
+        "合计行 · 发现隐患",
+    ),
+    ("targets_checked", "banned", "≥", False, "campaigns.csv 每个专项行动：依法取缔的对象数不超过检查对象数", "取缔 ≤ 检查对象"),
+    (
+        "inspections_all",
+        "targets_checked",
+        "≥",
+        False,
+        "campaigns.csv 每个专项行动：检查对象数不超过检查次数",
+        "检查对象 ≤ 检查次数",
+    ),
+)
+
+
+def _column_pair(a: str, b: str, op: str, all_rows_only: bool, description: str, subject: str):
     import great_expectations.expectations as gxe
 
+    where = _where(target_type="all") if all_rows_only else {}
+    if op == "==":
+        return gxe.ExpectColumnPairValuesToBeEqual(
+            column_A=a, column_B=b, severity=CRITICAL, **where, description=description, meta={"subject": subject}
+        )
+    return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A=a, column_B=b, or_equal=True, severity=CRITICAL, **where, description=description, meta={"subject": subject}
+    )
+
+
+def check_campaigns_agree(r: _Reader, contract: Contract, cfg: dict, downloads: dict[str, Path]) -> list[Batch]:
     agree, inner = campaigns_vs_daily(downloads)
-    e1 = [
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="daily_inspections",
-            column_B="campaign_inspections",
-            or_equal=True,
-            severity=CRITICAL,
-            description="每个镇街、每种检查对象类型：各专项行动的检查次数之和不超过 township_daily.csv 的检查次数"
-            "（专项行动的检查是全部检查的一部分，日期同样截至截至日）",
-            meta={"subject": "检查次数"},
-        ),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="daily_hazards_found",
-            column_B="campaign_hazards_found",
-            or_equal=True,
-            severity=CRITICAL,
-            **_where(target_type="all"),
-            description="每个镇街：各专项行动发现的隐患之和不超过 township_daily.csv 的发现隐患数",
-            meta={"subject": "发现隐患"},
-        ),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="daily_hazards_accepted",
-            column_B="campaign_hazards_accepted",
-            or_equal=True,
-            severity=CRITICAL,
-            **_where(target_type="all"),
-            description="每个镇街：各专项行动整改验收的隐患之和不超过 township_daily.csv 的整改验收数",
-            meta={"subject": "整改验收"},
-        ),
+    return [
+        Batch("campaigns_vs_township_daily", agree, [_column_pair(*spec) for spec in _CAMPAIGNS_WITHIN_DAILY]),
+        Batch("campaigns_rows", inner, [_column_pair(*spec) for spec in _CAMPAIGN_ROWS_AGREE]),
     ]
-    e2 = [
-        gxe.ExpectColumnPairValuesToBeEqual(
-            column_A="inspections_all",
-            column_B="inspections_by_type",
-            severity=CRITICAL,
-            description="campaigns.csv 每个专项行动：合计行（all）的检查次数等于各对象类型行之和",
-            meta={"subject": "合计行 · 检查次数"},
-        ),
-        gxe.ExpectColumnPairValuesToBeEqual(
-            column_A="hazards_found_all",
-            column_B="hazards_found_by_type",
-            severity=CRITICAL,
-            description="campaigns.csv 每个专项行动：合计行（all）的发现隐患等于各对象类型行之和",
-            meta={"subject": "合计行 · 发现隐患"},
-        ),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="targets_checked",
-            column_B="banned",
-            or_equal=True,
-            severity=CRITICAL,
-            description="campaigns.csv 每个专项行动：依法取缔的对象数不超过检查对象数",
-            meta={"subject": "取缔 ≤ 检查对象"},
-        ),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="inspections_all",
-            column_B="targets_checked",
-            or_equal=True,
-            severity=CRITICAL,
-            description="campaigns.csv 每个专项行动：检查对象数不超过检查次数",
-            meta={"subject": "检查对象 ≤ 检查次数"},
-        ),
-    ]
-    return [Batch("campaigns_vs_township_daily", agree, e1), Batch("campaigns_rows", inner, e2)]
 
 
 # ---------------------------------------------------------------------------- the gate
@@ -777,51 +794,17 @@ def run_gate(
     results = {
         n: CheckResult(n, c["title"], c["what"], c["asset"]) for n, c in cfg["checks"].items() if only is None or n in only
     }
-
-    def run(name: str, build) -> None:
-        if name not in results:
-            return
-        check = results[name]
-        try:
-            out = build()
-            batches, notes = out if isinstance(out, tuple) else (out, [])
-            check.notes = notes
-            validate(check, batches)
-        except Exception as exc:  # a check that cannot run is a failed check: never a silent pass
-            check.status = FAIL
-            check.items.append(
-                {
-                    "subject": check.title,
-                    "what": check.what,
-                    "type": "error",
-                    "severity": CRITICAL,
-                    "success": False,
-                    "status": FAIL,
-                    "observed": f"检查无法运行：{type(exc).__name__}: {exc}"[:400],
-                    "expected": "可以运行",
-                    "batch": "",
-                }
-            )
-
     try:
         reader = _Reader(warehouse)
     except Exception as exc:
         for check in results.values():
-            check.status = FAIL
-            check.items.append(
-                {
-                    "subject": "warehouse",
-                    "what": "读取仓库",
-                    "type": "error",
-                    "severity": CRITICAL,
-                    "success": False,
-                    "status": FAIL,
-                    "observed": f"cannot read warehouse: {exc}"[:400],
-                    "expected": "可读",
-                    "batch": "",
-                }
-            )
+            _fail(check, "warehouse", "读取仓库", f"cannot read warehouse: {exc}", "可读")
         return list(results.values())
+
+    def run(name: str, build) -> None:
+        if name in results:
+            _run_check(results[name], build)
+
     with tempfile.TemporaryDirectory(prefix="gate-", dir=scratch) as tmp:
         try:
             run("gx_sources_complete", lambda: check_sources_complete(reader, contract, cfg))
@@ -840,6 +823,35 @@ def run_gate(
         finally:
             reader.close()
     return list(results.values())
+
+
+def _run_check(check: CheckResult, build) -> None:
+    """Build the check's batches (and notes) and validate them; a check that cannot run is a
+    failed check: never a silent pass."""
+    try:
+        out = build()
+        batches, notes = out if isinstance(out, tuple) else (out, [])
+        check.notes = notes
+        validate(check, batches)
+    except Exception as exc:
+        _fail(check, check.title, check.what, f"检查无法运行：{type(exc).__name__}: {exc}", "可以运行")
+
+
+def _fail(check: CheckResult, subject: str, what: str, observed: str, expected: str) -> None:
+    check.status = FAIL
+    check.items.append(
+        {
+            "subject": subject,
+            "what": what,
+            "type": "error",
+            "severity": CRITICAL,
+            "success": False,
+            "status": FAIL,
+            "observed": observed[:400],
+            "expected": expected,
+            "batch": "",
+        }
+    )
 
 
 def write_results(results: list[CheckResult], path: Path, **about: Any) -> Path:

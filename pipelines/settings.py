@@ -77,7 +77,7 @@ class Settings:
     @property
     def dbt_full_build_stamp(self) -> Path:
         """The code version (pipelines.publish.code_version) whose `dbt build` last ran every
-        dbt test and unit test and passed here; while it holds, nightly builds run only the
+        dbt data test and passed here; while it holds, nightly builds run only the
         tests that guard the marts (pipelines/assets/dbt_models.py)."""
         return self.dbt_target / "full-build.code"
 

@@ -43,7 +43,9 @@ class PipelineRun:
 FIXTURE_INBOX = Path(__file__).parent / "ingest" / "fixtures" / "inbox"
 
 
-def _shared_run(tmp_path_factory, worker_id, name: str, inbox: Path | None, exit_code: int = 0) -> PipelineRun:
+def _shared_run(
+    tmp_path_factory, worker_id, name: str, inbox: Path | None, exit_code: int = 0, env: dict | None = None
+) -> PipelineRun:
     """`zhifa run` once per test session, whichever xdist worker asks first; it must exit
     with `exit_code` (0 published, 3 published but incomplete).
 
@@ -57,7 +59,7 @@ def _shared_run(tmp_path_factory, worker_id, name: str, inbox: Path | None, exit
         if not done.exists():
             if not inbox.exists():
                 zhifa("sample", "--out", str(inbox))
-            proc = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir), check=False)
+            proc = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir), check=False, env=env)
             assert proc.returncode == exit_code, f"zhifa run exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
             done.write_text(json.dumps({"output": proc.stdout + proc.stderr}), encoding="utf-8")
     return PipelineRun(inbox=inbox, workdir=workdir, output=json.loads(done.read_text(encoding="utf-8"))["output"])
@@ -72,8 +74,9 @@ def demo_run(tmp_path_factory, worker_id) -> PipelineRun:
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, worker_id) -> PipelineRun:
     """The small fixture inbox of tests/ingest (broken files included) through the pipeline:
-    published, but incomplete (exit 3) because of its unreadable files."""
-    return _shared_run(tmp_path_factory, worker_id, "tiny", FIXTURE_INBOX, exit_code=3)
+    published, but incomplete (exit 3) because of its unreadable files. It runs every dbt test
+    and unit test (`ZHIFA_DBT_TESTS=all`): nights leave the unit tests to CI, and this is CI."""
+    return _shared_run(tmp_path_factory, worker_id, "tiny", FIXTURE_INBOX, exit_code=3, env={"ZHIFA_DBT_TESTS": "all"})
 
 
 @pytest.fixture(scope="session")

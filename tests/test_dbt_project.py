@@ -24,6 +24,7 @@ def dbt(args: list[str], workdir: Path, lake: Path) -> subprocess.CompletedProce
         **os.environ,
         "ZHIFA_LAKE": str(lake),
         "ZHIFA_WAREHOUSE": str(workdir / "warehouse.duckdb"),
+        "ZHIFA_RUN_AS_OF": "2022-08-31",  # the demo's as-of (stg_lake__as_of)
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     return subprocess.run(
@@ -54,7 +55,7 @@ def warehouse_copy(demo_run, tmp_path) -> Path:
 
 def test_contract_figures_computed_by_the_marts(demo_run, warehouse_copy):
     proc = dbt(
-        ["test", "--select", "tag:demo_figures", "--vars", json.dumps({"check_demo_figures": True, "as_of": "2022-08-31"})],
+        ["test", "--select", "tag:demo_figures", "--vars", json.dumps({"check_demo_figures": True})],
         warehouse_copy,
         demo_run.lake,
     )
@@ -63,7 +64,7 @@ def test_contract_figures_computed_by_the_marts(demo_run, warehouse_copy):
 
 
 def test_docs_generate_and_every_mart_column_described(demo_run, warehouse_copy):
-    proc = dbt(["docs", "generate", "--vars", json.dumps({"as_of": "2022-08-31"})], warehouse_copy, demo_run.lake)
+    proc = dbt(["docs", "generate"], warehouse_copy, demo_run.lake)
     assert proc.returncode == 0, proc.stdout[-4000:]
     manifest = json.loads((warehouse_copy / "target" / "manifest.json").read_text(encoding="utf-8"))
     catalog = json.loads((warehouse_copy / "target" / "catalog.json").read_text(encoding="utf-8"))

@@ -17,73 +17,81 @@ TOWNS = {"330109118": "义桥镇", "330109121": "瓜沥镇"}
 FAST_CHECKS = ["gx_sources_complete", "gx_sources_fresh", "gx_weekly_volumes", "gx_marts_match_records"]
 
 
+# the warehouse fixture: ten weeks of days, the two townships
+DAYS = f"(select cast(d as date) as d from range(date '2022-06-20', date '{AS_OF}' + 1, interval 1 day) t(d))"
+TOWN_CODES = "(select * from (values ('330109118'), ('330109121')) t(township_code))"
+# current versions of each source's records (staging)
+EVENTS_SQL = f"""create table staging.stg_grid_events__events as
+    select township_code || '-' || d || '-' || i as event_id, d as counting_date, township_code,
+           case when i = 0 then '已作废' else '已办结' end as status, i % 3 = 0 as is_enforcement_lead,
+           true as is_current_version
+    from {DAYS}, {TOWN_CODES}, range(10) r(i)"""
+INSPECTIONS_SQL = f"""create table staging.stg_inspections__inspections as
+    select township_code || '-' || d || '-' || i as inspection_id, d as counting_date, township_code,
+           cast(i % 2 as bigint) as hazards_found, null::varchar as campaign, true as is_current_version
+    from {DAYS}, {TOWN_CODES}, range(5) r(i)
+    union all  -- a campaign: 400 inspections a day in 瓜沥镇 until 08-14, then over
+    select 'c-' || d || '-' || i, d, '330109121', 1, '除险保安', true
+    from {DAYS}, range(400) r(i) where d <= date '2022-08-14'"""
+CASES_SQL = f"""create table staging.stg_cases__cases as
+    select township_code || '-' || d || '-' || i as case_id, d as counting_date, d as filed_on, township_code,
+           case when i = 0 and day(d) % 5 = 0 then '撤销立案' else '罚款' end as outcome,
+           true as is_current_version
+    from {DAYS}, {TOWN_CODES}, range(4) r(i)"""
+NOTICES_SQL = f"""create table staging.stg_notices__notices as
+    select township_code || '-' || d || '-' || i as notice_id, d as counting_date, township_code,
+           case when i < 3 then '首违提醒' else '以服代罚' end as notice_type, true as is_current_version
+    from {DAYS}, {TOWN_CODES}, range(4) r(i)
+    where township_code = '330109118' or day(d) % 10 = 0  -- 瓜沥镇: a handful a week (small base)
+    """
+ALARMS_SQL = f"""create table staging.stg_police_alarms__alarms as
+    select township_code || '-' || d || '-' || i as alarm_id, d as counting_date, township_code,
+           case when i < 2 then township_code || '-' || d || '-m' end as merge_id, true as is_current_version
+    from {DAYS}, {TOWN_CODES}, range(6) r(i)"""
+# the facts counted from them
+FACTS_SQL = """create table fct_township_daily as
+    with facts as (
+        select township_code, counting_date as date, 'events_reported' as indicator, count(*) as value
+        from staging.stg_grid_events__events where status <> '已作废' group by all
+        union all select township_code, counting_date, 'enforcement_leads', count(*)
+        from staging.stg_grid_events__events where status <> '已作废' and is_enforcement_lead group by all
+        union all select township_code, counting_date, 'inspections', count(*)
+        from staging.stg_inspections__inspections group by all
+        union all select township_code, counting_date, 'hazards_found', sum(hazards_found)
+        from staging.stg_inspections__inspections group by all
+        union all select township_code, filed_on, 'cases_filed', count(*)
+        from staging.stg_cases__cases where outcome <> '撤销立案' group by all
+        union all select township_code, counting_date, 'first_violation_notices', count(*)
+        from staging.stg_notices__notices where notice_type = '首违提醒' group by all
+        union all select township_code, counting_date, 'service_in_lieu', count(*)
+        from staging.stg_notices__notices where notice_type = '以服代罚' group by all
+        union all select township_code, first_on, 'alarms_received', count(*) from (
+            select coalesce(merge_id, alarm_id) as incident, min(township_code) as township_code,
+                   min(counting_date) as first_on from staging.stg_police_alarms__alarms group by 1)
+        group by all)
+    select township_code, '' as township_name, date, indicator, 'all' as breakdown, cast(value as double) as value
+    from facts where value <> 0"""
+TOWNSHIPS_SQL = (
+    "create table dim_townships as select * from (values "
+    + ", ".join(f"('{c}', '{n}')" for c, n in TOWNS.items())
+    + ") t(township_code, township_name)"
+)
+# every source fresh and complete
+SOURCE_STATUS_SQL = f"""create table mart_source_status as
+    select source, 'ok' as status, 3 as files, 0 as files_unreadable, date '{AS_OF}' as newest_record_date,
+           date '{AS_OF}' as as_of_date, 0 as lag_days
+    from (values ('grid_events'), ('inspections'), ('cases'), ('notices'), ('police_alarms')) t(source)"""
+
+
 @pytest.fixture
 def warehouse(tmp_path):
     """Ten weeks of records per source and township (current versions in `staging`), the
     facts counted from them, and every source fresh and complete."""
     path = tmp_path / "warehouse.duckdb"
-    days = f"(select cast(d as date) as d from range(date '2022-06-20', date '{AS_OF}' + 1, interval 1 day) t(d))"
-    towns = "(select * from (values ('330109118'), ('330109121')) t(township_code))"
     with duckdb.connect(str(path)) as con:
         con.execute("create schema staging")
-        con.execute(f"""create table staging.stg_grid_events__events as
-            select township_code || '-' || d || '-' || i as event_id, d as counting_date, township_code,
-                   case when i = 0 then '已作废' else '已办结' end as status, i % 3 = 0 as is_enforcement_lead,
-                   true as is_current_version
-            from {days}, {towns}, range(10) r(i)""")
-        con.execute(f"""create table staging.stg_inspections__inspections as
-            select township_code || '-' || d || '-' || i as inspection_id, d as counting_date, township_code,
-                   cast(i % 2 as bigint) as hazards_found, null::varchar as campaign, true as is_current_version
-            from {days}, {towns}, range(5) r(i)
-            union all  -- a campaign: 400 inspections a day in 瓜沥镇 until 08-14, then over
-            select 'c-' || d || '-' || i, d, '330109121', 1, '除险保安', true
-            from {days}, range(400) r(i) where d <= date '2022-08-14'""")
-        con.execute(f"""create table staging.stg_cases__cases as
-            select township_code || '-' || d || '-' || i as case_id, d as counting_date, d as filed_on, township_code,
-                   case when i = 0 and day(d) % 5 = 0 then '撤销立案' else '罚款' end as outcome,
-                   true as is_current_version
-            from {days}, {towns}, range(4) r(i)""")
-        con.execute(f"""create table staging.stg_notices__notices as
-            select township_code || '-' || d || '-' || i as notice_id, d as counting_date, township_code,
-                   case when i < 3 then '首违提醒' else '以服代罚' end as notice_type, true as is_current_version
-            from {days}, {towns}, range(4) r(i)
-            where township_code = '330109118' or day(d) % 10 = 0  -- 瓜沥镇: a handful a week (small base)
-            """)
-        con.execute(f"""create table staging.stg_police_alarms__alarms as
-            select township_code || '-' || d || '-' || i as alarm_id, d as counting_date, township_code,
-                   case when i < 2 then township_code || '-' || d || '-m' end as merge_id, true as is_current_version
-            from {days}, {towns}, range(6) r(i)""")
-        con.execute("""create table fct_township_daily as
-            with facts as (
-                select township_code, counting_date as date, 'events_reported' as indicator, count(*) as value
-                from staging.stg_grid_events__events where status <> '已作废' group by all
-                union all select township_code, counting_date, 'enforcement_leads', count(*)
-                from staging.stg_grid_events__events where status <> '已作废' and is_enforcement_lead group by all
-                union all select township_code, counting_date, 'inspections', count(*)
-                from staging.stg_inspections__inspections group by all
-                union all select township_code, counting_date, 'hazards_found', sum(hazards_found)
-                from staging.stg_inspections__inspections group by all
-                union all select township_code, filed_on, 'cases_filed', count(*)
-                from staging.stg_cases__cases where outcome <> '撤销立案' group by all
-                union all select township_code, counting_date, 'first_violation_notices', count(*)
-                from staging.stg_notices__notices where notice_type = '首违提醒' group by all
-                union all select township_code, counting_date, 'service_in_lieu', count(*)
-                from staging.stg_notices__notices where notice_type = '以服代罚' group by all
-                union all select township_code, first_on, 'alarms_received', count(*) from (
-                    select coalesce(merge_id, alarm_id) as incident, min(township_code) as township_code,
-                           min(counting_date) as first_on from staging.stg_police_alarms__alarms group by 1)
-                group by all)
-            select township_code, '' as township_name, date, indicator, 'all' as breakdown, cast(value as double) as value
-            from facts where value <> 0""")
-        con.execute(
-            "create table dim_townships as select * from (values "
-            + ", ".join(f"('{c}', '{n}')" for c, n in TOWNS.items())
-            + ") t(township_code, township_name)"
-        )
-        con.execute(f"""create table mart_source_status as
-            select source, 'ok' as status, 3 as files, 0 as files_unreadable, date '{AS_OF}' as newest_record_date,
-                   date '{AS_OF}' as as_of_date, 0 as lag_days
-            from (values ('grid_events'), ('inspections'), ('cases'), ('notices'), ('police_alarms')) t(source)""")
+        for sql in (EVENTS_SQL, INSPECTIONS_SQL, CASES_SQL, NOTICES_SQL, ALARMS_SQL, FACTS_SQL, TOWNSHIPS_SQL, SOURCE_STATUS_SQL):
+            con.execute(sql)
     return path
 
 

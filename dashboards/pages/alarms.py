@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import charts, metrics, reports
+from .. import charts, i18n, metrics, reports
+from ..i18n import N_
 
 if TYPE_CHECKING:
     from ..site import SiteContext, Town
 
 FILE = "alarms.html"
-NAV = "警情趋势"
-TITLE = "警情趋势"
+NAV = N_("警情趋势")
+TITLE = N_("警情趋势")
 WEEKS_MART = "mart_report_alarm_weeks"
 COMPARISONS_MART = reports.COMPARISONS_MART
 INDICATOR = "valid_alarms"
-TABLE_WINDOWS = (("28_days", "近28天"), ("year_to_date", "今年以来"))
+TABLE_WINDOWS = (("28_days", N_("近28天")), ("year_to_date", N_("今年以来")))
 PANELS = 6  # 警情细类 charted per township (the largest this year), besides the total
 
 
@@ -31,8 +32,6 @@ PANELS = 6  # 警情细类 charted per township (the largest this year), besides
 
 
 def week_rows(ctx: SiteContext) -> list[dict[str, Any]]:
-    if not ctx.wh.has(WEEKS_MART):
-        return []
     return ctx.wh.rows(
         f"select township_code, alarm_subcategory, week_start, valid_alarms, valid_alarms_last_year "
         f"from {ctx.wh.table(WEEKS_MART)} order by township_code, alarm_subcategory, week_start"
@@ -40,8 +39,6 @@ def week_rows(ctx: SiteContext) -> list[dict[str, Any]]:
 
 
 def comparison_rows(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
-    if not ctx.wh.has(COMPARISONS_MART):
-        return []
     keys = [k for k, _ in TABLE_WINDOWS]
     return ctx.wh.rows(
         f"select * from {ctx.wh.table(COMPARISONS_MART)} where township_code = ? and indicator = ? "
@@ -96,7 +93,7 @@ def panels(weeks: list[dict[str, Any]], order: list[str], limit: int = PANELS) -
         out.append(
             {
                 "subcategory": name,
-                "title": "合计" if name == "all" else name,
+                "title": i18n.t("合计") if name == "all" else name,
                 "weeks": [r["week_start"].isoformat() for r in rs],
                 "now": [int(r["valid_alarms"] or 0) for r in rs],
                 "before": [None if r["valid_alarms_last_year"] is None else int(r["valid_alarms_last_year"]) for r in rs],
@@ -125,7 +122,7 @@ def towns(ctx: SiteContext) -> list[dict[str, Any]]:
                 if key in total["spans"]:
                     ps_, pe, qs, qe = total["spans"][key]
                     spans[key] = {
-                        "label": label,
+                        "label": ctx.t(label),
                         "span": reports.short_span(ps_, pe, ctx.as_of),
                         "prev": reports.short_span(qs, qe),
                     }
@@ -151,11 +148,7 @@ def build(ctx: SiteContext) -> str:
         title=TITLE,
         uses_plotly=any(t["chart"] for t in ts),
         towns=ts,
-        windows=TABLE_WINDOWS,
-        has_weeks=ctx.wh.has(WEEKS_MART),
-        has_comparisons=ctx.wh.has(COMPARISONS_MART),
-        weeks_mart=WEEKS_MART,
-        comparisons_mart=COMPARISONS_MART,
+        windows=[(k, ctx.t(label)) for k, label in TABLE_WINDOWS],
         alert=ctx.source_alert(INDICATOR),
         drill=INDICATOR,
     )

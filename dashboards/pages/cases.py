@@ -4,8 +4,8 @@ counts (首违提醒, 以服代罚) and transfers to police, per township (issue
 Reads `mart_report_case_status` (where the cases stand on the as-of date),
 `mart_township_comparison` (monthly counts), `mart_indicator_comparisons` (windows against
 the same period a year earlier: the rules of contract §7 live there) and
-`mart_report_open_items` (cases open over 90 days). Each section shows a note when its mart
-is missing. Pages only query and arrange; no figure is computed here.
+`mart_report_open_items` (cases open over 90 days). Pages only query and arrange; no figure
+is computed here.
 """
 
 from __future__ import annotations
@@ -13,30 +13,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from .. import charts, metrics, reports
+from .. import charts, i18n, metrics, reports
+from ..i18n import N_
 from . import inspections
 
 if TYPE_CHECKING:
     from ..site import SiteContext, Town
 
 FILE = "cases.html"
-NAV = "案件"
-TITLE = "案件办理与柔性执法"
+NAV = N_("案件")
+TITLE = N_("案件办理与柔性执法")
 STATUS_MART = "mart_report_case_status"
 MONTHLY_MART = "mart_township_comparison"
 COMPARISONS_MART = reports.COMPARISONS_MART
-OPEN_MART = reports.OPEN_ITEMS_MART
 
 # (indicator, better: 'up' | 'down' | None) shown against the year before
 SOFT = (("cases_filed", None), ("first_violation_notices", None), ("service_in_lieu", None), ("police_transfers", None))
-WINDOWS = (("28_days", "近28天"), ("year_to_date", "今年以来"), ("reform_to_date", "改革以来"))
-FLOW = (("cases_filed", "立案", charts.TOWN_COLOURS[0]), ("cases_closed", "结案", "#2a9d5c"))
-SOFT_FLOW = (("first_violation_notices", "首违提醒", "#8e44ad"), ("service_in_lieu", "以服代罚", "#e07b00"))
+WINDOWS = (("28_days", N_("近28天")), ("year_to_date", N_("今年以来")), ("reform_to_date", N_("改革以来")))
+FLOW = (("cases_filed", N_("立案"), charts.TOWN_COLOURS[0]), ("cases_closed", N_("结案"), "#2a9d5c"))
+SOFT_FLOW = (("first_violation_notices", N_("首违提醒"), "#8e44ad"), ("service_in_lieu", N_("以服代罚"), "#e07b00"))
 AGES = (
-    ("closed", "已结案", "cases_closed"),
-    ("open_0_30", "未结 ≤30天", "open_0_30_days"),
-    ("open_31_90", "未结 31–90天", "open_31_90_days"),
-    ("open_over_90", "未结 >90天", "open_over_90_days"),
+    ("closed", N_("已结案"), "cases_closed"),
+    ("open_0_30", N_("未结 ≤30天"), "open_0_30_days"),
+    ("open_31_90", N_("未结 31–90天"), "open_31_90_days"),
+    ("open_over_90", N_("未结 >90天"), "open_over_90_days"),
 )
 
 
@@ -52,7 +52,7 @@ def status_stages(row: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(
             {
                 "key": key,
-                "label": label,
+                "label": i18n.t(label),
                 "n": n,
                 "pct": 100.0 * n / filed if filed else 0.0,
                 "share": metrics.fmt_share(n, filed) if filed and key == "closed" else "",
@@ -73,7 +73,8 @@ def monthly_series(rows: list[dict[str, Any]], flow: tuple) -> dict[str, Any] | 
         "months": [m.isoformat() for m in months],
         "partial": partial,
         "series": [
-            {"name": label, "colour": colour, "values": [got.get((ind, m), 0.0) for m in months]} for ind, label, colour in flow
+            {"name": i18n.t(label), "colour": colour, "values": [got.get((ind, m), 0.0) for m in months]}
+            for ind, label, colour in flow
         ],
     }
 
@@ -98,8 +99,6 @@ def comparison_table(rows: list[dict[str, Any]], indicators: tuple, zh: dict[str
 
 
 def _rows(ctx: SiteContext, mart: str, where: str, params: list, order: str = "") -> list[dict[str, Any]]:
-    if not ctx.wh.has(mart):
-        return []
     return ctx.wh.rows(f"select * from {ctx.wh.table(mart)} where {where}" + (f" order by {order}" if order else ""), params)
 
 
@@ -108,7 +107,19 @@ def town_view(ctx: SiteContext, town: Town, i: int) -> dict[str, Any]:
     status = {r["period"]: r for r in _rows(ctx, STATUS_MART, "township_code = ?", [town.code])}
     bars = [
         {"period": p, "label": label, "row": status[p], "stages": status_stages(status[p])}
-        for p, label in ((year, f"{year}年立案（截至{ctx.as_of.month}月{ctx.as_of.day}日）"), ("all", "全部已入库案件"))
+        for p, label in (
+            (
+                year,
+                ctx.t(
+                    "{year}年立案（截至{month}月{day}日）",
+                    year=year,
+                    month=ctx.as_of.month,
+                    day=ctx.as_of.day,
+                    mon=f"{ctx.as_of:%b}",
+                ),
+            ),
+            ("all", ctx.t("全部已入库案件")),
+        )
         if p in status
     ]
     inds = [f[0] for f in FLOW + SOFT_FLOW]
@@ -120,10 +131,12 @@ def town_view(ctx: SiteContext, town: Town, i: int) -> dict[str, Any]:
         "month_start",
     )
     charts_out: dict[str, Any] = {"partial": None, "flow": None, "soft": None}
-    for key, flow, unit in (("flow", FLOW, "件"), ("soft", SOFT_FLOW, "件")):
+    for key, flow, unit in (("flow", FLOW, ctx.t("件")), ("soft", SOFT_FLOW, ctx.t("件"))):
         m = monthly_series([r for r in monthly if r["indicator"] in {f[0] for f in flow}], flow)
         if m is not None:
-            fig = charts.monthly_bars(m["months"], m["series"], y_title=f"{unit}/月", unit=unit, partial=m["partial"])
+            fig = charts.monthly_bars(
+                m["months"], m["series"], y_title=ctx.t("{unit}/月", unit=unit), unit=unit, partial=m["partial"]
+            )
             first = dt.date.fromisoformat(m["months"][0])
             charts.mark_periods(fig, first=first, last=ctx.as_of, campaigns=[], reform=town.reform_start)
             charts.keep_labels_inside(fig, first, ctx.as_of)
@@ -161,11 +174,9 @@ def build(ctx: SiteContext) -> str:
         title=TITLE,
         uses_plotly=any(t["charts"]["flow"] or t["charts"]["soft"] for t in ts),
         towns=ts,
-        windows=WINDOWS,
+        windows=[(k, ctx.t(label)) for k, label in WINDOWS],
         spans=spans,
         year=ctx.as_of.year,
-        has={m: ctx.wh.has(m) for m in (STATUS_MART, MONTHLY_MART, COMPARISONS_MART, OPEN_MART)},
-        marts={"status": STATUS_MART, "monthly": MONTHLY_MART, "comparisons": COMPARISONS_MART, "open": OPEN_MART},
         alert=ctx.source_alert("cases_filed"),
         notice_alert=ctx.source_alert("first_violation_notices"),
     )

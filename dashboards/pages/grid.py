@@ -1,10 +1,9 @@
 """五色图: every micro-grid's colour, its three components and percentiles, per township.
 
-With ``mart_grid_map`` in the warehouse the page is a map: the polygons, colours and card
-facts of every grid are one file, ``data/grid_polygons.js`` (written by ``write_files``),
-drawn offline as inline SVG by ``assets/grid_map.js`` (no tiles, no request leaving the
-site); a tap on a grid opens its card; grids without a polygon are in the list view.
-Without that mart (an older warehouse) the page falls back to cards grouped by colour.
+The page is a map read from ``mart_grid_map``: the polygons, colours and card facts of
+every grid are one file, ``data/grid_polygons.js`` (written by ``write_files``), drawn
+offline as inline SVG by ``assets/grid_map.js`` (no tiles, no request leaving the site); a
+tap on a grid opens its card; grids without a polygon are in the list view.
 """
 
 from __future__ import annotations
@@ -14,13 +13,17 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import i18n
+from ..i18n import N_
+
 if TYPE_CHECKING:
     from pipelines.contract import Contract
 
     from ..site import SiteContext
 
 FILE = "grid.html"
-NAV = "五色图"
+NAV = N_("五色图")
+TITLE = N_("综合行政执法五色图")
 # A script, not a .json: a page opened from disk (file://) may not fetch() a file, but may
 # load a script. It sets window.ZHIFA_GRID_MAP = {...}.
 DATA_FILE = "data/grid_polygons.js"
@@ -52,11 +55,10 @@ MAP_FIELDS = (
     "map_path",
 )
 ORDER = ("red", "orange", "yellow", "blue", "green", "grey")
-OPEN_BY_DEFAULT = {"red", "orange"}
 COMPONENTS = (  # (count column, rate column, percentile column, label)
-    ("penalties", "penalty_rate", "penalty_pct", "行政处罚"),
-    ("petitions_disputes", "petition_rate", "petition_pct", "信访矛调"),
-    ("valid_alarms", "alarm_rate", "alarm_pct", "有效警情"),
+    ("penalties", "penalty_rate", "penalty_pct", N_("行政处罚")),
+    ("petitions_disputes", "petition_rate", "petition_pct", N_("信访矛调")),
+    ("valid_alarms", "alarm_rate", "alarm_pct", N_("有效警情")),
 )
 
 
@@ -72,81 +74,13 @@ def colour_meta(contract: Contract) -> dict[str, dict[str, Any]]:
             rule = f"h < {format(hb, 'g')}"
         else:
             rule = f"{format(prev, 'g')} ≤ h < {format(hb, 'g')}"
-        meta[c.color] = {"zh": c.zh, "rule": rule}
+        meta[c.color] = {"zh": i18n.label(c), "rule": rule}  # zh: the colour's name in the page's language
         prev = hb if hb is not None else prev
-    meta[fc.grey.color] = {"zh": fc.grey.zh, "rule": f"实有人口不足{fc.min_population}人：数据不足，不参与排名"}
+    meta[fc.grey.color] = {
+        "zh": i18n.label(fc.grey),
+        "rule": i18n.t("实有人口不足{n}人：数据不足，不参与排名", n=fc.min_population),
+    }
     return meta
-
-
-def _grid_view(r: dict[str, Any]) -> dict[str, Any]:
-    comps = []
-    for cnt, rate, pct, label in COMPONENTS:
-        comps.append(
-            {
-                "label": label,
-                "count": r.get(cnt),
-                "rate": r.get(rate),
-                "pct": None if r.get(pct) is None else round(100 * float(r[pct])),
-            }
-        )
-    color = (r.get("color") or "grey").lower()
-    last = (r.get("last_week_color") or "").lower() or None
-    return {**r, "color": color, "last": last, "changed": last is not None and last != color, "components": comps}
-
-
-def build(ctx: SiteContext) -> str:
-    if ctx.wh.has(MAP_MART):
-        return _build_map(ctx)
-    return _build_cards(ctx)
-
-
-def _build_cards(ctx: SiteContext) -> str:
-    """The page before mart_grid_map existed: every grid as a card, grouped by colour."""
-    mart = ctx.wh.table("mart_grid_colors")
-    cols = set(ctx.wh.columns("mart_grid_colors"))
-    rows = ctx.wh.rows(f"select * from {mart} order by township_code, score desc nulls last, grid_code")
-    if "last_week_color" not in cols:
-        for r in rows:
-            r["last_week_color"] = None
-    meta = colour_meta(ctx.contract)
-    fc = ctx.contract.five_colour
-    towns = []
-    names = {t.code: t.name for t in ctx.towns}
-    for code in sorted({r["township_code"] for r in rows}):
-        grids = [_grid_view(r) for r in rows if r["township_code"] == code]
-        groups = []
-        for colour in ORDER + tuple(sorted({g["color"] for g in grids} - set(ORDER))):
-            members = [g for g in grids if g["color"] == colour]
-            groups.append(
-                {
-                    "color": colour,
-                    "zh": meta.get(colour, {}).get("zh", colour),
-                    "rule": meta.get(colour, {}).get("rule", ""),
-                    "grids": members,
-                    "open": colour in OPEN_BY_DEFAULT,
-                }
-            )
-        window = (grids[0].get("window_start"), grids[0].get("window_end")) if grids else (None, None)
-        changed = [g for g in grids if g["changed"]]
-        sev = {c: i for i, c in enumerate(ORDER[:5])}  # red 0 … green 4; grey not ranked
-        worse = sum(1 for g in changed if g["color"] in sev and g["last"] in sev and sev[g["color"]] < sev[g["last"]])
-        towns.append(
-            {
-                "code": code,
-                "name": names.get(code, code),
-                "groups": groups,
-                "n": len(grids),
-                "window": window,
-                "worse": worse,
-                "better": len(changed) - worse,
-                "changed": sorted(
-                    changed, key=lambda g: (ORDER.index(g["color"]) if g["color"] in ORDER else 99, g["grid_code"])
-                ),
-            }
-        )
-    return ctx.render(
-        "grid.html.j2", page_file=FILE, title="综合行政执法五色图", towns=towns, meta=meta, order=ORDER, fc=fc, map_mode=False
-    )
 
 
 # ---- the map (mart_grid_map) -------------------------------------------------------------
@@ -223,15 +157,13 @@ def map_data(ctx: SiteContext, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def write_files(ctx: SiteContext, out_dir: Path) -> list[Path]:
-    """The map's script and, with mart_grid_map, its data file (called by site.build_site)."""
+    """The map's script and its data file (called by site.build_site)."""
     from ..site import STATIC
 
     out_dir = Path(out_dir)
     script = out_dir / SCRIPT_FILE
     script.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(STATIC / "grid_map.js", script)
-    if not ctx.wh.has(MAP_MART):
-        return [script]
     data = out_dir / DATA_FILE
     data.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(map_data(ctx, map_rows(ctx)), ensure_ascii=False, separators=(",", ":"))
@@ -239,7 +171,7 @@ def write_files(ctx: SiteContext, out_dir: Path) -> list[Path]:
     return [script, data]
 
 
-def _build_map(ctx: SiteContext) -> str:
+def build(ctx: SiteContext) -> str:
     rows = map_rows(ctx)
     meta = colour_meta(ctx.contract)
     fc = ctx.contract.five_colour
@@ -264,7 +196,7 @@ def _build_map(ctx: SiteContext) -> str:
         towns.append(
             {
                 "code": code,
-                "name": names.get(code) or mine[0].get("township_name") or code,
+                "name": names.get(code) or i18n.place(mine[0].get("township_name") or code, ctx.contract.township_names_en),
                 "n": len(mine),
                 "ranked": mine[0].get("ranked_grids_in_township"),
                 "with_polygon": sum(1 for r in mine if r.get("map_path")),
@@ -277,21 +209,24 @@ def _build_map(ctx: SiteContext) -> str:
         )
     labels = {
         "colours": {c: meta[c]["zh"] for c in ORDER if c in meta},
-        "components": [label for *_cols, label in COMPONENTS],
+        "components": [ctx.t(label) for *_cols, label in COMPONENTS],
         "min_population": fc.min_population,
         "min_ranked_grids": fc.min_ranked_grids,
         "window_days": fc.window_days,
     }
+    if ctx.lang != i18n.DEFAULT:  # the words of assets/grid_map.js (its T("…")) and the township names
+        from ..site import STATIC
+
+        labels["text"] = {m: ctx.t(m) for m in i18n.js_msgids(STATIC / "grid_map.js")} | ctx.contract.township_names_en
     labels_json = json.dumps(labels, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     return ctx.render(
         "grid.html.j2",
         page_file=FILE,
-        title="综合行政执法五色图",
+        title=TITLE,
         towns=towns,
         meta=meta,
         order=ORDER,
         fc=fc,
-        map_mode=True,
         data_file=DATA_FILE,
         script_file=SCRIPT_FILE,
         labels_json=labels_json,

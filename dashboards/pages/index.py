@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from .. import charts, metrics, reports
+from .. import charts, i18n, metrics, reports
+from ..i18n import N_
 from . import kpi
 
 if TYPE_CHECKING:
     from ..site import SiteContext, Town
 
 FILE = "index.html"
-NAV = "概览"
+NAV = N_("概览")
 CHART_WEEKS = 52
 SPARK_WEEKS = 12
 
@@ -50,10 +51,10 @@ class KpiWindow:
 
 # The first is the card's big number; the others are the rows under it.
 KPI_WINDOWS = (
-    KpiWindow("28_days", "近28天"),
-    KpiWindow("last_week", "上周"),  # the last complete Monday–Sunday week
-    KpiWindow("year_to_date", "今年以来"),
-    KpiWindow("reform_to_date", "改革以来"),  # only once the township's reform has started
+    KpiWindow("28_days", N_("近28天")),
+    KpiWindow("last_week", N_("上周")),  # the last complete Monday–Sunday week
+    KpiWindow("year_to_date", N_("今年以来")),
+    KpiWindow("reform_to_date", N_("改革以来")),  # only once the township's reform has started
 )
 COMPARISONS_MART = "mart_indicator_comparisons"
 
@@ -70,35 +71,17 @@ def _weeks(as_of: dt.date) -> list[dt.date]:
     return [last_monday - dt.timedelta(weeks=k) for k in range(CHART_WEEKS - 1, -1, -1)]
 
 
-def _weekly_fct(
-    ctx: SiteContext, indicator: str, breakdown: str, first: dt.date, last: dt.date
-) -> dict[tuple[str, dt.date], float]:
-    fct = ctx.wh.table("fct_township_daily")
-    rows = ctx.wh.tuples(
-        f"select township_code, cast(date_trunc('week', date) as date), sum(value) from {fct} "
-        f"where indicator = ? and breakdown = ? and date between ? and ? group by 1, 2",
-        [indicator, breakdown, first, last],
-    )[1]
-    return {(t, w): float(v or 0) for t, w, v in rows}
-
-
-def one_visit_series(ctx: SiteContext) -> tuple[list[dict], str]:
+def one_visit_series(ctx: SiteContext) -> list[dict]:
+    """Weekly 综合查一次 and its share of all inspections per township (mart_one_visit_weekly)."""
     weeks = _weeks(ctx.as_of)
-    first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
-    if ctx.wh.has("mart_one_visit_weekly"):
-        rows = ctx.wh.tuples(
-            f"select township_code, cast(week_start as date), inspections, one_visit_inspections "
-            f"from {ctx.wh.table('mart_one_visit_weekly')} "
-            f"where target_type = 'all' and week_start between ? and ?",
-            [first, weeks[-1]],
-        )[1]
-        insp = {(t, w): float(i or 0) for t, w, i, _ in rows}
-        ov = {(t, w): float(o or 0) for t, w, _, o in rows}
-        source = "mart_one_visit_weekly"
-    else:
-        insp = _weekly_fct(ctx, "inspections", "all", first, last)
-        ov = _weekly_fct(ctx, "one_visit_inspections", "all", first, last)
-        source = "fct_township_daily"
+    rows = ctx.wh.tuples(
+        f"select township_code, cast(week_start as date), inspections, one_visit_inspections "
+        f"from {ctx.wh.table('mart_one_visit_weekly')} "
+        f"where target_type = 'all' and week_start between ? and ?",
+        [weeks[0], weeks[-1]],
+    )[1]
+    insp = {(t, w): float(i or 0) for t, w, i, _ in rows}
+    ov = {(t, w): float(o or 0) for t, w, _, o in rows}
     series = []
     for town in ctx.towns:
         o = [ov.get((town.code, w), 0.0) for w in weeks]
@@ -111,33 +94,23 @@ def one_visit_series(ctx: SiteContext) -> tuple[list[dict], str]:
                 "share": [oo / ii if ii else None for oo, ii in zip(o, i)],
             }
         )
-    return series, source
+    return series
 
 
 def alarm_series(ctx: SiteContext, town: Town, subcategory: str = "all") -> dict[str, list]:
     weeks = _weeks(ctx.as_of)
-    if ctx.wh.has("mart_alarm_trends_weekly"):
-        rows = ctx.wh.tuples(
-            f"select cast(week_start as date), valid_alarms, valid_alarms_last_year "
-            f"from {ctx.wh.table('mart_alarm_trends_weekly')} "
-            f"where township_code = ? and alarm_subcategory = ? and week_start between ? and ?",
-            [town.code, subcategory, weeks[0], weeks[-1]],
-        )[1]
-        now = {w: float(v or 0) for w, v, _ in rows}
-        before = {w: float(p or 0) for w, _, p in rows}
-        return {
-            "weeks": [w.isoformat() for w in weeks],
-            "now": [now.get(w, 0.0) for w in weeks],
-            "before": [before.get(w, 0.0) if _covered(town, metrics.same_iso_week_last_year(w)[0]) else None for w in weeks],
-        }
-    # Fallback: same ISO week a year earlier, from the daily facts.
-    prev = [metrics.same_iso_week_last_year(w)[0] for w in weeks]
-    bd = subcategory
-    counts = _weekly_fct(ctx, "valid_alarms", bd, min(prev), weeks[-1] + dt.timedelta(days=6))
+    rows = ctx.wh.tuples(
+        f"select cast(week_start as date), valid_alarms, valid_alarms_last_year "
+        f"from {ctx.wh.table('mart_alarm_trends_weekly')} "
+        f"where township_code = ? and alarm_subcategory = ? and week_start between ? and ?",
+        [town.code, subcategory, weeks[0], weeks[-1]],
+    )[1]
+    now = {w: float(v or 0) for w, v, _ in rows}
+    before = {w: float(p or 0) for w, _, p in rows}
     return {
         "weeks": [w.isoformat() for w in weeks],
-        "now": [counts.get((town.code, w), 0.0) for w in weeks],
-        "before": [counts.get((town.code, p), 0.0) if _covered(town, p) else None for p in prev],
+        "now": [now.get(w, 0.0) for w in weeks],
+        "before": [before.get(w, 0.0) if _covered(town, metrics.same_iso_week_last_year(w)[0]) else None for w in weeks],
     }
 
 
@@ -157,7 +130,7 @@ def _change_class(c: metrics.Shown | metrics.Comparison, better: str | None) -> 
 
 
 def _span(start: dt.date, end: dt.date) -> str:
-    return f"{start:%Y-%m-%d}至{end:%Y-%m-%d}"
+    return i18n.t("{start}至{end}", start=f"{start:%Y-%m-%d}", end=f"{end:%Y-%m-%d}")
 
 
 def _comparison_rows(ctx: SiteContext, town: Town, names: list[str]) -> dict[tuple[str, str], dict]:
@@ -172,9 +145,7 @@ def _comparison_rows(ctx: SiteContext, town: Town, names: list[str]) -> dict[tup
 
 
 def kpi_cards(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
-    """The KPI cards of one township, from mart_indicator_comparisons ([] without the mart)."""
-    if not ctx.wh.has(COMPARISONS_MART):
-        return []
+    """The KPI cards of one township, from mart_indicator_comparisons."""
     names = sorted({k.indicator for k in KPIS} | {k.share_of for k in KPIS if k.share_of})
     mart = _comparison_rows(ctx, town, names)
     periods = reports.campaign_periods(ctx).get(town.code, [])
@@ -183,37 +154,8 @@ def kpi_cards(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
     cards = []
     for k in KPIS:
         ind = ctx.indicator(k.indicator)
-        rows = []
-        for w in KPI_WINDOWS:
-            r = mart.get((w.key, k.indicator))
-            if r is None:  # e.g. reform_to_date before the reform has started
-                continue
-            c = metrics.Shown.from_mart(r)
-            share = None
-            if k.share_of:
-                whole = mart.get((w.key, k.share_of))
-                share = metrics.fmt_share(c.now, float(whole["value_now"] or 0) if whole else 0.0)
-            start = r["period_start"]
-            data_from = None
-            if town.data_start is not None and start < town.data_start:
-                start, data_from = town.data_start, town.data_start  # e.g. 改革以来 before the first record
-            rows.append(
-                {
-                    "window": {
-                        "key": w.key,
-                        "label": w.label,
-                        "span": _span(start, r["period_end"]),
-                        "prev_span": _span(r["prior_start"], r["prior_end"]),
-                        "short": reports.short_span(start, r["period_end"], ctx.as_of),
-                        "prev_short": reports.short_span(r["prior_start"], r["prior_end"]),
-                        "data_from": data_from,
-                    },
-                    "c": c,
-                    "cls": _change_class(c, k.better),
-                    "share": share,
-                    "headline": w is KPI_WINDOWS[0],
-                }
-            )
+        # a window the mart has no row for is left out (e.g. reform_to_date before the reform)
+        rows = [_card_row(ctx, town, k, w, mart) for w in KPI_WINDOWS if (w.key, k.indicator) in mart]
         if not rows or not rows[0]["headline"]:
             continue
         share_label = ctx.indicator(k.share_of)["zh"] if k.share_of else None
@@ -238,6 +180,35 @@ def kpi_cards(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
     return cards
 
 
+def _card_row(ctx: SiteContext, town: Town, k: Kpi, w: KpiWindow, mart: dict) -> dict[str, Any]:
+    """One window of a KPI card: the mart row of (window, indicator) with its periods printed."""
+    r = mart[(w.key, k.indicator)]
+    c = metrics.Shown.from_mart(r)
+    share = None
+    if k.share_of:
+        whole = mart.get((w.key, k.share_of))
+        share = metrics.fmt_share(c.now, float(whole["value_now"] or 0) if whole else 0.0)
+    start = r["period_start"]
+    data_from = None
+    if town.data_start is not None and start < town.data_start:
+        start, data_from = town.data_start, town.data_start  # e.g. 改革以来 before the first record
+    return {
+        "window": {
+            "key": w.key,
+            "label": i18n.t(w.label),
+            "span": _span(start, r["period_end"]),
+            "prev_span": _span(r["prior_start"], r["prior_end"]),
+            "short": reports.short_span(start, r["period_end"], ctx.as_of),
+            "prev_short": reports.short_span(r["prior_start"], r["prior_end"]),
+            "data_from": data_from,
+        },
+        "c": c,
+        "cls": _change_class(c, k.better),
+        "share": share,
+        "headline": w is KPI_WINDOWS[0],
+    }
+
+
 def _campaign_split(ctx: SiteContext, town: Town, indicator: str, mart: dict, periods: list) -> dict | None:
     """For inspection counts in a 28-day window with a 专项行动: campaign and 日常 separately,
     日常 against its own year-earlier count (so a campaign does not read as a change in routine work)."""
@@ -247,8 +218,6 @@ def _campaign_split(ctx: SiteContext, town: Town, indicator: str, mart: dict, pe
     if r is None:
         return None
     now = reports.inspections_split(ctx, town.code, r["period_start"], r["period_end"])
-    if now is None:
-        return None
     names = [p["campaign"] for p in reports.active(periods, r["period_start"], r["period_end"])]
     if not now["campaign"] and not names:
         return None
@@ -283,47 +252,36 @@ def campaigns(ctx: SiteContext) -> list[dict[str, Any]]:
     for c in by.values():
         order = [t for t in CAMPAIGN_TARGETS if t in c["types"]] + sorted(set(c["types"]) - set(CAMPAIGN_TARGETS))
         c["type_rows"] = [c["types"][t] for t in order]
-        if c["all"] is None:  # derive the total only for additive columns
-            c["all"] = {
-                "targets_checked": sum(r["targets_checked"] or 0 for r in c["type_rows"]),
-                "inspections": sum(r["inspections"] or 0 for r in c["type_rows"]),
-                "hazards_found": sum(r["hazards_found"] or 0 for r in c["type_rows"]),
-                "hazards_accepted": sum(r["hazards_accepted"] or 0 for r in c["type_rows"]),
-                "banned": sum(r["banned"] or 0 for r in c["type_rows"]),
-            }
         out.append(c)
     out.sort(key=lambda c: (c["code"], -(c["all"]["inspections"] or 0), c["campaign"]))
     return out
 
 
-def one_visit_by_kind(ctx: SiteContext, ov: list[dict]) -> tuple[str, bool]:
-    """Weekly 综合查一次 per township (own y axis), 日常 / 专项行动 stacked when the split exists."""
+def one_visit_by_kind(ctx: SiteContext, ov: list[dict]) -> str:
+    """Weekly 综合查一次 per township (own y axis), 日常 / 专项行动 stacked."""
     weeks = _weeks(ctx.as_of)
     first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
     periods = reports.campaign_periods(ctx)
-    series, split = [], False
+    series = []
     for town, s in zip(ctx.towns, ov):
         parts = reports.weekly_split(ctx, town.code, weeks, "one_visit_inspections")
-        split = split or parts is not None
         series.append(
             {
                 "name": town.name,
                 "weeks": s["weeks"],
-                "routine": parts["routine"] if parts else s["one_visit"],
-                "campaign": parts["campaign"] if parts else None,
+                "routine": parts["routine"],
+                "campaign": parts["campaign"],
                 "campaigns": periods.get(town.code, []),
                 "reform": town.reform_start,
             }
         )
-    fig = charts.inspections_by_kind(series, first=first, last=last, y_title="件次/周")
-    if not split:
-        fig.update_traces(name="综合查一次", selector={"name": "日常检查"})
-    return charts.to_div(fig, "chart-one-visit-count", 200 + 190 * len(series)), split
+    fig = charts.inspections_by_kind(series, first=first, last=last, y_title=ctx.t("件次/周"))
+    return charts.to_div(fig, "chart-one-visit-count", 200 + 190 * len(series))
 
 
 def build(ctx: SiteContext) -> str:
-    ov, ov_source = one_visit_series(ctx)
-    ov_counts, ov_split = one_visit_by_kind(ctx, ov)
+    ov = one_visit_series(ctx)
+    ov_counts = one_visit_by_kind(ctx, ov)
     periods = reports.campaign_periods(ctx)
     weeks = _weeks(ctx.as_of)
     first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
@@ -343,7 +301,7 @@ def build(ctx: SiteContext) -> str:
     return ctx.render(
         "index.html.j2",
         page_file=FILE,
-        title="大综合一体化 行政执法驾驶舱",
+        title=N_("大综合一体化 行政执法驾驶舱"),
         uses_plotly=True,
         towns=[
             {
@@ -354,14 +312,10 @@ def build(ctx: SiteContext) -> str:
             }
             for t in ctx.towns
         ],
-        kpi_source=COMPARISONS_MART if ctx.wh.has(COMPARISONS_MART) else None,
-        split_source=ctx.wh.has(reports.INSPECTIONS_MART),
         one_visit_counts=ov_counts,
-        one_visit_split=ov_split,
         one_visit_share=ov_share,
-        one_visit_source=ov_source,
         alarm_charts=alarm_charts,
-        chart_span=f"{weeks[0]:%Y-%m-%d}至{weeks[-1] + dt.timedelta(days=6):%Y-%m-%d}",
+        chart_span=_span(weeks[0], weeks[-1] + dt.timedelta(days=6)),
         campaigns=campaigns(ctx),
         campaign_targets=CAMPAIGN_TARGETS,
     )

@@ -5,23 +5,24 @@ per township (issue 10, item 4).
 Reads `mart_inspection_burden` (share and burden by year and 检查对象类型),
 `mart_one_visit_weekly` (the weekly share), `mart_report_hazard_loop` (where the hazards
 found stand on the as-of date), `mart_report_open_items` (the overdue list),
-`mart_campaigns` and `mart_report_campaign_periods`. Each section shows a note when its
-mart is missing. Pages only query and arrange; no figure is computed here.
+`mart_campaigns` and `mart_report_campaign_periods`. Pages only query and arrange; no
+figure is computed here.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import charts, metrics, reports
+from .. import charts, i18n, metrics, reports
+from ..i18n import N_
 from . import index
 
 if TYPE_CHECKING:
     from ..site import SiteContext, Town
 
 FILE = "inspections.html"
-NAV = "检查与专项"
-TITLE = "综合查一次与专项行动"
+NAV = N_("检查与专项")
+TITLE = N_("综合查一次与专项行动")
 BURDEN_MART = "mart_inspection_burden"
 LOOP_MART = "mart_report_hazard_loop"
 OPEN_MART = reports.OPEN_ITEMS_MART
@@ -29,7 +30,7 @@ CAMPAIGNS_MART = "mart_campaigns"
 OVERDUE_SHOWN = 10  # the longest-open overdue inspections listed per township (all are in the CSV)
 
 # (key in mart_report_hazard_loop: hazards_<key>, label) in the order of the loop
-STAGES = (("accepted", "已验收"), ("rectifying", "整改中"), ("overdue", "逾期未整改"), ("other", "其他"))
+STAGES = (("accepted", N_("已验收")), ("rectifying", N_("整改中")), ("overdue", N_("逾期未整改")), ("other", N_("其他")))
 
 
 # ---------------------------------------------------------------- view models (pure)
@@ -46,7 +47,7 @@ def loop_stages(row: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(
             {
                 "key": key,
-                "label": label,
+                "label": i18n.t(label),
                 "n": n,
                 "pct": 100.0 * n / found if found else 0.0,
                 "share": metrics.fmt_share(n, found) if found else "",
@@ -75,7 +76,8 @@ def overdue_view(rows: list[dict[str, Any]], limit: int = OVERDUE_SHOWN) -> dict
     ordered = sorted(rows, key=lambda r: (-(r["days_open"] or 0), r["item_id"]))
     cats: dict[str, int] = {}
     for r in rows:
-        cats[r["category"] or "未填"] = cats.get(r["category"] or "未填", 0) + 1
+        cat = r["category"] or i18n.t("未填")
+        cats[cat] = cats.get(cat, 0) + 1
     return {"total": len(rows), "rows": ordered[:limit], "categories": sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))}
 
 
@@ -83,8 +85,6 @@ def overdue_view(rows: list[dict[str, Any]], limit: int = OVERDUE_SHOWN) -> dict
 
 
 def _rows(ctx: SiteContext, mart: str, where: str = "", params: list | None = None, order: str = "") -> list[dict[str, Any]]:
-    if not ctx.wh.has(mart):
-        return []
     sql = f"select * from {ctx.wh.table(mart)}"
     if where:
         sql += f" where {where}"
@@ -94,21 +94,13 @@ def _rows(ctx: SiteContext, mart: str, where: str = "", params: list | None = No
 
 
 def open_items(ctx: SiteContext, town_code: str, item_type: str) -> list[dict[str, Any]]:
-    """Rows of mart_report_open_items of one type and township, with the grid's name
-    (dim_grids) when the warehouse has it."""
-    if not ctx.wh.has(OPEN_MART):
-        return []
-    if ctx.wh.has("dim_grids"):
-        return ctx.wh.rows(
-            f"select o.*, g.grid_name from {ctx.wh.table(OPEN_MART)} o "
-            f"left join {ctx.wh.table('dim_grids')} g on g.grid_code = o.grid_code "
-            f"where o.township_code = ? and o.item_type = ? order by o.days_open desc, o.item_id",
-            [town_code, item_type],
-        )
-    return [
-        dict(r, grid_name=None)
-        for r in _rows(ctx, OPEN_MART, "township_code = ? and item_type = ?", [town_code, item_type], "days_open desc, item_id")
-    ]
+    """Rows of mart_report_open_items of one type and township, with the grid's name (dim_grids)."""
+    return ctx.wh.rows(
+        f"select o.*, g.grid_name from {ctx.wh.table(OPEN_MART)} o "
+        f"left join {ctx.wh.table('dim_grids')} g on g.grid_code = o.grid_code "
+        f"where o.township_code = ? and o.item_type = ? order by o.days_open desc, o.item_id",
+        [town_code, item_type],
+    )
 
 
 def town_view(ctx: SiteContext, town: Town, periods: list[dict[str, Any]]) -> dict[str, Any]:
@@ -116,7 +108,15 @@ def town_view(ctx: SiteContext, town: Town, periods: list[dict[str, Any]]) -> di
     burden = burden_view(_rows(ctx, BURDEN_MART, "township_code = ?", [town.code]), year)
     loops = {r["period"]: r for r in _rows(ctx, LOOP_MART, "township_code = ?", [town.code])}
     loop = []
-    for key, label in ((str(year), f"{year}年发现（截至{ctx.as_of.month}月{ctx.as_of.day}日）"), ("all", "全部已入库数据")):
+    for key, label in (
+        (
+            str(year),
+            ctx.t(
+                "{year}年发现（截至{month}月{day}日）", year=year, month=ctx.as_of.month, day=ctx.as_of.day, mon=f"{ctx.as_of:%b}"
+            ),
+        ),
+        ("all", ctx.t("全部已入库数据")),
+    ):
         if key in loops:
             loop.append({"period": key, "label": label, "row": loops[key], "stages": loop_stages(loops[key])})
     overdue = overdue_view(open_items(ctx, town.code, "hazard_overdue"))
@@ -130,22 +130,17 @@ def town_view(ctx: SiteContext, town: Town, periods: list[dict[str, Any]]) -> di
 
 def build(ctx: SiteContext) -> str:
     periods = reports.campaign_periods(ctx)
-    share_chart = None
-    if ctx.wh.has("mart_one_visit_weekly"):
-        series, _ = index.one_visit_series(ctx)
-        share_chart = charts.to_div(charts.one_visit_share(series), "chart-inspections-share", 280)
+    share_chart = charts.to_div(charts.one_visit_share(index.one_visit_series(ctx)), "chart-inspections-share", 280)
     weeks = index._weeks(ctx.as_of)
     return ctx.render(
         "inspections.html.j2",
         page_file=FILE,
         title=TITLE,
-        uses_plotly=share_chart is not None,
+        uses_plotly=True,
         towns=[town_view(ctx, t, periods.get(t.code, [])) for t in ctx.towns],
         share_chart=share_chart,
         year=ctx.as_of.year,
-        share_span=f"{weeks[0]:%Y-%m-%d}起 {len(weeks)} 个完整周",
-        has={m: ctx.wh.has(m) for m in (BURDEN_MART, LOOP_MART, OPEN_MART, CAMPAIGNS_MART)},
-        marts={"burden": BURDEN_MART, "loop": LOOP_MART, "open": OPEN_MART, "campaigns": CAMPAIGNS_MART},
+        share_span=ctx.t("{first}起 {n} 个完整周", first=f"{weeks[0]:%Y-%m-%d}", n=len(weeks)),
         overdue_shown=OVERDUE_SHOWN,
         alert=ctx.source_alert("inspections"),
     )

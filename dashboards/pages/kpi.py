@@ -4,7 +4,7 @@ One section per card indicator and township (anchor ``kpi-<indicator>-<township_
 linked from the card): the 28-day running total — the card's 近28天 figure over time, so
 its last point is the card's big number — and the daily counts, from
 `mart_report_daily_series`; the same series as CSV in ``data/series/<indicator>.csv``
-(written by exports.write_series). Without the mart every section says so.
+(written by exports.write_series).
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from .. import charts, exports, reports
+from ..i18n import N_
 
 if TYPE_CHECKING:
     from ..site import SiteContext
 
 FILE = "kpi.html"
-NAV = "每日明细"
-TITLE = "核心指标每日明细"
+NAV = N_("每日明细")
+TITLE = N_("核心指标每日明细")
 SERIES_MART = exports.SERIES_MART
 
 
@@ -42,7 +43,7 @@ def card_indicators() -> list[str]:
 
 
 def series_rows(ctx: SiteContext, indicators: list[str]) -> list[dict[str, Any]]:
-    if not ctx.wh.has(SERIES_MART) or not indicators:
+    if not indicators:
         return []
     return ctx.wh.rows(
         f"select township_code, indicator, date, value, value_28d, is_full_28d "
@@ -149,6 +150,4 @@ def build(ctx: SiteContext) -> str:
         title=TITLE,
         uses_plotly=any(t["chart"] for s in secs for t in s["towns"]),
         sections=secs,
-        has_mart=ctx.wh.has(SERIES_MART),
-        mart=SERIES_MART,
     )

@@ -6,36 +6,39 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import i18n
+from ..i18n import N_
+
 if TYPE_CHECKING:
     from pipelines.contract import Contract
 
     from ..site import SiteContext
 
 FILE = "quality.html"
-NAV = "数据质量"
+NAV = N_("数据质量")
 PER_REASON = 50  # rows listed per reason; the full lists are data/quarantine.csv and data/flags.csv
 MAX_LISTED = PER_REASON  # (kept for callers of the old name)
-STATUS_ZH = {"ok": "正常", "missing": "缺失", "incomplete": "不完整", "stale": "数据滞后"}
-GATE_ZH = {"pass": "通过", "warn": "警告", "fail": "未通过"}
+STATUS_ZH = {"ok": N_("正常"), "missing": N_("缺失"), "incomplete": N_("不完整"), "stale": N_("数据滞后")}
+GATE_ZH = {"pass": N_("通过"), "warn": N_("警告"), "fail": N_("未通过")}
 # reason (quarantine) and flag codes (docs/ARCHITECTURE.md §1, dbt/macros/quality.sql)
 REASON_ZH = {
-    "missing_key": "缺少记录编号",
-    "missing_date": "缺少统计日期",
-    "bad_date": "日期无法识别",
-    "future_date": "日期晚于截至日次日",
-    "unknown_township": "镇街无法识别",
-    "unreadable_file": "文件无法读取",
-    "bad_line": "行无法解析",
-    "id_precision_lost": "编号丢失精度",
-    "id_checksum_failed": "证件号码校验不通过",
-    "unknown_grid": "网格编码未知",
-    "grid_from_location": "网格由经纬度定位",
-    "bad_value": "取值无法识别",
+    "missing_key": N_("缺少记录编号"),
+    "missing_date": N_("缺少统计日期"),
+    "bad_date": N_("日期无法识别"),
+    "future_date": N_("日期晚于截至日次日"),
+    "unknown_township": N_("镇街无法识别"),
+    "unreadable_file": N_("文件无法读取"),
+    "bad_line": N_("行无法解析"),
+    "id_precision_lost": N_("编号丢失精度"),
+    "id_checksum_failed": N_("证件号码校验不通过"),
+    "unknown_grid": N_("网格编码未知"),
+    "grid_from_location": N_("网格由经纬度定位"),
+    "bad_value": N_("取值无法识别"),
 }
 
 
 def _source_names(contract: Contract) -> dict[str, str]:
-    return {k: v.zh for k, v in contract.sources.items()}
+    return {k: i18n.label(v) for k, v in contract.sources.items()}
 
 
 def _files(ctx: SiteContext) -> tuple[list[dict], list[dict]]:
@@ -64,8 +67,6 @@ def _files(ctx: SiteContext) -> tuple[list[dict], list[dict]]:
 
 def _listing(ctx: SiteContext, mart: str) -> dict[str, Any]:
     """Counts by (source, reason_or_flag), and per reason its first PER_REASON rows."""
-    if not ctx.wh.has(mart):
-        return {"by_code": [], "total": 0, "reasons": [], "truncated": False}
     t = ctx.wh.table(mart)
     by_code = ctx.wh.rows(f"select source, reason_or_flag, count(*) as n from {t} group by 1, 2 order by 1, 2")
     rows = ctx.wh.rows(
@@ -78,7 +79,12 @@ def _listing(ctx: SiteContext, mart: str) -> dict[str, Any]:
     for r in by_code:
         counts[r["reason_or_flag"]] = counts.get(r["reason_or_flag"], 0) + r["n"]
     reasons = [
-        {"code": code, "label": REASON_ZH.get(code, code), "n": n, "rows": [r for r in rows if r["reason_or_flag"] == code]}
+        {
+            "code": code,
+            "label": i18n.t(REASON_ZH[code]) if code in REASON_ZH else code,
+            "n": n,
+            "rows": [r for r in rows if r["reason_or_flag"] == code],
+        }
         for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
     for r in reasons:
@@ -95,11 +101,11 @@ def _freshness(status: list[dict], contract: Contract) -> list[dict]:
         cadence = source.stale_after_days if source else s.get("stale_after_days")
         lag = s.get("lag_days")
         if s.get("newest_record_date") is None:
-            verdict = "无记录"
+            verdict = N_("无记录")
         elif cadence is not None and lag is not None and lag > cadence:
-            verdict = "滞后"
+            verdict = N_("滞后")
         else:
-            verdict = "及时"
+            verdict = N_("及时")
         out.append({**s, "cadence": cadence, "fresh": verdict})
     return out
 
@@ -122,14 +128,14 @@ def build(ctx: SiteContext) -> str:
     return ctx.render(
         "quality.html.j2",
         page_file=FILE,
-        title="数据质量",
+        title=NAV,
         sources=sources,
         files=files,
         status=_freshness(status, ctx.contract),
-        status_zh=STATUS_ZH,
+        status_zh={k: ctx.t(v) for k, v in STATUS_ZH.items()},
         gate=_gate(ctx),
-        gate_zh=GATE_ZH,
-        reason_zh=REASON_ZH,
+        gate_zh={k: ctx.t(v) for k, v in GATE_ZH.items()},
+        reason_zh={k: ctx.t(v) for k, v in REASON_ZH.items()},
         quarantine=_listing(ctx, "mart_quarantine"),
         flagged=_listing(ctx, "mart_flags"),
         source_names=_source_names(ctx.contract),

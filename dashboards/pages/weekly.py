@@ -13,13 +13,14 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from .. import charts, metrics, reports
+from ..i18n import N_
 from .grid import colour_meta
 
 if TYPE_CHECKING:
     from ..site import SiteContext, Town
 
 FILE = "weekly.html"
-NAV = "周情分析"
+NAV = N_("周情分析")
 # Rows of the week table: (indicator, better direction or None). Names and units from the contract.
 ROWS = (
     ("events_reported", None),
@@ -32,10 +33,10 @@ ROWS = (
     ("first_violation_notices", None),
 )
 OPEN_TYPES = (
-    ("event_overdue", "逾期未办结事件", "处置期限已过仍在受理或处置中"),
-    ("hazard_overdue", "逾期未整改隐患", "整改状态逾期未整改或整改期限已过"),
-    ("hazard_open", "未整改隐患（全部）", "整改中或逾期未整改"),
-    ("case_open_90d", "超90天未结案件", "立案超过90天仍未结案"),
+    ("event_overdue", N_("逾期未办结事件"), N_("处置期限已过仍在受理或处置中")),
+    ("hazard_overdue", N_("逾期未整改隐患"), N_("整改状态逾期未整改或整改期限已过")),
+    ("hazard_open", N_("未整改隐患（全部）"), N_("整改中或逾期未整改")),
+    ("case_open_90d", N_("超90天未结案件"), N_("立案超过90天仍未结案")),
 )
 SHOW_ITEMS = 3
 SHOW_GRIDS = 8
@@ -76,8 +77,10 @@ def _week_rows(ctx: SiteContext, town: Town) -> tuple[dict[str, Any] | None, lis
         note = None
         if name in ("inspections", "one_visit_inspections") and split_now and split_now["campaign"]:
             sfx = "_one_visit" if name == "one_visit_inspections" else ""
-            note = (
-                f"其中专项行动 {metrics.fmt_num(split_now['campaign' + sfx])}，日常 {metrics.fmt_num(split_now['routine' + sfx])}"
+            note = ctx.t(
+                "其中专项行动 {campaign}，日常 {routine}",
+                campaign=metrics.fmt_num(split_now["campaign" + sfx]),
+                routine=metrics.fmt_num(split_now["routine" + sfx]),
             )
             cls = "neutral"
         out.append(
@@ -129,9 +132,7 @@ def _rising(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
     return out
 
 
-def _open_items(ctx: SiteContext, town: Town) -> list[dict[str, Any]] | None:
-    if not ctx.wh.has(reports.OPEN_ITEMS_MART):
-        return None
+def _open_items(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
     mart = ctx.wh.table(reports.OPEN_ITEMS_MART)
     counts = dict(ctx.wh.tuples(f"select item_type, count(*) from {mart} where township_code = ? group by 1", [town.code])[1])
     out = []
@@ -144,8 +145,8 @@ def _open_items(ctx: SiteContext, town: Town) -> list[dict[str, Any]] | None:
         out.append(
             {
                 "key": key,
-                "label": label,
-                "rule": rule,
+                "label": ctx.t(label),
+                "rule": ctx.t(rule),
                 "n": int(counts.get(key, 0)),
                 "oldest": oldest if key != "hazard_open" else [],
             }
@@ -154,12 +155,8 @@ def _open_items(ctx: SiteContext, town: Town) -> list[dict[str, Any]] | None:
 
 
 def _grids(ctx: SiteContext, town: Town, meta: dict[str, Any]) -> dict[str, Any] | None:
-    if not ctx.wh.has("mart_grid_colors"):
-        return None
-    cols = set(ctx.wh.columns("mart_grid_colors"))
-    last = "last_week_color" if "last_week_color" in cols else "null"
     rows = ctx.wh.rows(
-        f"select grid_code, grid_name, population, score, lower(color) as color, lower({last}) as last_color "
+        f"select grid_code, grid_name, population, score, lower(color) as color, lower(last_week_color) as last_color "
         f"from {ctx.wh.table('mart_grid_colors')} where township_code = ? "
         f"order by score desc nulls last, grid_code",
         [town.code],
@@ -211,17 +208,16 @@ def _chart(ctx: SiteContext, town: Town, i: int, end: dt.date, periods: list) ->
 def build(ctx: SiteContext) -> str:
     meta = colour_meta(ctx.contract)
     periods = reports.campaign_periods(ctx)
-    has_cmp = ctx.wh.has(reports.COMPARISONS_MART)
     towns = []
     for i, town in enumerate(ctx.towns):
-        window, rows = _week_rows(ctx, town) if has_cmp else (None, [])
+        window, rows = _week_rows(ctx, town)
         camp = reports.active(periods.get(town.code, []), window["start"], window["end"]) if window else []
         towns.append(
             {
                 "town": town,
                 "window": window,
                 "rows": rows,
-                "rising": _rising(ctx, town) if has_cmp else [],
+                "rising": _rising(ctx, town),
                 "open": _open_items(ctx, town),
                 "grids": _grids(ctx, town, meta),
                 "campaigns": camp,
@@ -231,7 +227,7 @@ def build(ctx: SiteContext) -> str:
     return ctx.render(
         "weekly.html.j2",
         page_file=FILE,
-        title="周情分析",
+        title=NAV,
         towns=towns,
         uses_plotly=any(t["chart"] for t in towns),
         meta=meta,

@@ -3,7 +3,8 @@
    tapped grid and a list view (the only view for grids without a polygon). The data file
    is written by dashboards/pages/grid.py from the dbt mart mart_grid_map: one array per grid
    in the order of its "fields"; colours are indexes into "colours"; coordinates are integer
-   map units (SVG path text, y pointing south). */
+   map units (SVG path text, y pointing south). Words are msgids wrapped in T(…): on the English
+   pages (en/) the page's labels carry their English ("text"), from dashboards/i18n/en.yml. */
 (function () {
   "use strict";
   var root = document.getElementById("gm");
@@ -38,6 +39,10 @@
   function zh(c) { return (c && labels.colours[c]) || c || "—"; }
   function swatch(c) { return '<span class="swatch c-' + esc(c) + '" aria-hidden="true"></span>'; }
   function setStatus(text) { statusEl.textContent = text; statusEl.hidden = !text; }
+  function T(s) { return (labels.text && labels.text[s]) || s; }
+  // a value from the exports (a grid's name), marked as Chinese on the English pages
+  function raw(s) { return labels.text && /[\u3400-\u9fff]/.test(s) ? '<span lang="zh">' + esc(s) + "</span>" : esc(s); }
+  function fmt(s, o) { return s.replace(/\{(\w+)\}/g, function (m, k) { return k in o ? String(o[k]) : m; }); }
 
   /* ---- township switcher ---- */
   function setTown(code, keepHash) {
@@ -48,7 +53,7 @@
     if (!keepHash && window.history && history.replaceState) history.replaceState(null, "", "#t=" + code);
     if (!data) return;
     selected = null;
-    card.innerHTML = '<p class="note">点按地图上的网格，或在下方列表中选择网格，查看三项指标、百分位和上周颜色。</p>';
+    card.innerHTML = '<p class="note">' + T("点按地图上的网格，或在下方列表中选择网格，查看三项指标、百分位和上周颜色。") + "</p>";
     draw(code);
     listTown = null;
     if (list.open) renderList();
@@ -74,7 +79,7 @@
       p.setAttribute("class", "c-" + colourOf(g, "color"));
       p.setAttribute("data-grid", get(g, "grid_code"));
       var t = document.createElementNS(SVGNS, "title");
-      t.textContent = get(g, "grid_name") + "（" + zh(colourOf(g, "color")) + "）";
+      t.textContent = get(g, "grid_name") + T("（") + zh(colourOf(g, "color")) + T("）");
       p.appendChild(t);
       frag.appendChild(p);
       n++;
@@ -83,7 +88,7 @@
     if (!n) {
       mapbox.hidden = true;
       list.open = true;
-      setStatus("本镇街没有网格边界数据，以下按颜色列出各网格。");
+      setStatus(T("本镇街没有网格边界数据，以下按颜色列出各网格。"));
       return;
     }
     mapbox.hidden = false;
@@ -164,25 +169,25 @@
     var total = (get(g, "penalties") || 0) + (get(g, "petitions_disputes") || 0) + (get(g, "valid_alarms") || 0);
     var h = ['<article class="gcard gm-gcard c-' + esc(c) + '" data-grid="' + esc(get(g, "grid_code")) +
              '" data-color="' + esc(c) + '">',
-             '<header><span class="gname">' + esc(get(g, "grid_name")) + '</span><span class="pill c-' + esc(c) +
+             '<header><span class="gname">' + raw(get(g, "grid_name")) + '</span><span class="pill c-' + esc(c) +
              '">' + esc(zh(c)) + "</span></header>",
-             '<div class="gmeta">' + esc(get(g, "grid_code")) + " · " + esc(town.name) +
-             ' · 实有人口 <span data-f="population">' + num(get(g, "population")) + "</span></div>"];
+             '<div class="gmeta">' + esc(get(g, "grid_code")) + " · " + esc(T(town.name)) +
+             " · " + T("实有人口") + ' <span data-f="population">' + num(get(g, "population")) + "</span></div>"];
     if (c === "grey") {
       h.push('<p class="grey-note">' + (get(g, "grey_reason") === "too_few_grids"
-        ? "本镇街参与排名的网格不足 " + labels.min_ranked_grids + " 个，无法排名，全部显示灰色。"
-        : "实有人口不足 " + labels.min_population + " 人，数据不足，不参与排名。") + "</p>");
+        ? fmt(T("本镇街参与排名的网格不足 {n} 个，无法排名，全部显示灰色。"), { n: labels.min_ranked_grids })
+        : fmt(T("实有人口不足 {n} 人，数据不足，不参与排名。"), { n: labels.min_population })) + "</p>");
     } else {
       var share = get(g, "share_higher");
-      h.push('<div class="gscore">综合得分 <strong data-f="score">' + fixed1(get(g, "score")) + "</strong></div>");
+      h.push('<div class="gscore">' + T("综合得分") + ' <strong data-f="score">' + fixed1(get(g, "score")) + "</strong></div>");
       if (share !== null && share !== undefined) {
-        h.push('<p class="gm-h">本镇街 ' + num(town.ranked) + " 个参与排名的网格中，得分比它高的占 <strong data-f=\"h\">" +
-               (100 * share).toFixed(1) + "%</strong>（h = " + share.toFixed(3) + "），所以是" + esc(zh(c)) + "色。</p>");
+        h.push('<p class="gm-h">' + fmt(T("本镇街 {n} 个参与排名的网格中，得分比它高的占 <strong data-f=\"h\">{pct}%</strong>（h = {h}），所以是{colour}色。"),
+               { n: num(town.ranked), pct: (100 * share).toFixed(1), h: share.toFixed(3), colour: esc(zh(c)) }) + "</p>");
       }
     }
-    h.push('<table class="gcomp"><thead><tr><th scope="col">近' + labels.window_days +
-           '天</th><th class="n" scope="col">件数</th><th class="n" scope="col">每千人</th>' +
-           '<th class="n" scope="col">百分位</th></tr></thead><tbody>');
+    h.push('<table class="gcomp"><thead><tr><th scope="col">' + fmt(T("近{n}天"), { n: labels.window_days }) +
+           '</th><th class="n" scope="col">' + T("件数") + '</th><th class="n" scope="col">' + T("每千人") + "</th>" +
+           '<th class="n" scope="col">' + T("百分位") + "</th></tr></thead><tbody>");
     [["penalties", "penalty_rate", "penalty_pct"], ["petitions_disputes", "petition_rate", "petition_pct"],
      ["valid_alarms", "alarm_rate", "alarm_pct"]].forEach(function (k, i) {
       var pct = get(g, k[2]);
@@ -193,11 +198,11 @@
     h.push("</tbody></table>");
     if (c !== "grey" && get(g, "is_few_events")) {
       h.push('<p class="gm-few">' + (total === 0
-        ? "近" + labels.window_days + "天三项均为 0，按规则为绿色。"
-        : "近" + labels.window_days + "天三项合计仅 " + total + " 件，事件较少，颜色仅供参考。") + "</p>");
+        ? fmt(T("近{n}天三项均为 0，按规则为绿色。"), { n: labels.window_days })
+        : fmt(T("近{n}天三项合计仅 {total} 件，事件较少，颜色仅供参考。"), { n: labels.window_days, total: total })) + "</p>");
     }
-    var lastText = last ? swatch(last) + esc(zh(last)) + (last === c ? "（未变）" : " → " + esc(zh(c))) : "—（无上周颜色）";
-    h.push('<div class="gmeta gm-last">上周：<span data-f="last">' + lastText + "</span></div></article>");
+    var lastText = last ? swatch(last) + esc(zh(last)) + (last === c ? T("（未变）") : " → " + esc(zh(c))) : T("—（无上周颜色）");
+    h.push('<div class="gmeta gm-last">' + T("上周：") + '<span data-f="last">' + lastText + "</span></div></article>");
     return h.join("");
   }
 
@@ -213,21 +218,21 @@
     function item(g) {
       var c = colourOf(g, "color"), s = get(g, "score");
       return '<li><button type="button" data-grid="' + esc(get(g, "grid_code")) + '" data-color="' + esc(c) + '">' +
-             swatch(c) + esc(get(g, "grid_name")) + (s === null ? "" : " <small>" + fixed1(s) + "</small>") +
-             (get(g, "map_path") ? "" : " <small>无边界</small>") + "</button></li>";
+             swatch(c) + raw(get(g, "grid_name")) + (s === null ? "" : " <small>" + fixed1(s) + "</small>") +
+             (get(g, "map_path") ? "" : " <small>" + T("无边界") + "</small>") + "</button></li>";
     }
     var html = [];
     var noMap = !grids.some(function (g) { return get(g, "map_path"); });  // the list is the only view
     var changed = grids.filter(function (g) { var l = colourOf(g, "last_week_color"); return l && l !== colourOf(g, "color"); });
     if (changed.length) {
-      html.push('<details class="gm-group"><summary>较上周变色 ' + changed.length + ' 个</summary><ul class="gm-items">' +
+      html.push('<details class="gm-group"><summary>' + fmt(T("较上周变色 {n} 个"), { n: changed.length }) + '</summary><ul class="gm-items">' +
                 changed.map(item).join("") + "</ul></details>");
     }
     colours.forEach(function (c) {
       var mine = grids.filter(function (g) { return colourOf(g, "color") === c; });
       if (!mine.length) return;
       html.push('<details class="gm-group" data-color="' + c + '"' + (c === "red" || noMap ? " open" : "") + "><summary>" +
-                swatch(c) + esc(zh(c)) + "色 " + mine.length + ' 个</summary><ul class="gm-items">' +
+                swatch(c) + fmt(T("{colour}色 {n} 个"), { colour: esc(zh(c)), n: mine.length }) + '</summary><ul class="gm-items">' +
                 mine.map(item).join("") + "</ul></details>");
     });
     listBody.innerHTML = html.join("");
@@ -256,5 +261,5 @@
   setTown(m0 && switchButtons.some(function (b) { return b.dataset.town === m0[1]; }) ? m0[1] : first, true);
   // data/grid_polygons.js (loaded just before this script) sets window.ZHIFA_GRID_MAP.
   if (window.ZHIFA_GRID_MAP) start(window.ZHIFA_GRID_MAP);
-  else setStatus("地图数据未能载入（data/grid_polygons.js）；各网格数字见 data/grid_colors.csv。");
+  else setStatus(T("地图数据未能载入（data/grid_polygons.js）；各网格数字见 data/grid_colors.csv。"));
 })();

@@ -1,30 +1,5 @@
-{#-
-  The run's as-of date, in one place.
-
-  resolve_as_of(): the SQL that decides it — var('as_of') when given, else the latest
-  primary counting date (lake column `_counting_date`) that is not after today.
-  Only stg_lake__as_of calls it (it reads the sources); every other model uses as_of(),
-  a scalar subquery over that one-row view, so unit tests can pin the date with a
-  `given` row for ref('stg_lake__as_of').
--#}
-{% macro resolve_as_of() -%}
-    {%- set as_of = var('as_of', none) -%}
-    {%- if as_of -%}
-        {{ dbt.cast(dbt.string_literal(as_of), api.Column.translate_type('date')) }}
-    {%- else -%}
-        (
-            select max(counting_date) from (
-                {%- for src in ['grid_events', 'inspections', 'cases', 'notices', 'police_alarms'] %}
-                select max({{ dbt.cast('_counting_date', api.Column.translate_type('date')) }}) as counting_date
-                from {{ source(src, 'records') }}
-                where {{ dbt.cast('_counting_date', api.Column.translate_type('date')) }} <= current_date
-                {% if not loop.last %}union all{% endif %}
-                {%- endfor %}
-            ) as counting_dates
-        )
-    {%- endif -%}
-{%- endmacro %}
-
+{#- The run's as-of date for every model: a scalar subquery over the one-row view
+    stg_lake__as_of, so unit tests can pin the date with a `given` row for it. -#}
 {% macro as_of() -%}
     (select as_of_date from {{ ref('stg_lake__as_of') }})
 {%- endmacro %}

@@ -1,15 +1,15 @@
 """The dbt project (staging → intermediate → marts) as Dagster assets.
 
-Which dbt tests a night runs: every data test and unit test the first time a code version
-(pipelines, dbt project, contract, libraries: `pipelines.publish.code_version`) builds in a
-workdir, and again whenever `ZHIFA_DBT_TESTS=all`; after that passed, only the tests that
-guard the marts (every test on a mart, the singular tests). The tests on staging and
-intermediate views and the unit tests check the code, which has not changed: they ran on
-this code and this workdir's data already, and run on every change in CI (tests/). A test
-on a view re-runs the view's query, so they are a third of the build's time.
+Which dbt tests a night runs: every data test the first time a code version (pipelines,
+dbt project, contract, libraries: `pipelines.publish.code_version`) builds in a workdir,
+so a new deployment proves itself on this site's data; after that passed, only the tests
+that guard the marts (every test on a mart, the singular tests). The tests on staging and
+intermediate views check the code, which has not changed, and re-run each view's query
+(a third of the build). The dbt unit tests never run at night: their inputs are fixtures
+written in the yml, not tonight's data, so a night can add nothing to what CI proved
+(`make test` runs them; `ZHIFA_DBT_TESTS=all` runs every test and unit test here too).
 """
 
-import json
 import os
 
 from dagster import AssetCheckResult, AssetExecutionContext, AssetMaterialization, Output
@@ -23,12 +23,13 @@ from pipelines.resources import RunSettings
 
 prepare_manifest(DBT_PROJECT)
 
-# dbt selectors of what a night with already-proven code leaves out (union of the three)
-NIGHTLY_EXCLUDE = (
-    "resource_type:unit_test",
+UNIT_TESTS = "resource_type:unit_test"  # fixtures, not data: CI's job
+# dbt selectors of what a night with already-proven code also leaves out
+PROVEN_CODE_EXCLUDE = (
     "resource_type:test,path:models/staging",
     "resource_type:test,path:models/intermediate",
 )
+RUN_AS_OF_ENV = "ZHIFA_RUN_AS_OF"
 ALL_TESTS_ENV = "ZHIFA_DBT_TESTS"  # "all": every dbt test and unit test, whatever the stamp says
 
 
@@ -39,10 +40,12 @@ def tests_scope(settings) -> tuple[list[str], str | None]:
         proven = settings.dbt_full_build_stamp.read_text(encoding="utf-8").strip() == code
     except OSError:
         proven = False
-    if proven and os.environ.get(ALL_TESTS_ENV, "").lower() != "all":
-        # one argument (a space-separated union): dagster-dbt keeps only the first value of an option
-        return ["--exclude", " ".join(NIGHTLY_EXCLUDE)], None
-    return [], code
+    if os.environ.get(ALL_TESTS_ENV, "").lower() == "all":
+        return [], code
+    # one argument (a space-separated union): dagster-dbt keeps only the first value of an option
+    if proven:
+        return ["--exclude", " ".join((UNIT_TESTS, *PROVEN_CODE_EXCLUDE))], None
+    return ["--exclude", UNIT_TESTS], code
 
 
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=LayeredTranslator())
@@ -51,6 +54,7 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
     s.export_env()
     as_of = resolve_as_of(s)
     context.log.info(f"as-of date {as_of}")
+    os.environ[RUN_AS_OF_ENV] = as_of.isoformat()  # read by stg_lake__as_of (an env var, not a dbt var: see there)
     # Build a fresh warehouse beside the live one: a run that is killed or blocked leaves the
     # live warehouse (and the site built from it) exactly as they were.
     s.warehouse_build_done.unlink(missing_ok=True)
@@ -63,7 +67,7 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
     progress_start(f"dbt build, as of {as_of}")
     models = tests = 0
     for event in dbt.cli(
-        ["build", "--vars", json.dumps({"as_of": as_of.isoformat()}), *exclude],
+        ["build", *exclude],
         context=context,
         target_path=s.dbt_target,
     ).stream():
@@ -75,7 +79,7 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
     progress_done(
         f"{models} models, {tests} tests"
         + (
-            " (every test and unit test: first build of this code here)"
+            " (every data test: first build of this code here)"
             if stamp
             else " (those guarding the marts; the others passed on this code before)"
         )

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from dashboards.mart_reader import SITE_EXPOSURE
 from dashboards.site import build_site
 from pipelines.asof import warehouse_as_of
 from pipelines.assets import progress_done, progress_start
@@ -20,7 +21,6 @@ from pipelines.quality import read_results, results_path
 from pipelines.resources import RunSettings
 
 SITE_KEY = AssetKey(["site"])
-SITE_EXPOSURE = "report_site"
 
 
 def exposure_models(manifest: dict, exposure: str = SITE_EXPOSURE) -> list[dict]:

@@ -335,50 +335,14 @@ def _json_text(v: object) -> str | None:
 def read_jsonl(data: bytes, source: Source, mapping: Mapping | None = None) -> RawTable:
     text, encoding = decode(data)
     hmap = header_map(source, mapping)
-    records: list[dict[str, object]] = []
-    line_numbers: list[int] = []
-    bad_lines: list[int] = []
+    records, line_numbers, bad_lines = _json_objects(text)
     keys_seen: dict[str, str | None] = {}
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip(TRIM_CHARS):
-            continue
-        try:
-            obj = json.loads(line, parse_int=JsonNumber, parse_float=JsonNumber)
-        except json.JSONDecodeError:
-            obj = None
-        if not isinstance(obj, dict):
-            bad_lines.append(n)
-            records.append({})
-            line_numbers.append(n)
-            continue
+    for obj in records:
         for k in obj:
             if k not in keys_seen:
                 keys_seen[k] = _lookup(hmap, k)
-        records.append(obj)
-        line_numbers.append(n)
-    found = set(keys_seen.values()) - {None}
-    missing = [
-        source.column(n).zh + (f"（{source.column(n).pinyin}）" if source.column(n).pinyin else "")
-        for n in required_columns(source, mapping)
-        if n not in found
-    ]
-    if not records or (missing and not found):
-        raise UnreadableFile(f"没有一行是含有{source.zh}字段的 JSON 对象")
-    if missing:
-        raise UnreadableFile(f"JSON 行缺少必填键：{'、'.join(missing)}")
-    taken: set[str] = set()
-    key_to_col: dict[str, str] = {}
-    extras: list[str] = []
-    for k, name in keys_seen.items():
-        if name is not None and name not in taken:
-            key_to_col[k] = name
-        else:
-            label = _norm_header(k) or "_"
-            while label in taken or label.startswith("_"):
-                label = f"x{label}"
-            key_to_col[k] = label
-            extras.append(label)
-        taken.add(key_to_col[k])
+    _require_json_keys(source, mapping, records, keys_seen)
+    key_to_col, extras = _json_columns(keys_seen)
     columns: dict[str, list[str | None]] = {c: [None] * len(records) for c in key_to_col.values()}
     numeric: dict[str, list[bool]] = {c.name: [False] * len(records) for c in source.columns if c.type == "id"}
     for i, obj in enumerate(records):
@@ -394,6 +358,60 @@ def read_jsonl(data: bytes, source: Source, mapping: Mapping | None = None) -> R
     if bad_lines:  # kept as rows without a key: quarantined missing_key, "该行不是有效的 JSON 对象"
         df = df.with_columns(pl.col(ROW).is_in(bad_lines).alias(BAD_LINE))
     return RawTable(df=df, extras=extras, sheet=None, header_row=None, encoding=encoding)
+
+
+def _json_objects(text: str) -> tuple[list[dict], list[int], list[int]]:
+    """(one object per non-blank line ({} for a line that is not a JSON object), line numbers,
+    the numbers of those bad lines). Numbers are kept as JsonNumber (their exact text)."""
+    records: list[dict[str, object]] = []
+    line_numbers: list[int] = []
+    bad_lines: list[int] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip(TRIM_CHARS):
+            continue
+        try:
+            obj = json.loads(line, parse_int=JsonNumber, parse_float=JsonNumber)
+        except json.JSONDecodeError:
+            obj = None
+        if not isinstance(obj, dict):
+            bad_lines.append(n)
+            obj = {}
+        records.append(obj)
+        line_numbers.append(n)
+    return records, line_numbers, bad_lines
+
+
+def _require_json_keys(source: Source, mapping: Mapping | None, records: list[dict], keys_seen: dict) -> None:
+    """UnreadableFile unless the objects carry every required column's key."""
+    found = set(keys_seen.values()) - {None}
+    missing = [
+        source.column(n).zh + (f"（{source.column(n).pinyin}）" if source.column(n).pinyin else "")
+        for n in required_columns(source, mapping)
+        if n not in found
+    ]
+    if not records or (missing and not found):
+        raise UnreadableFile(f"没有一行是含有{source.zh}字段的 JSON 对象")
+    if missing:
+        raise UnreadableFile(f"JSON 行缺少必填键：{'、'.join(missing)}")
+
+
+def _json_columns(keys_seen: dict[str, str | None]) -> tuple[dict[str, str], list[str]]:
+    """({key: column}, extra columns): a key names its contract column unless another key took
+    it first; any other key is kept as an extra column under its own (unique) label."""
+    taken: set[str] = set()
+    key_to_col: dict[str, str] = {}
+    extras: list[str] = []
+    for k, name in keys_seen.items():
+        if name is not None and name not in taken:
+            key_to_col[k] = name
+        else:
+            label = _norm_header(k) or "_"
+            while label in taken or label.startswith("_"):
+                label = f"x{label}"
+            key_to_col[k] = label
+            extras.append(label)
+        taken.add(key_to_col[k])
+    return key_to_col, extras
 
 
 # --- workbooks -------------------------------------------------------------------------

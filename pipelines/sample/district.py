@@ -54,9 +54,19 @@ from .common import (
     resident_id,
     uscc,
 )
-from .exports import Window, windows
+from .exports import (
+    ALARM_STYLE,
+    BOOL_FORM_CHOICES,
+    DATE_FORMS,
+    DEPT_COLUMN,
+    SHEETS,
+    TITLES,
+    Window,
+    title_rows,
+    windows,
+)
 from .reference import GARBAGE, PARKING, Matter, TownRef
-from .writers import NULL_TOKENS, Style, fmt_date, fmt_money, fmt_ts, fullwidth
+from .writers import BOOL_FORMS, NULL_TOKENS, Style, fmt_date, fmt_money, fmt_ts, fullwidth
 
 # name, code, area km², 户籍, 常住, reform start — 萧山's other townships and streets (临浦镇 and
 # 进化镇 are left out: the demo's defect rows name them as townships unknown to the reference)
@@ -314,14 +324,31 @@ def _with_time(df: pl.DataFrame, name: str, values: np.ndarray) -> pl.DataFrame:
 def build_events(ctx: Ctx, a: Arrays) -> tuple[pl.DataFrame, pl.DataFrame, list[dict], dict]:
     """(base rows, versions, defect rows, arrays cases need); versions: _rid, _vt and the
     columns that change between versions."""
-    g, town = a.g, a.town
+    t0 = _event_times(ctx, a)
+    n = len(t0)
+    cat, sub, desc, allowed, lead_share = _event_kinds(a, n)
+    gi, grid = _event_grids(ctx, a, n)
+    source, reporter, text = _event_texts(a, gi, desc)
+    t_end, final, is_lead = _event_outcomes(a.g, t0, allowed, lead_share)
+    base = _event_base(a, t0, cat, sub, grid, source, reporter, text, allowed, is_lead)
+    versions, t_last = _event_versions(t0, t_end, final)
+    meta = {"t0": t0, "t_last": t_last, "lead": is_lead, "cat": cat, "grid": grid}
+    defects = _defects(ctx, a, events_mod._defects, 1) if not ctx.clean else []
+    return base, versions, defects, meta
+
+
+def _event_times(ctx: Ctx, a: Arrays) -> np.ndarray:
+    """Report times, sorted: fewer on weekends, more in 2022."""
     days = _day_array()
     wk = np.where(_weekday(days) >= 5, 0.72, 1.1)
-    day_idx = _days(g, _rate("grid_events", town, ctx.scale) * wk * np.where(days < np.datetime64("2022-01-01"), 0.9, 1.1))
-    n = len(day_idx)
-    t0 = _at(g, days[day_idx], 6, 21)
-    order = np.argsort(t0, kind="stable")
-    t0 = t0[order]
+    rate = _rate("grid_events", a.town, ctx.scale) * wk * np.where(days < np.datetime64("2022-01-01"), 0.9, 1.1)
+    t0 = _at(a.g, days[_days(a.g, rate)], 6, 21)
+    return t0[np.argsort(t0, kind="stable")]
+
+
+def _event_kinds(a: Arrays, n: int) -> tuple:
+    """(category, subcategory, description, days allowed, share that are enforcement leads)."""
+    g = a.g
     cats = list(events_mod.CATEGORIES)
     ci = a.choose(np.arange(len(cats)), events_mod.CAT_WEIGHTS, n)
     sub = np.empty(n, dtype=object)
@@ -336,12 +363,26 @@ def build_events(ctx: Ctx, a: Arrays) -> tuple[pl.DataFrame, pl.DataFrame, list[
         sub[m] = names[pick]
         desc[m] = np.array([subs[s] for s in names])[pick]
         allowed[m], lead_share[m] = days_allowed, share
+    return np.array(cats)[ci], sub, desc, allowed, lead_share
+
+
+def _event_grids(ctx: Ctx, a: Arrays, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(micro-grid index, grid code as reported): 5 % name the parent grid, 2 % none, a few
+    (not in the clean inbox) a grid that does not exist."""
+    g, town = a.g, a.town
     gi = a.grids(n)
     r = g.random(n)
     grid = np.where(r < 0.05, a.parent[gi], a.code[gi]).astype(object)
     grid[(r >= 0.05) & (r < 0.07)] = None
     bogus = (r >= 0.07) & (r < 0.072) & (not ctx.clean)
     grid[bogus] = [f"{town.code}9{x}{y:02d}" for x, y in zip(g.integers(10, 100, bogus.sum()), g.integers(1, 21, bogus.sum()))]
+    return gi, grid
+
+
+def _event_texts(a: Arrays, gi: np.ndarray, desc: np.ndarray) -> tuple[np.ndarray, np.ndarray, pl.Series]:
+    """(event source, reporter, description): a place near the grid, some with a phone number
+    or the reporter's name in the text."""
+    g, n = a.g, len(gi)
     source = a.choose(events_mod.SOURCES, events_mod.SOURCE_WEIGHTS, n)
     reporter = a.pick(a.names, n)
     place_kind = g.integers(0, 3, n)
@@ -360,21 +401,32 @@ def build_events(ctx: Ctx, a: Arrays) -> tuple[pl.DataFrame, pl.DataFrame, list[
         .then(pl.Series(reporter) + "反映：" + text)
         .otherwise(text)
     ).to_series()
+    return source, reporter, text
+
+
+def _event_outcomes(g: np.random.Generator, t0: np.ndarray, allowed: np.ndarray, lead_share: np.ndarray) -> tuple:
+    """(time of the last change, final status, is an enforcement lead)."""
+    n = len(t0)
     s = g.random(n)
     voided = s < 0.02
     hours = g.exponential(1.0, n) * allowed * 14
     t_end = t0 + np.where(voided, g.integers(1800, 8 * 3600, n), (hours * 3600).astype(np.int64) + 1800).astype("timedelta64[s]")
     final = np.where(voided, "已作废", np.where(s < 0.11, "已流转", "已办结"))
     is_lead = ~voided & (g.random(n) < lead_share)
-    day_of = t0.astype("datetime64[D]")
-    base = pl.DataFrame({"_day": _date(day_of)})
+    return t_end, final, is_lead
+
+
+def _event_base(a: Arrays, t0, cat, sub, grid, source, reporter, text, allowed, is_lead) -> pl.DataFrame:
+    """The columns that do not change between an event's versions."""
+    town, n = a.town, len(t0)
+    base = pl.DataFrame({"_day": _date(t0.astype("datetime64[D]"))})
     ids = "SJ" + town.code[-3:] + base["_day"].dt.strftime("%Y%m%d") + _seq(base, "_day").cast(pl.String).str.zfill(4)
-    base = pl.DataFrame(
+    return pl.DataFrame(
         {
             "event_id": ids,
             "reported_at": _ts(t0),
             "event_source": source,
-            "event_category": np.array(cats)[ci],
+            "event_category": cat,
             "event_subcategory": sub.astype(str),
             "township_code": pl.repeat(town.code, n, eager=True),
             "grid_code": _str(grid),
@@ -386,7 +438,12 @@ def build_events(ctx: Ctx, a: Arrays) -> tuple[pl.DataFrame, pl.DataFrame, list[
             "dept": a.pick(np.array(events_mod.DEPARTMENTS), n),
         }
     )
-    rid = np.arange(n)
+
+
+def _event_versions(t0: np.ndarray, t_end: np.ndarray, final: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
+    """(versions, time of each event's last version): 处置中 twenty minutes after the report
+    unless it closed inside the same export; the final status once it is within the data."""
+    rid = np.arange(len(t0))
     v1 = ~_same_export(t0, t_end) | (t_end > END_S)
     v2 = t_end <= END_S
     t1 = t0 + np.timedelta64(20, "m")
@@ -409,13 +466,44 @@ def build_events(ctx: Ctx, a: Arrays) -> tuple[pl.DataFrame, pl.DataFrame, list[
         ),
     ]
     versions = pl.concat([p.with_columns(pl.lit(None, pl.String).alias("related_case_id")) for p in parts])
-    versions = versions.with_columns(pl.col("_vt").alias("updated_at"))
-    meta = {"t0": t0, "t_last": np.where(v2, t_end, t1), "lead": is_lead, "cat": np.array(cats)[ci], "grid": grid}
-    defects = _defects(ctx, a, events_mod._defects, 1) if not ctx.clean else []
-    return base, versions, defects, meta
+    return versions.with_columns(pl.col("_vt").alias("updated_at")), np.where(v2, t_end, t1)
 
 
 def build_cases(ctx: Ctx, a: Arrays, events: pl.DataFrame, meta: dict) -> tuple:
+    filed, source, lead_ev = _case_filings(ctx, a, meta)
+    n = len(filed)
+    m_code, m_domain, cause = _case_matters(a, meta, lead_ev)
+    grid = _case_grids(a, meta, lead_ev)
+    case_id = _case_ids(a.town, filed)
+    officers = np.array([person_name(random.Random(f"{ctx.seed}:officer:{a.town.code}:{i}")) for i in range(30)])
+    kind, name, pid, phone = _case_parties(a, n)
+    o = _case_outcomes(a, filed)
+    base = pl.DataFrame(
+        {
+            "case_id": case_id,
+            "case_source": source.astype(str),
+            "related_event_id": _str(np.where(lead_ev >= 0, events["event_id"].to_numpy()[np.maximum(lead_ev, 0)], None)),
+            "cause": cause,
+            "matter_code": m_code,
+            "enforcement_domain": m_domain,
+            "township_code": pl.repeat(a.town.code, n, eager=True),
+            "grid_code": _str(grid),
+            **_case_handlers(a, filed, officers),
+            "party_type": kind,
+            "party_pseudonym": name,
+            "party_id_pseudonym": pid,
+            "party_phone_pseudonym": phone,
+        }
+    )
+    versions = _case_versions(a, o)
+    links = _case_links(a.g, filed, lead_ev, meta, case_id)
+    defects = _defects(ctx, a, cases_mod._defects, 3, list(officers)) if not ctx.clean else []
+    return base, versions, defects, links
+
+
+def _case_filings(ctx: Ctx, a: Arrays, meta: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(filing day, case source, lead event index or -1), by filing day: cases found by other
+    means at the town's pre/post-reform rates, plus cases filed on grid events' leads."""
     g, town = a.g, a.town
     days = _day_array()
     before, after = cases_mod.RATES["330109121"]
@@ -435,8 +523,13 @@ def build_cases(ctx: Ctx, a: Arrays, events: pl.DataFrame, meta: dict) -> tuple:
     source = np.concatenate([source, np.full(len(chosen), "网格上报", dtype=object)])
     lead_ev = np.concatenate([lead_ev, chosen])
     order = np.lexsort((lead_ev, filed))
-    filed, source, lead_ev = filed[order], source[order], lead_ev[order]
-    n = len(filed)
+    return filed[order], source[order], lead_ev[order]
+
+
+def _case_matters(a: Arrays, meta: dict, lead_ev: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(matter code, domain, cause): a few matters are common (市容环境卫生 most), a lead's
+    matter belongs to its event's category."""
+    g, n = a.g, len(lead_ev)
     matters = a.ref.matters
     mw = np.array([(3.0 if m.domain == "市容环境卫生" else 1.0) / (r + 5) for m, r in zip(matters, g.permutation(len(matters)))])
     mi = a.choose(np.arange(len(matters)), mw, n)
@@ -449,19 +542,36 @@ def build_cases(ctx: Ctx, a: Arrays, events: pl.DataFrame, meta: dict) -> tuple:
     m_code = np.array([m.code for m in matters])[mi]
     m_domain = np.array([m.domain for m in matters])[mi]
     cause = np.array([m.name.removeprefix("对").removesuffix("的行政处罚") + "案" for m in matters])[mi]
+    return m_code, m_domain, cause
+
+
+def _case_grids(a: Arrays, meta: dict, lead_ev: np.ndarray) -> np.ndarray:
+    """Grid codes: 5 % the parent grid, 2 % none; a lead's case keeps its event's grid."""
+    n = len(lead_ev)
+    is_lead = lead_ev >= 0
     gi = a.grids(n)
-    r = g.random(n)
+    r = a.g.random(n)
     grid = np.where(r < 0.05, a.parent[gi], a.code[gi]).astype(object)
     grid[(r >= 0.05) & (r < 0.07)] = None
     grid[is_lead] = meta["grid"][lead_ev[is_lead]]
+    return grid
+
+
+def _case_ids(town: Town, filed: np.ndarray) -> pl.Series:
+    """AJ + town + year + running number within the year."""
     frame = pl.DataFrame({"_day": _date(filed)})
-    case_id = (
+    return (
         "AJ"
         + town.code[-3:]
         + frame["_day"].dt.year().cast(pl.String)
         + _seq(frame.with_columns(pl.col("_day").dt.year().alias("_y")), "_y").cast(pl.String).str.zfill(5)
     )
-    officers = np.array([person_name(random.Random(f"{ctx.seed}:officer:{town.code}:{i}")) for i in range(30)])
+
+
+def _case_parties(a: Arrays, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(party type, name, id, phone): persons, sole traders and companies; some repeat
+    offenders, a few damaged ids (bad checksum, 15 digits)."""
+    g = a.g
     kind = a.choose(("个人", "个体工商户", "单位"), (55, 30, 15), n)
     unit = kind == "单位"
     rep = ~unit & (g.random(n) < 0.09)
@@ -471,6 +581,12 @@ def build_cases(ctx: Ctx, a: Arrays, events: pl.DataFrame, meta: dict) -> tuple:
     name = np.where(unit, a.pick(a.companies, n), np.where(rep, a.names[repeaters], a.pick(a.names, n)))
     pid = np.where(unit, a.pick(a.usccs, n), np.where(rep, a.ids[repeaters], pid))
     phone = np.where(unit & (g.random(n) < 0.6), a.landlines(n).to_numpy(), a.mobiles(n).to_numpy())
+    return kind, name, pid, phone
+
+
+def _case_outcomes(a: Arrays, filed: np.ndarray) -> dict:
+    """Outcome, fine, filing and closing times (a police transfer before the close)."""
+    g, n = a.g, len(filed)
     outcome = a.choose(cases_mod.OUTCOMES, cases_mod.OUTCOME_WEIGHTS, n)
     fine = np.where(outcome == "罚款", a.choose(cases_mod.FINES, cases_mod.FINE_WEIGHTS, n).astype(float), np.nan)
     filed_at = _at(g, filed, 9, 17)
@@ -480,75 +596,84 @@ def build_cases(ctx: Ctx, a: Arrays, events: pl.DataFrame, meta: dict) -> tuple:
     is_tr = outcome == "移送公安"
     closed = np.where(is_tr & (transfer > closed), transfer + g.integers(0, 6, n), closed)
     t_close = _at(g, closed, 9, 18)
+    return dict(
+        outcome=outcome,
+        fine=fine,
+        filed_at=filed_at,
+        revoked=revoked,
+        closed=closed,
+        transfer=transfer,
+        is_tr=is_tr,
+        t_close=t_close,
+    )
+
+
+def _case_handlers(a: Arrays, filed: np.ndarray, officers: np.ndarray) -> dict:
+    """Acceptance day and the officers: who took it, who leads, (45 %) who assists."""
+    g, n = a.g, len(filed)
     lead_h = g.integers(0, 30, n)
     co_h = (lead_h + g.integers(1, 30, n)) % 30
-    base = pl.DataFrame(
-        {
-            "case_id": case_id,
-            "case_source": source.astype(str),
-            "related_event_id": _str(np.where(is_lead, events["event_id"].to_numpy()[np.maximum(lead_ev, 0)], None)),
-            "cause": cause,
-            "matter_code": m_code,
-            "enforcement_domain": m_domain,
-            "township_code": pl.repeat(town.code, n, eager=True),
-            "grid_code": _str(grid),
-            "accepted_on": _date(filed - a.pick(np.array([0, 0, 0, 1, 1, 2, 3, 5]), n)),
-            "filed_on": _date(filed),
-            "first_handler_pseudonym": a.pick(officers, n),
-            "lead_handler_pseudonym": officers[lead_h],
-            "co_handler_pseudonym": _str(np.where(g.random(n) < 0.45, officers[co_h], None)),
-            "party_type": kind,
-            "party_pseudonym": name,
-            "party_id_pseudonym": pid,
-            "party_phone_pseudonym": phone,
-        }
-    )
+    return {
+        "accepted_on": _date(filed - a.pick(np.array([0, 0, 0, 1, 1, 2, 3, 5]), n)),
+        "filed_on": _date(filed),
+        "first_handler_pseudonym": a.pick(officers, n),
+        "lead_handler_pseudonym": officers[lead_h],
+        "co_handler_pseudonym": _str(np.where(g.random(n) < 0.45, officers[co_h], None)),
+    }
+
+
+def _case_versions(a: Arrays, o: dict) -> pl.DataFrame:
+    """Filed (no outcome yet, unless closed inside the same export) and closed versions."""
+    g, filed_at, t_close = a.g, o["filed_at"], o["t_close"]
+    n = len(filed_at)
     rid = np.arange(n)
     v1 = ~_same_export(filed_at, t_close) | (t_close > END_S)
     v2 = t_close <= END_S
-    big = (np.nan_to_num(fine) >= 10000) | is_tr
-    legal = ~revoked & (big | (g.random(n) < 0.7))
+    big = (np.nan_to_num(o["fine"]) >= 10000) | o["is_tr"]
+    legal = ~o["revoked"] & (big | (g.random(n) < 0.7))
     board = big & (g.random(n) < 0.8)
-    recon = np.where(outcome == "罚款", a.choose(("无", "复议", "诉讼"), (97.5, 1.8, 0.7), n), "无")
+    recon = np.where(o["outcome"] == "罚款", a.choose(("无", "复议", "诉讼"), (97.5, 1.8, 0.7), n), "无")
     nat = np.datetime64("NaT")
-    versions = pl.concat(
-        [
-            pl.DataFrame(
-                {
-                    "_rid": rid[v1],
-                    "_vt": _ts(filed_at[v1]),
-                    "outcome": pl.Series([None] * int(v1.sum()), dtype=pl.String),
-                    "fine_yuan": pl.Series([None] * int(v1.sum()), dtype=pl.Float64),
-                    "has_legal_review": np.zeros(int(v1.sum()), bool),
-                    "has_review_board": np.zeros(int(v1.sum()), bool),
-                    "closed_on": _date(np.full(int(v1.sum()), nat, "datetime64[D]")),
-                    "police_transfer_on": _date(np.full(int(v1.sum()), nat, "datetime64[D]")),
-                    "reconsideration_litigation": pl.repeat("无", int(v1.sum()), eager=True),
-                }
-            ),
-            pl.DataFrame(
-                {
-                    "_rid": rid[v2],
-                    "_vt": _ts(t_close[v2]),
-                    "outcome": outcome[v2],
-                    "fine_yuan": fine[v2],
-                    "has_legal_review": legal[v2],
-                    "has_review_board": board[v2],
-                    "closed_on": _date(closed[v2]),
-                    "police_transfer_on": _date(np.where(is_tr, transfer, nat)[v2]),
-                    "reconsideration_litigation": recon[v2],
-                }
-            ),
-        ]
-    ).with_columns(pl.col("fine_yuan").fill_nan(None), pl.col("_vt").alias("updated_at"))
-    # the lead event's last change names the case (minutes after its last version, within the data)
+    n1 = int(v1.sum())
+    filed_version = pl.DataFrame(
+        {
+            "_rid": rid[v1],
+            "_vt": _ts(filed_at[v1]),
+            "outcome": pl.Series([None] * n1, dtype=pl.String),
+            "fine_yuan": pl.Series([None] * n1, dtype=pl.Float64),
+            "has_legal_review": np.zeros(n1, bool),
+            "has_review_board": np.zeros(n1, bool),
+            "closed_on": _date(np.full(n1, nat, "datetime64[D]")),
+            "police_transfer_on": _date(np.full(n1, nat, "datetime64[D]")),
+            "reconsideration_litigation": pl.repeat("无", n1, eager=True),
+        }
+    )
+    closed_version = pl.DataFrame(
+        {
+            "_rid": rid[v2],
+            "_vt": _ts(t_close[v2]),
+            "outcome": o["outcome"][v2],
+            "fine_yuan": o["fine"][v2],
+            "has_legal_review": legal[v2],
+            "has_review_board": board[v2],
+            "closed_on": _date(o["closed"][v2]),
+            "police_transfer_on": _date(np.where(o["is_tr"], o["transfer"], nat)[v2]),
+            "reconsideration_litigation": recon[v2],
+        }
+    )
+    return pl.concat([filed_version, closed_version]).with_columns(
+        pl.col("fine_yuan").fill_nan(None), pl.col("_vt").alias("updated_at")
+    )
+
+
+def _case_links(g: np.random.Generator, filed, lead_ev, meta: dict, case_id: pl.Series) -> pl.DataFrame:
+    """The lead event's last change names the case (minutes after its last version, within the data)."""
+    is_lead = lead_ev >= 0
     link_t = _at(g, filed, 9, 17)
     ev = lead_ev[is_lead]
     t_link = np.minimum(np.maximum(link_t[is_lead], meta["t_last"][ev] + np.timedelta64(5, "m")), END_S)
     keep = link_t[is_lead] <= END_S
-    links = pl.DataFrame({"_rid": ev[keep], "_t": _ts(t_link[keep]), "related_case_id": case_id.to_numpy()[is_lead][keep]})
-    defects = _defects(ctx, a, cases_mod._defects, 3, list(officers)) if not ctx.clean else []
-    return base, versions, defects, links
+    return pl.DataFrame({"_rid": ev[keep], "_t": _ts(t_link[keep]), "related_case_id": case_id.to_numpy()[is_lead][keep]})
 
 
 def link_events(versions: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
@@ -562,63 +687,15 @@ def link_events(versions: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
 
 def build_inspections(ctx: Ctx, a: Arrays) -> tuple:
     g, town = a.g, a.town
-    days = _day_array()
-    after = days >= np.datetime64(town.reform_start.isoformat())
-    wk = np.where(_weekday(days) < 5, 1.2, 0.5)
-    rate = _rate("inspections", town, ctx.scale) / 0.95
-    ov = _days(g, rate * wk * np.where(after, 0.6, 0.25))
-    single = _days(g, rate * wk * np.where(after, 0.35, 0.7))
-    day = np.concatenate([days[ov], days[single]])
-    method = np.concatenate([np.full(len(ov), insp_mod.ONE_VISIT), np.full(len(single), insp_mod.SINGLE)])
-    order = np.argsort(day, kind="stable")
-    day, method = day[order], method[order]
+    day, method = _inspection_days(ctx, a)
     n = len(day)
     kind = a.choose(insp_mod.TYPES, (35, 40, 15, 10), n)
-    # targets: a pool per type about half as large as its inspections (so ~55 % are re-inspections)
-    t_code = np.empty(n, dtype=object)
-    t_name = np.empty(n, dtype=object)
-    gi = np.empty(n, dtype=np.int64)
-    for k in insp_mod.TYPES:
-        m = kind == k
-        size = max(1, int(m.sum() * 0.5))
-        pg = a.grids(size)
-        if k == "企业":
-            codes, names = a.usccs[np.arange(size) % len(a.usccs)], a.pick(a.companies, size)
-        elif k == "沿街商铺":
-            street = np.where(g.random(size) < 0.7, a.pick(a.roads, size), a.village[pg])
-            codes = np.char.add(np.char.add(town.name + street, (np.arange(size) + 1).astype(str)), "号")
-            names = a.pick(a.shops, size)
-        elif k == "出租房":
-            house = np.char.add(np.char.add(town.name + a.village[pg], (np.arange(size) // 40 + 1).astype(str)), "号")
-            codes = np.char.add(house, np.char.add(((np.arange(size) % 40) + 101).astype(str), "室"))
-            names = np.array([a.names[zlib.crc32(h.encode()) % len(a.names)] for h in house])  # the landlord
-        else:
-            codes = np.array([f"{town.code}-QT-{i + 1:04d}" for i in range(size)])
-            names = np.char.add(
-                a.pick(np.array(("建筑工地", "农贸市场", "物流园区", "加油站", "学校周边", "农家乐")), size),
-                np.array([c[-4:] for c in codes]),
-            )
-        pick = g.integers(0, size, int(m.sum()))
-        t_code[m], t_name[m], gi[m] = codes[pick], names[pick], pg[pick]
-    hz = g.poisson(np.where(kind == "企业", 1.6, 0.9))
-    t0 = _at(g, day, 8, 17)
-    spot = (hz > 0) & (g.random(n) < 0.15)
-    due = day + np.where(spot, 0, a.pick(np.array([7, 10, 15, 30]), n))
-    open_ = (hz > 0) & ~spot
-    disp = np.where(hz == 0, "未发现问题", np.where(spot, "当场整改", a.choose(("责令限期整改", "立案查处"), (92, 8), n)))
-    status0 = np.where(hz == 0, "无需整改", np.where(spot, "已整改", "整改中"))
-    nat = np.datetime64("NaT")
-    accepted_ok = g.random(n) < 0.87
-    acc = day + (g.integers(0, 10**6, n) % np.maximum(1, (due - day).astype(np.int64) + 2)) + 2
-    t1 = np.where(accepted_ok, _at(g, acc, 9, 17), _at(g, due + 1, 9, 12))
-    v2 = open_ & (t1 <= END_S)
-    combos = np.array(["、".join(("综合行政执法队", *random.Random(i).sample(insp_mod.DEPTS, 1 + i % 3))) for i in range(60)])
-    depts = np.where(method == insp_mod.ONE_VISIT, a.pick(combos, n), a.pick(np.array(("综合行政执法队", *insp_mod.DEPTS)), n))
-    campaign = np.where(
-        (kind == "沿街商铺") & (day >= np.datetime64("2022-07-01")) & (g.random(n) < 0.6), "迎亚运市容环境整治", None
-    )
+    t_code, t_name, gi = _inspection_targets(a, kind)
+    o = _inspection_outcomes(a, day, kind)
+    depts, campaign = _inspection_departments(a, day, method, kind)
     frame = pl.DataFrame({"_day": _date(day)})
     iid = "JC" + town.code[-3:] + frame["_day"].dt.strftime("%Y%m%d") + _seq(frame, "_day").cast(pl.String).str.zfill(4)
+    nat = np.datetime64("NaT")
     base = pl.DataFrame(
         {
             "inspection_id": iid,
@@ -631,32 +708,127 @@ def build_inspections(ctx: Ctx, a: Arrays) -> tuple:
             "inspection_method": method,
             "departments": depts,
             "campaign": _str(campaign),
-            "hazards_found": hz,
-            "rectification_due_on": _date(np.where(hz > 0, due, nat)),
-            "disposition": disp,
+            "hazards_found": o["hz"],
+            "rectification_due_on": _date(np.where(o["hz"] > 0, o["due"], nat)),
+            "disposition": o["disp"],
         }
     )
-    rid = np.arange(n)
-    versions = pl.concat(
-        [
-            pl.DataFrame(
-                {"_rid": rid, "_vt": _ts(t0), "rectification_status": status0, "accepted_on": _date(np.where(spot, day, nat))}
-            ),
-            pl.DataFrame(
-                {
-                    "_rid": rid[v2],
-                    "_vt": _ts(t1[v2]),
-                    "rectification_status": np.where(accepted_ok, "已整改", "逾期未整改")[v2],
-                    "accepted_on": _date(np.where(accepted_ok, acc, nat)[v2]),
-                }
-            ),
-        ]
-    ).with_columns(pl.col("_vt").alias("updated_at"))
+    versions = _inspection_versions(day, o)
     defects = []
     if not ctx.clean:
         rng = random.Random(f"{ctx.seed}:defects:4:{town.code}")
         defects = insp_mod._defects(ctx, a.ref, rng, insp_mod.Targets(rng, a.ref, ctx.seed), None)
     return base, versions, defects
+
+
+def _inspection_days(ctx: Ctx, a: Arrays) -> tuple[np.ndarray, np.ndarray]:
+    """(day, method) by day: 一次到位 joint visits grow after the reform, single-department ones shrink."""
+    g = a.g
+    days = _day_array()
+    after = days >= np.datetime64(a.town.reform_start.isoformat())
+    wk = np.where(_weekday(days) < 5, 1.2, 0.5)
+    rate = _rate("inspections", a.town, ctx.scale) / 0.95
+    ov = _days(g, rate * wk * np.where(after, 0.6, 0.25))
+    single = _days(g, rate * wk * np.where(after, 0.35, 0.7))
+    day = np.concatenate([days[ov], days[single]])
+    method = np.concatenate([np.full(len(ov), insp_mod.ONE_VISIT), np.full(len(single), insp_mod.SINGLE)])
+    order = np.argsort(day, kind="stable")
+    return day[order], method[order]
+
+
+def _inspection_targets(a: Arrays, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(target code, target name, grid index): a pool per type about half as large as its
+    inspections (so ~55 % are re-inspections)."""
+    n = len(kind)
+    t_code = np.empty(n, dtype=object)
+    t_name = np.empty(n, dtype=object)
+    gi = np.empty(n, dtype=np.int64)
+    for k in insp_mod.TYPES:
+        m = kind == k
+        size = max(1, int(m.sum() * 0.5))
+        pg = a.grids(size)
+        codes, names = _target_pool(a, k, pg)
+        pick = a.g.integers(0, size, int(m.sum()))
+        t_code[m], t_name[m], gi[m] = codes[pick], names[pick], pg[pick]
+    return t_code, t_name, gi
+
+
+def _target_pool(a: Arrays, kind: str, pg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and names of `len(pg)` targets of one type in the grids `pg`."""
+    g, town, size = a.g, a.town, len(pg)
+    if kind == "企业":
+        return a.usccs[np.arange(size) % len(a.usccs)], a.pick(a.companies, size)
+    if kind == "沿街商铺":
+        street = np.where(g.random(size) < 0.7, a.pick(a.roads, size), a.village[pg])
+        codes = np.char.add(np.char.add(town.name + street, (np.arange(size) + 1).astype(str)), "号")
+        return codes, a.pick(a.shops, size)
+    if kind == "出租房":
+        house = np.char.add(np.char.add(town.name + a.village[pg], (np.arange(size) // 40 + 1).astype(str)), "号")
+        codes = np.char.add(house, np.char.add(((np.arange(size) % 40) + 101).astype(str), "室"))
+        return codes, np.array([a.names[zlib.crc32(h.encode()) % len(a.names)] for h in house])  # the landlord
+    codes = np.array([f"{town.code}-QT-{i + 1:04d}" for i in range(size)])
+    names = np.char.add(
+        a.pick(np.array(("建筑工地", "农贸市场", "物流园区", "加油站", "学校周边", "农家乐")), size),
+        np.array([c[-4:] for c in codes]),
+    )
+    return codes, names
+
+
+def _inspection_outcomes(a: Arrays, day: np.ndarray, kind: np.ndarray) -> dict:
+    """Hazards found, rectified on the spot or by a due day, and the acceptance (or not)."""
+    g, n = a.g, len(day)
+    hz = g.poisson(np.where(kind == "企业", 1.6, 0.9))
+    t0 = _at(g, day, 8, 17)
+    spot = (hz > 0) & (g.random(n) < 0.15)
+    due = day + np.where(spot, 0, a.pick(np.array([7, 10, 15, 30]), n))
+    open_ = (hz > 0) & ~spot
+    disp = np.where(hz == 0, "未发现问题", np.where(spot, "当场整改", a.choose(("责令限期整改", "立案查处"), (92, 8), n)))
+    status0 = np.where(hz == 0, "无需整改", np.where(spot, "已整改", "整改中"))
+    accepted_ok = g.random(n) < 0.87
+    acc = day + (g.integers(0, 10**6, n) % np.maximum(1, (due - day).astype(np.int64) + 2)) + 2
+    t1 = np.where(accepted_ok, _at(g, acc, 9, 17), _at(g, due + 1, 9, 12))
+    return dict(
+        hz=hz, t0=t0, spot=spot, due=due, open_=open_, disp=disp, status0=status0, accepted_ok=accepted_ok, acc=acc, t1=t1
+    )
+
+
+def _inspection_departments(a: Arrays, day, method, kind) -> tuple[np.ndarray, np.ndarray]:
+    """(departments, campaign): joint visits list several departments; 60 % of shop-front
+    inspections from July 2022 belong to the 迎亚运 campaign."""
+    g, n = a.g, len(day)
+    combos = np.array(["、".join(("综合行政执法队", *random.Random(i).sample(insp_mod.DEPTS, 1 + i % 3))) for i in range(60)])
+    depts = np.where(method == insp_mod.ONE_VISIT, a.pick(combos, n), a.pick(np.array(("综合行政执法队", *insp_mod.DEPTS)), n))
+    campaign = np.where(
+        (kind == "沿街商铺") & (day >= np.datetime64("2022-07-01")) & (g.random(n) < 0.6), "迎亚运市容环境整治", None
+    )
+    return depts, campaign
+
+
+def _inspection_versions(day: np.ndarray, o: dict) -> pl.DataFrame:
+    """The inspection itself, then (if a rectification was open) its acceptance within the data."""
+    nat = np.datetime64("NaT")
+    rid = np.arange(len(day))
+    v2 = o["open_"] & (o["t1"] <= END_S)
+    return pl.concat(
+        [
+            pl.DataFrame(
+                {
+                    "_rid": rid,
+                    "_vt": _ts(o["t0"]),
+                    "rectification_status": o["status0"],
+                    "accepted_on": _date(np.where(o["spot"], day, nat)),
+                }
+            ),
+            pl.DataFrame(
+                {
+                    "_rid": rid[v2],
+                    "_vt": _ts(o["t1"][v2]),
+                    "rectification_status": np.where(o["accepted_ok"], "已整改", "逾期未整改")[v2],
+                    "accepted_on": _date(np.where(o["accepted_ok"], o["acc"], nat)[v2]),
+                }
+            ),
+        ]
+    ).with_columns(pl.col("_vt").alias("updated_at"))
 
 
 def build_notices(ctx: Ctx, a: Arrays) -> tuple:
@@ -716,78 +888,18 @@ def build_notices(ctx: Ctx, a: Arrays) -> tuple:
 
 def build_alarms(ctx: Ctx, a: Arrays) -> tuple:
     g, town = a.g, a.town
-    days = _day_array()
-    rate = _rate("police_alarms", town, ctx.scale) / 1.2 * np.where(_weekday(days) >= 5, 1.15, 1.0)
-    inc_day = days[_days(g, rate)]
-    m = len(inc_day)
-    t_inc = inc_day.astype("datetime64[s]") + g.integers(0, 86400, m).astype("timedelta64[s]")
-    t_inc = np.minimum(t_inc, END_S - np.timedelta64(110, "m"))
-    bg = alarms_mod.BACKGROUND
-    sub = a.choose(bg, alarms_mod.BG_WEIGHTS, m)
-    sub = np.where(g.random(m) < 0.01, alarms_mod.FISHING, sub)
-    r = g.random(m)
-    extra = g.integers(1, 4, m)
-    # calls per incident and their kinds: 0 valid, 1 invalid (reason), 2 重复, 3 无声
-    n_calls = np.where(r < 0.88, 1, np.where(r < 0.97, 1 + extra, np.where(r < 0.99, 2 + (extra > 2), 1 + (extra > 1) + 1)))
-    inc = np.repeat(np.arange(m), n_calls)
-    k = np.arange(len(inc)) - np.repeat(np.cumsum(n_calls) - n_calls, n_calls)
-    ri = r[inc]
-    kind = np.where(
-        ri < 0.78,
-        0,
-        np.where(
-            ri < 0.88,
-            1,
-            np.where(
-                ri < 0.97,
-                np.where(k == 0, 0, 2),
-                np.where(ri < 0.99, np.where(k == 0, 3, np.where(k == 1, 0, 2)), np.where(k == 0, 3, 2)),
-            ),
-        ),
-    )
+    t_inc, sub = _alarm_incidents(ctx, a)
+    m = len(t_inc)
+    inc, k, kind, t, n_calls = _alarm_calls(g, t_inc)
     n = len(inc)
-    gap = g.integers(2 * 60, 26 * 60, n) * (k > 0)
-    cs = np.cumsum(gap)
-    offs = cs - cs[np.cumsum(n_calls) - n_calls][inc]
-    t = t_inc[inc] + offs.astype("timedelta64[s]")
-    order = np.lexsort((k, inc, t_inc[inc]))  # incidents by first call, calls in order
-    inc, k, kind, t = inc[order], k[order], kind[order], t[order]
-    frame = pl.DataFrame({"_day": _date(t.astype("datetime64[D]")), "_t": _ts(t)})
-    seq_order = np.lexsort((np.arange(n), t))
-    ranked = frame[seq_order].with_columns(pl.int_range(1, pl.len() + 1).over("_day").alias("s"))
-    seq = np.empty(n, dtype=np.int64)
-    seq[seq_order] = ranked["s"].to_numpy()
-    ids = "3301" + town.code[-3:] + frame["_day"].dt.strftime("%Y%m%d") + pl.Series(seq).cast(pl.String).str.zfill(4)
+    ids = _alarm_ids(town, t)
     first = np.flatnonzero(k == 0)
     merged = (n_calls[inc] > 1) | (g.random(m)[inc] < 0.5)
     merge_id = np.where(merged, "HB" + ids.to_numpy()[first][np.searchsorted(first, np.arange(n), side="right") - 1], None)
-    gi = a.grids(m)[inc]
-    rg = g.random(n)
-    grid = np.where(rg < 0.38, a.code[gi], a.parent[gi]).astype(object)
-    grid[rg >= 0.43] = None
-    bogus = (rg > 0.998) & (not ctx.clean)
-    grid[bogus] = [f"{town.code}9{x}{y:02d}" for x, y in zip(g.integers(10, 100, bogus.sum()), g.integers(1, 21, bogus.sum()))]
-    box = a.box[gi]
-    fx, fy = g.uniform(0.1, 0.9, n), g.uniform(0.1, 0.9, n)
-    lon = np.round(box[:, 0] + fx * (box[:, 2] - box[:, 0]), 6)
-    lat = np.round(box[:, 1] + fy * (box[:, 3] - box[:, 1]), 6)
+    gi, grid, lon, lat = _alarm_places(ctx, a, inc, m)
     subs = sub[inc]
-    cat = np.vectorize(lambda s: alarms_mod.SUBCATS[s][0])(subs)
-    summary = np.vectorize(lambda s: alarms_mod.SUBCATS[s][2])(subs)
-    caller = a.pick(a.names, n).astype(object)
-    text = "报警人称" + a.village[gi] + "附近" + summary
-    p = g.random(n)
-    phone_suffix = np.where(p < 0.05, "，回拨电话" + a.mobiles(n).to_numpy().astype(str), "")
-    text = (text + phone_suffix).astype(object)
-    silent = kind == 3
-    text[silent] = "无声电话，回拨无人接听"
-    caller[silent] = None
-    rep = kind == 2
-    text[rep] = np.char.add("重复报警：", text[rep].astype(str))
+    cat, caller, text, reason = _alarm_texts(a, subs, kind, gi)
     valid = kind == 0
-    reason = np.where(
-        kind == 1, a.pick(np.array(alarms_mod.INVALID), n), np.where(kind == 2, "重复", np.where(kind == 3, "无声", None))
-    )
     base = pl.DataFrame(
         {
             "alarm_id": ids,
@@ -809,14 +921,112 @@ def build_alarms(ctx: Ctx, a: Arrays) -> tuple:
         }
     )
     versions = pl.DataFrame({"_rid": np.arange(n), "_vt": _ts(t)})
-    defects = []
-    if not ctx.clean:
-        defects = _defects(ctx, a, alarms_mod._defects, 2)
-        for i, row in enumerate(defects):
-            if isinstance(row["alarm_id"], str):
-                row["alarm_id"] = f"3301{town.code[-3:]}{row['_t']:%Y%m%d}9{i:03d}"
-                row["merge_id"] = "HB" + row["alarm_id"]
-    return base, versions, defects
+    return base, versions, _alarm_defects(ctx, a)
+
+
+def _alarm_incidents(ctx: Ctx, a: Arrays) -> tuple[np.ndarray, np.ndarray]:
+    """(time, subcategory) of each incident; 1 % are fishing (电信诈骗) reports."""
+    g = a.g
+    days = _day_array()
+    rate = _rate("police_alarms", a.town, ctx.scale) / 1.2 * np.where(_weekday(days) >= 5, 1.15, 1.0)
+    inc_day = days[_days(g, rate)]
+    m = len(inc_day)
+    t_inc = inc_day.astype("datetime64[s]") + g.integers(0, 86400, m).astype("timedelta64[s]")
+    t_inc = np.minimum(t_inc, END_S - np.timedelta64(110, "m"))
+    sub = a.choose(alarms_mod.BACKGROUND, alarms_mod.BG_WEIGHTS, m)
+    return t_inc, np.where(g.random(m) < 0.01, alarms_mod.FISHING, sub)
+
+
+def _alarm_calls(g: np.random.Generator, t_inc: np.ndarray) -> tuple:
+    """(incident, call number, kind, time, calls per incident) of each call, incidents by first
+    call; kinds: 0 valid, 1 invalid (reason), 2 重复, 3 无声."""
+    m = len(t_inc)
+    r = g.random(m)
+    extra = g.integers(1, 4, m)
+    n_calls = np.where(r < 0.88, 1, np.where(r < 0.97, 1 + extra, np.where(r < 0.99, 2 + (extra > 2), 1 + (extra > 1) + 1)))
+    inc = np.repeat(np.arange(m), n_calls)
+    k = np.arange(len(inc)) - np.repeat(np.cumsum(n_calls) - n_calls, n_calls)
+    ri = r[inc]
+    kind = np.where(
+        ri < 0.78,
+        0,
+        np.where(
+            ri < 0.88,
+            1,
+            np.where(
+                ri < 0.97,
+                np.where(k == 0, 0, 2),
+                np.where(ri < 0.99, np.where(k == 0, 3, np.where(k == 1, 0, 2)), np.where(k == 0, 3, 2)),
+            ),
+        ),
+    )
+    gap = g.integers(2 * 60, 26 * 60, len(inc)) * (k > 0)
+    cs = np.cumsum(gap)
+    offs = cs - cs[np.cumsum(n_calls) - n_calls][inc]
+    t = t_inc[inc] + offs.astype("timedelta64[s]")
+    order = np.lexsort((k, inc, t_inc[inc]))  # incidents by first call, calls in order
+    return inc[order], k[order], kind[order], t[order], n_calls
+
+
+def _alarm_ids(town: Town, t: np.ndarray) -> pl.Series:
+    """3301 + town + day + running number within the day in time order."""
+    n = len(t)
+    frame = pl.DataFrame({"_day": _date(t.astype("datetime64[D]")), "_t": _ts(t)})
+    seq_order = np.lexsort((np.arange(n), t))
+    ranked = frame[seq_order].with_columns(pl.int_range(1, pl.len() + 1).over("_day").alias("s"))
+    seq = np.empty(n, dtype=np.int64)
+    seq[seq_order] = ranked["s"].to_numpy()
+    return "3301" + town.code[-3:] + frame["_day"].dt.strftime("%Y%m%d") + pl.Series(seq).cast(pl.String).str.zfill(4)
+
+
+def _alarm_places(ctx: Ctx, a: Arrays, inc: np.ndarray, m: int) -> tuple:
+    """(grid index, grid code, longitude, latitude) of each call: the incident's grid (38 %
+    micro, 5 % parent, else none; a few bogus) and a point inside it."""
+    g, town, n = a.g, a.town, len(inc)
+    gi = a.grids(m)[inc]
+    rg = g.random(n)
+    grid = np.where(rg < 0.38, a.code[gi], a.parent[gi]).astype(object)
+    grid[rg >= 0.43] = None
+    bogus = (rg > 0.998) & (not ctx.clean)
+    grid[bogus] = [f"{town.code}9{x}{y:02d}" for x, y in zip(g.integers(10, 100, bogus.sum()), g.integers(1, 21, bogus.sum()))]
+    box = a.box[gi]
+    fx, fy = g.uniform(0.1, 0.9, n), g.uniform(0.1, 0.9, n)
+    lon = np.round(box[:, 0] + fx * (box[:, 2] - box[:, 0]), 6)
+    lat = np.round(box[:, 1] + fy * (box[:, 3] - box[:, 1]), 6)
+    return gi, grid, lon, lat
+
+
+def _alarm_texts(a: Arrays, subs: np.ndarray, kind: np.ndarray, gi: np.ndarray) -> tuple:
+    """(category, caller, summary, invalid reason): silent calls have no caller, repeats say so."""
+    g, n = a.g, len(subs)
+    cat = np.vectorize(lambda s: alarms_mod.SUBCATS[s][0])(subs)
+    summary = np.vectorize(lambda s: alarms_mod.SUBCATS[s][2])(subs)
+    caller = a.pick(a.names, n).astype(object)
+    text = "报警人称" + a.village[gi] + "附近" + summary
+    p = g.random(n)
+    phone_suffix = np.where(p < 0.05, "，回拨电话" + a.mobiles(n).to_numpy().astype(str), "")
+    text = (text + phone_suffix).astype(object)
+    silent = kind == 3
+    text[silent] = "无声电话，回拨无人接听"
+    caller[silent] = None
+    rep = kind == 2
+    text[rep] = np.char.add("重复报警：", text[rep].astype(str))
+    reason = np.where(
+        kind == 1, a.pick(np.array(alarms_mod.INVALID), n), np.where(kind == 2, "重复", np.where(kind == 3, "无声", None))
+    )
+    return cat, caller, text, reason
+
+
+def _alarm_defects(ctx: Ctx, a: Arrays) -> list[dict]:
+    """The demo's defect rows, with ids in this town's numbering."""
+    if ctx.clean:
+        return []
+    defects = _defects(ctx, a, alarms_mod._defects, 2)
+    for i, row in enumerate(defects):
+        if isinstance(row["alarm_id"], str):
+            row["alarm_id"] = f"3301{a.town.code[-3:]}{row['_t']:%Y%m%d}9{i:03d}"
+            row["merge_id"] = "HB" + row["alarm_id"]
+    return defects
 
 
 def _defects(ctx: Ctx, a: Arrays, fn, k: int, *args) -> list[dict]:
@@ -847,70 +1057,68 @@ class Plan:
     defects: bool = True
 
 
+CSV_ENCODINGS = (("gbk", "utf-8-sig", "utf-8"), ("utf-8-sig", "gbk"), ("utf-8", "gbk", "utf-8-sig"))  # by town, in turn
+
+
 def plans(town: Town, i: int) -> list[Plan]:
+    """The export files of the district's i-th extra town: formats and encodings vary by town."""
     s = town.short
     small = town.resident < 60000 and i % 2 == 0  # xlsx is slow to write: only small towns' inspections
-    csv_enc = (("gbk", "utf-8-sig", "utf-8"), ("utf-8-sig", "gbk"), ("utf-8", "gbk", "utf-8-sig"))[i % 3]
-    alarm_style = {
-        "date_form": ["iso", "iso", "compact"],
-        "mix": 0.15,
-        "mix_forms": ("iso", "compact"),
-        "bool_form": ["10", "10", "zh"],
-    }
-    out = [
+    csv_enc = CSV_ENCODINGS[i % 3]
+    even, third = i % 2 == 0, i % 3 == 1
+    return [
         Plan(
             "grid_events",
             f"{s}_grid_events",
             "csv",
             encodings=csv_enc,
-            title="一网统管事件导出",
+            title=TITLES["grid_events"],
             title_share=0.4,
-            extras=(("处置部门", "dept"),),
-            drop_before=dt.date(2022, 1, 1) if i % 2 == 0 else None,
+            extras=DEPT_COLUMN,
+            drop_before=dt.date(2022, 1, 1) if even else None,
         ),
         Plan(
             "inspections",
             f"{s}_inspections",
             "xlsx" if small else "csv",
             period="quarter",
-            title="检查任务导出",
-            sheet="检查任务",
+            title=TITLES["inspections"],
+            sheet=SHEETS["inspections"],
             serial_no=small,
             encodings=csv_enc,
         ),
         Plan(
             "cases",
             f"{s}_cases",
-            "xlsx" if i % 2 == 0 else "csv",
+            "xlsx" if even else "csv",
             period="quarter",
-            title="行政执法案件导出",
-            sheet="案件",
-            serial_no=i % 2 == 0,
+            title=TITLES["cases"],
+            sheet=SHEETS["cases"],
+            serial_no=even,
             encodings=csv_enc[::-1],
             style={"bool_form": "mixed"},
         ),
         Plan(
             "notices",
             f"{s}_notices",
-            "xlsx" if i % 3 == 1 else "csv",
+            "xlsx" if third else "csv",
             period="quarter",
             overlap_days=31,
-            title="柔性执法记录" if i % 3 == 1 else "",
-            sheet="柔性执法",
-            serial_no=i % 3 == 1,
+            title=TITLES["notices"] if third else "",
+            sheet=SHEETS["notices"],
+            serial_no=third,
             encodings=csv_enc,
         ),
         Plan(
             "police_alarms",
             f"{s}_jq",
-            "jsonl" if i % 2 == 0 else "csv",
+            "jsonl" if even else "csv",
             overlap_days=2,
             encodings=csv_enc,
-            style=alarm_style,
+            style=ALARM_STYLE,
             sort_key="reported_at",
         ),
     ]
-    return out
 
 
 @dataclasses.dataclass
@@ -939,14 +1147,14 @@ def _file_style(ctx: Ctx, g: np.random.Generator, plan: Plan, town: Town, key: s
     s = FStyle(
         g,
         forms,
-        date_form=c(("iso", "iso", "iso", "iso_min", "slash", "slash", "cn", "compact")),
+        date_form=c(DATE_FORMS),
         date_cells=c(("text", "text", "serial")) if xlsx else "text",
         mix=0.03,
         pad=0.01,
         nbsp=not gbk,
         fullwidth=0.004,
         null_tokens=0.35,
-        bool_form=c(("zh", "zh", "zh", "10", "yn")),
+        bool_form=c(BOOL_FORM_CHOICES),
         money_mixed=True,
         township="mixed",
         key=key,
@@ -1003,77 +1211,88 @@ def _quirk(s: pl.Series, st: FStyle, fw: bool, nonnull: np.ndarray) -> pl.Series
 
 def _render(df: pl.DataFrame, cols: list[Column], st: FStyle, xlsx: bool) -> list[pl.Series]:
     """Each contract column as the export spells it (String; Int for xlsx numbers)."""
-    out, g = [], st.g
     # one pass for the null masks and the dominant date spelling (few polars calls per file)
     nulls = df.select([pl.col(c.name).is_null() for c in cols]).to_numpy().T
     dated = [c for c in cols if c.type in ("timestamp", "date")]
     texts = df.select([_fmt_expr(pl.col(c.name), st.date_form, c.type == "timestamp").alias(c.name) for c in dated])
-    for j, c in enumerate(cols):
-        s = df[c.name]
-        n = len(s)
-        t = c.type
-        null = nulls[j]
-        nonnull = ~null
-        if t in ("timestamp", "date"):
-            ts = t == "timestamp"
-            if xlsx and st.date_cells == "serial" and not ts:
-                out.append(((s - dt.date(1899, 12, 30)).dt.total_days()).alias(c.zh))
-                continue
-            r = texts[c.name]
-            if st.mix:
-                forms = st.mix_forms
-                picks = g.integers(0, len(forms), n)
-                mask = (g.random(n) < st.mix) & nonnull
-                idx = np.flatnonzero(mask)
-                if len(idx):
-                    vals = [
-                        fmt_ts(v, forms[k]) if ts else fmt_date(v, forms[k]) for v, k in zip(s.gather(idx).to_list(), picks[idx])
-                    ]
-                    r = r.scatter(idx, pl.Series(vals, dtype=pl.String))
-            r = _quirk(r, st, True, nonnull)
-        elif t == "bool":
-            if st.bool_form == "mixed":
-                keys = list(BOOL_FORMS)
-                f = g.integers(0, len(keys), n)
-                yes = np.array([BOOL_FORMS[k][0] for k in keys])[f]
-                no = np.array([BOOL_FORMS[k][1] for k in keys])[f]
-            else:
-                yes, no = BOOL_FORMS[st.bool_form]
-            r = pl.Series(np.where(s.fill_null(False).to_numpy(), yes, no), dtype=pl.String)
-            r = r.zip_with(pl.Series(nonnull), pl.Series([None] * n, dtype=pl.String))
-        elif t == "money":
-            forms = ("int", "int", "dec", "yuan", "rmb", "wan") if st.money_mixed else ("int",)
-            picks = g.integers(0, len(forms), n)
-            r = pl.Series([None if v is None else fmt_money(v, forms[k]) for v, k in zip(s.to_list(), picks)], dtype=pl.String)
-            r = _quirk(r, st, False, nonnull)
-        elif t == "int":
-            if xlsx:
-                out.append(s.alias(c.zh))
-                continue
-            r = _quirk(s.cast(pl.String), st, True, nonnull)
-        elif t == "float":
-            r = pl.Series([None if v is None else f"{v:.6f}" for v in s.to_list()], dtype=pl.String)
-        elif t == "township":
-            if st.township == "name":
-                r = pl.Series(np.full(n, st.forms[1]), dtype=pl.String)
-            elif st.township == "mixed":
-                u = g.random(n)
-                alias = np.array(st.forms[2:])[g.integers(0, len(st.forms) - 2, n)]
-                r = pl.Series(np.where(u < 0.4, st.forms[0], np.where(u < 0.8, st.forms[1], alias)), dtype=pl.String)
-            else:
-                r = s
-            r = _quirk(r, st, True, nonnull)
-        else:
-            r = _quirk(s.cast(pl.String), st, t in ("grid", "id") and c.name != st.key, nonnull)
-        if st.null_tokens and r.dtype == pl.String:
-            idx = np.flatnonzero(null & (g.random(n) < st.null_tokens))
-            if len(idx):
-                r = r.scatter(idx, pl.Series(np.array(NULL_TOKENS)[g.integers(0, len(NULL_TOKENS), len(idx))]))
-        out.append(r.alias(c.zh))
-    return out
+    return [_render_column(df[c.name], c, st, xlsx, texts, nulls[j]).alias(c.zh) for j, c in enumerate(cols)]
 
 
-BOOL_FORMS = {"zh": ("是", "否"), "yn": ("Y", "N"), "10": ("1", "0"), "check": ("√", "×"), "tf": ("true", "false")}
+def _render_column(s: pl.Series, c: Column, st: FStyle, xlsx: bool, texts: pl.DataFrame, null: np.ndarray) -> pl.Series:
+    """One column; `texts` holds the dated columns in the file's dominant spelling."""
+    t = c.type
+    nonnull = ~null
+    if xlsx and t == "date" and st.date_cells == "serial":
+        return (s - dt.date(1899, 12, 30)).dt.total_days()
+    if xlsx and t == "int":
+        return s
+    if t in ("timestamp", "date"):
+        r = _quirk(_mixed_dates(s, texts[c.name], st, t == "timestamp", nonnull), st, True, nonnull)
+    elif t == "bool":
+        r = _bools(s, st, nonnull)
+    elif t == "money":
+        forms = ("int", "int", "dec", "yuan", "rmb", "wan") if st.money_mixed else ("int",)
+        picks = st.g.integers(0, len(forms), len(s))
+        r = pl.Series([None if v is None else fmt_money(v, forms[k]) for v, k in zip(s.to_list(), picks)], dtype=pl.String)
+        r = _quirk(r, st, False, nonnull)
+    elif t == "int":
+        r = _quirk(s.cast(pl.String), st, True, nonnull)
+    elif t == "float":
+        r = pl.Series([None if v is None else f"{v:.6f}" for v in s.to_list()], dtype=pl.String)
+    elif t == "township":
+        r = _quirk(_townships(s, st), st, True, nonnull)
+    else:
+        r = _quirk(s.cast(pl.String), st, t in ("grid", "id") and c.name != st.key, nonnull)
+    return _with_null_tokens(r, st, null)
+
+
+def _mixed_dates(s: pl.Series, r: pl.Series, st: FStyle, ts: bool, nonnull: np.ndarray) -> pl.Series:
+    """The dominant spelling `r`, a share (st.mix) of the values in another one."""
+    if not st.mix:
+        return r
+    g, n, forms = st.g, len(s), st.mix_forms
+    picks = g.integers(0, len(forms), n)
+    idx = np.flatnonzero((g.random(n) < st.mix) & nonnull)
+    if len(idx):
+        vals = [fmt_ts(v, forms[k]) if ts else fmt_date(v, forms[k]) for v, k in zip(s.gather(idx).to_list(), picks[idx])]
+        r = r.scatter(idx, pl.Series(vals, dtype=pl.String))
+    return r
+
+
+def _bools(s: pl.Series, st: FStyle, nonnull: np.ndarray) -> pl.Series:
+    """Yes/no in the file's spelling ("mixed": one spelling per value), nulls kept."""
+    n = len(s)
+    if st.bool_form == "mixed":
+        keys = list(BOOL_FORMS)
+        f = st.g.integers(0, len(keys), n)
+        yes = np.array([BOOL_FORMS[k][0] for k in keys])[f]
+        no = np.array([BOOL_FORMS[k][1] for k in keys])[f]
+    else:
+        yes, no = BOOL_FORMS[st.bool_form]
+    r = pl.Series(np.where(s.fill_null(False).to_numpy(), yes, no), dtype=pl.String)
+    return r.zip_with(pl.Series(nonnull), pl.Series([None] * n, dtype=pl.String))
+
+
+def _townships(s: pl.Series, st: FStyle) -> pl.Series:
+    """The township as code, name, or ("mixed") code 40 %, name 40 %, an alias 20 %."""
+    n, g = len(s), st.g
+    if st.township == "name":
+        return pl.Series(np.full(n, st.forms[1]), dtype=pl.String)
+    if st.township == "mixed":
+        u = g.random(n)
+        alias = np.array(st.forms[2:])[g.integers(0, len(st.forms) - 2, n)]
+        return pl.Series(np.where(u < 0.4, st.forms[0], np.where(u < 0.8, st.forms[1], alias)), dtype=pl.String)
+    return s
+
+
+def _with_null_tokens(r: pl.Series, st: FStyle, null: np.ndarray) -> pl.Series:
+    """A share (st.null_tokens) of the empty cells spelled 无 / NULL / - …"""
+    if st.null_tokens and r.dtype == pl.String:
+        g = st.g
+        idx = np.flatnonzero(null & (g.random(len(r)) < st.null_tokens))
+        if len(idx):
+            r = r.scatter(idx, pl.Series(np.array(NULL_TOKENS)[g.integers(0, len(NULL_TOKENS), len(idx))]))
+    return r
 
 
 def _windows(plan: Plan) -> list[Window]:
@@ -1108,84 +1327,121 @@ def write_source(
     cols = columns(plan.source)
     key = cols[0].name
     sort_key = plan.sort_key or next(c.name for c in cols if c.type in ("timestamp", "date"))
-    if ctx.clean:
-        batches = [(Window(END, dt.datetime(START.year, START.month, START.day), END_TS), None)]
-    else:
-        batches = [(w, None) for w in _windows(plan)]
+    first_day = dt.datetime(START.year, START.month, START.day)
+    batches = [Window(END, first_day, END_TS)] if ctx.clean else _windows(plan)
     pending = list(defects) if plan.defects and not ctx.clean else []
     written: dict[str, int] = {}
-    for n_file, (w, _) in enumerate(batches):
-        lag = dt.timedelta(days=plan.overlap_days)
-        lo = dt.datetime(START.year, START.month, START.day) if ctx.clean else w.start - lag
+    for n_file, w in enumerate(batches):
+        lo = first_day if ctx.clean else w.start - dt.timedelta(days=plan.overlap_days)
         rows = _state(base, versions, lo, w.end)
         if rows is None:
             continue
-        mine = [
-            d
-            for d in pending
-            if w.start <= d["_t"] <= w.end
-            or (n_file == len(batches) - 2 and not any(x.start <= d["_t"] <= x.end for x, _ in batches))
-        ]
+        mine = _defects_due(pending, batches, n_file)
         rows = rows.sort([sort_key, key], nulls_last=False)
         file_cols = [c for c in cols if not (c.name == "updated_at" and plan.drop_before and w.label < plan.drop_before)]
         encoding = "utf-8" if ctx.clean else plan.encodings[n_file % len(plan.encodings)]
         xlsx = plan.fmt == "xlsx"
         st = _file_style(ctx, g, plan, town, key, encoding == "gbk", xlsx)
         rendered = _render(rows, file_cols, st, xlsx)
-        for name, by_rid in (overrides or {}).items():
-            zh = next(c.zh for c in file_cols if c.name == name)
-            j = next(i for i, c in enumerate(file_cols) if c.name == name)
-            rid = rows["_rid"].to_numpy()
-            hit = np.flatnonzero(np.isin(rid, list(by_rid)) & rows[name].is_not_null().to_numpy())
-            if len(hit):
-                rendered[j] = rendered[j].cast(pl.String).scatter(hit, pl.Series([by_rid[r] for r in rid[hit]]))
-                rendered[j] = rendered[j].alias(zh)
+        _apply_overrides(rendered, rows, file_cols, overrides or {})
         for d in mine:
             pending.remove(d)
         if plan.fmt == "jsonl":
-            lines = _jsonl_lines(rows, file_cols, st, mine)
-            written.update(_write_jsonl(ctx, g, out, plan, w, lines))
-            continue
-        frame = pl.DataFrame(rendered + [rows[k].alias(h) for h, k in plan.extras])
-        if not xlsx:
-            frame = frame.cast(pl.String)
-        if not ctx.clean and plan.dup_rate and frame.height:
-            k = max(1, int(frame.height * plan.dup_rate))
-            extra = g.choice(frame.height, k, replace=False)
-            frame = frame[np.sort(np.concatenate([np.arange(frame.height), extra]), kind="stable")]
-        # defect rows (few) rendered one by one; they sort first, like the demo's
-        py = Style(rng=random.Random(int(g.integers(0, 2**32))), date_form=st.date_form, key=key)
-        drows = [
-            [_plain(py.render(c, d.get(c.name), xlsx)) for c in file_cols] + [d.get(k) for _, k in plan.extras] for d in mine
-        ]
-        header = frame.columns
-        rel = f"{plan.source}/{plan.stem}_{w.label:%Y%m%d}.{plan.fmt}"
-        titles: tuple[str, ...] = ()
-        n_rows = frame.height + len(drows)
-        if plan.title and not ctx.clean and g.random() < plan.title_share:
-            titles = (f"{town.name}{plan.title}（截至{w.label.year}年{w.label.month}月{w.label.day}日）",)
-            if g.random() < 0.4:
-                titles += (f"导出时间：{w.label:%Y-%m-%d} 18:00　共{n_rows}条",)
-        serial = plan.serial_no and not ctx.clean
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if xlsx:
-            if serial:
-                header = ["序号", *header]
-                drows = [[i, *r] for i, r in enumerate(drows, start=1)]
-                frame = frame.insert_column(0, pl.Series("序号", np.arange(len(drows) + 1, frame.height + len(drows) + 1)))
-            write_xlsx_fast(path, plan.sheet, header, drows, frame, titles)
+            written.update(_write_jsonl(ctx, g, out, plan, w, _jsonl_lines(rows, file_cols, st, mine)))
         else:
-            if drows:
-                dframe = pl.DataFrame([[None if v is None else str(v) for v in r] for r in drows], schema=header, orient="row")
-                frame = pl.concat([dframe.cast(pl.String), frame])
-            if serial:
-                frame = frame.insert_column(0, pl.Series("序号", np.arange(1, frame.height + 1)).cast(pl.String))
-            text = frame.write_csv(line_terminator="\r\n", quote_style="necessary")
-            head = "".join(title + "," * (frame.width - 1) + "\r\n" for title in titles)
-            path.write_bytes((head + text).encode(encoding))
-        written[rel] = n_rows
+            table = pl.DataFrame(rendered + [rows[k].alias(h) for h, k in plan.extras])
+            written.update(_write_table(ctx, g, out, town, plan, w, st, key, file_cols, encoding, table, mine))
     return written
+
+
+def _defects_due(pending: list[dict], batches: list[Window], n_file: int) -> list[dict]:
+    """The defect rows this export carries: those dated inside its window; the next-to-last
+    export also takes those whose date falls in no window."""
+    w = batches[n_file]
+    return [
+        d
+        for d in pending
+        if w.start <= d["_t"] <= w.end or (n_file == len(batches) - 2 and not any(x.start <= d["_t"] <= x.end for x in batches))
+    ]
+
+
+def _apply_overrides(rendered: list[pl.Series], rows: pl.DataFrame, file_cols: list[Column], overrides: dict) -> None:
+    """Put the spellings of `overrides` ({column: {_rid: text}}) into the rendered columns."""
+    for name, by_rid in overrides.items():
+        zh = next(c.zh for c in file_cols if c.name == name)
+        j = next(i for i, c in enumerate(file_cols) if c.name == name)
+        rid = rows["_rid"].to_numpy()
+        hit = np.flatnonzero(np.isin(rid, list(by_rid)) & rows[name].is_not_null().to_numpy())
+        if len(hit):
+            rendered[j] = rendered[j].cast(pl.String).scatter(hit, pl.Series([by_rid[r] for r in rid[hit]]))
+            rendered[j] = rendered[j].alias(zh)
+
+
+def _with_dup_rows(ctx: Ctx, g: np.random.Generator, plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
+    """Exact duplicate rows (a clerk pasting a block twice), each after its original."""
+    if ctx.clean or not plan.dup_rate or not frame.height:
+        return frame
+    k = max(1, int(frame.height * plan.dup_rate))
+    extra = g.choice(frame.height, k, replace=False)
+    return frame[np.sort(np.concatenate([np.arange(frame.height), extra]), kind="stable")]
+
+
+def _write_table(
+    ctx: Ctx,
+    g: np.random.Generator,
+    out: Path,
+    town: Town,
+    plan: Plan,
+    w: Window,
+    st: FStyle,
+    key: str,
+    file_cols: list[Column],
+    encoding: str,
+    frame: pl.DataFrame,
+    defects: list[dict],
+) -> dict[str, int]:
+    """One csv or xlsx export: duplicates, the defect rows first, title rows; {path: data rows}."""
+    xlsx = plan.fmt == "xlsx"
+    if not xlsx:
+        frame = frame.cast(pl.String)
+    frame = _with_dup_rows(ctx, g, plan, frame)
+    # defect rows (few) rendered one by one; they sort first, like the demo's
+    py = Style(rng=random.Random(int(g.integers(0, 2**32))), date_form=st.date_form, key=key)
+    drows = [[_plain(py.render(c, d.get(c.name), xlsx)) for c in file_cols] + [d.get(k) for _, k in plan.extras] for d in defects]
+    rel = f"{plan.source}/{plan.stem}_{w.label:%Y%m%d}.{plan.fmt}"
+    n_rows = frame.height + len(drows)
+    titles: tuple[str, ...] = ()
+    if plan.title and not ctx.clean and g.random() < plan.title_share:
+        titles = title_rows(town.name, plan.title, w.label, n_rows, g.random)
+    serial = plan.serial_no and not ctx.clean
+    path = out / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if xlsx:
+        _write_xlsx_export(path, plan.sheet, frame, drows, titles, serial)
+    else:
+        _write_csv_export(path, frame, drows, titles, serial, encoding)
+    return {rel: n_rows}
+
+
+def _write_xlsx_export(path: Path, sheet: str, frame: pl.DataFrame, drows: list[list], titles: tuple, serial: bool) -> None:
+    header = frame.columns
+    if serial:
+        header = ["序号", *header]
+        drows = [[i, *r] for i, r in enumerate(drows, start=1)]
+        frame = frame.insert_column(0, pl.Series("序号", np.arange(len(drows) + 1, frame.height + len(drows) + 1)))
+    write_xlsx_fast(path, sheet, header, drows, frame, titles)
+
+
+def _write_csv_export(path: Path, frame: pl.DataFrame, drows: list[list], titles: tuple, serial: bool, encoding: str) -> None:
+    """CRLF csv as Excel saves it; title rows padded with commas to the table's width."""
+    if drows:
+        dframe = pl.DataFrame([[None if v is None else str(v) for v in r] for r in drows], schema=frame.columns, orient="row")
+        frame = pl.concat([dframe.cast(pl.String), frame])
+    if serial:
+        frame = frame.insert_column(0, pl.Series("序号", np.arange(1, frame.height + 1)).cast(pl.String))
+    text = frame.write_csv(line_terminator="\r\n", quote_style="necessary")
+    head = "".join(title + "," * (frame.width - 1) + "\r\n" for title in titles)
+    path.write_bytes((head + text).encode(encoding))
 
 
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -1251,45 +1507,12 @@ def write_xlsx_fast(
     inline strings, numbers for integer columns, merged bold title rows. `first` rows (Python
     values) come before the frame's rows. Fixed zip timestamps: byte-identical per seed."""
     letters = [_col_letter(j) for j in range(len(header))]
-    lines = []
-    r = 0
-    for title in titles:
-        r += 1
-        lines.append(f'<row r="{r}">' + _cell_py(f"A{r}", title, ' s="1"') + "</row>")
-    r += 1
-    lines.append(f'<row r="{r}">' + "".join(_cell_py(f"{L}{r}", h) for L, h in zip(letters, header)) + "</row>")
-    for row in first:
-        r += 1
+    lines = [f'<row r="{r}">' + _cell_py(f"A{r}", title, ' s="1"') + "</row>" for r, title in enumerate(titles, start=1)]
+    for row in [header, *first]:
+        r = len(lines) + 1
         lines.append(f'<row r="{r}">' + "".join(_cell_py(f"{L}{r}", v) for L, v in zip(letters, row)) + "</row>")
-    body = ""
-    if frame.height:
-        rn = pl.int_range(r + 1, r + 1 + pl.len()).cast(pl.String)
-        cells = []
-        for L, name in zip(letters, frame.columns):
-            c = pl.col(name)
-            if frame.schema[name].is_numeric():
-                text = pl.concat_str([pl.lit(f'<c r="{L}'), rn, pl.lit('"><v>'), c.cast(pl.String), pl.lit("</v></c>")])
-            else:
-                esc = (
-                    c.cast(pl.String)
-                    .str.replace_all("&", "&amp;", literal=True)
-                    .str.replace_all("<", "&lt;", literal=True)
-                    .str.replace_all(">", "&gt;", literal=True)
-                )
-                text = pl.concat_str(
-                    [
-                        pl.lit(f'<c r="{L}'),
-                        rn,
-                        pl.lit('" t="inlineStr"><is><t xml:space="preserve">'),
-                        esc,
-                        pl.lit("</t></is></c>"),
-                    ]
-                )
-            cells.append(pl.when(c.is_null() | (c.cast(pl.String) == "")).then(pl.lit("")).otherwise(text))
-        row = pl.concat_str([pl.lit('<row r="'), rn, pl.lit('">'), *cells, pl.lit("</row>")])
-        body = frame.select(row.str.join("").alias("x"))["x"][0]
-    last = f"{letters[-1]}"
-    merges = "".join(f'<mergeCell ref="A{i}:{last}{i}"/>' for i in range(1, len(titles) + 1))
+    body = _xlsx_body(frame, letters, len(lines)) if frame.height else ""
+    merges = "".join(f'<mergeCell ref="A{i}:{letters[-1]}{i}"/>' for i in range(1, len(titles) + 1))
     xml = (
         f'{_XML}<worksheet xmlns="{_NS}" xmlns:r="{_REL}"><sheetData>'
         + "".join(lines)
@@ -1312,6 +1535,28 @@ def write_xlsx_fast(
             info = zipfile.ZipInfo(name, date_time=(2022, 8, 31, 18, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, text if name == "xl/worksheets/sheet1.xml" else _XML + text, compresslevel=1)
+
+
+def _xlsx_body(frame: pl.DataFrame, letters: list[str], above: int) -> str:
+    """The frame's rows as sheet XML, numbered from `above` + 1; empty cells left out."""
+    rn = pl.int_range(above + 1, above + 1 + pl.len()).cast(pl.String)
+    cells = []
+    for L, name in zip(letters, frame.columns):
+        c = pl.col(name)
+        if frame.schema[name].is_numeric():
+            text = pl.concat_str([pl.lit(f'<c r="{L}'), rn, pl.lit('"><v>'), c.cast(pl.String), pl.lit("</v></c>")])
+        else:
+            esc = (
+                c.cast(pl.String)
+                .str.replace_all("&", "&amp;", literal=True)
+                .str.replace_all("<", "&lt;", literal=True)
+                .str.replace_all(">", "&gt;", literal=True)
+            )
+            inline = pl.lit('" t="inlineStr"><is><t xml:space="preserve">')
+            text = pl.concat_str([pl.lit(f'<c r="{L}'), rn, inline, esc, pl.lit("</t></is></c>")])
+        cells.append(pl.when(c.is_null() | (c.cast(pl.String) == "")).then(pl.lit("")).otherwise(text))
+    row = pl.concat_str([pl.lit('<row r="'), rn, pl.lit('">'), *cells, pl.lit("</row>")])
+    return frame.select(row.str.join("").alias("x"))["x"][0]
 
 
 def _plain(v):
@@ -1375,10 +1620,7 @@ def _jsonl_lines(rows: pl.DataFrame, cols: list[Column], st: FStyle, defects: li
 
 
 def _write_jsonl(ctx: Ctx, g: np.random.Generator, out: Path, plan: Plan, w: Window, frame: pl.DataFrame) -> dict:
-    if not ctx.clean and plan.dup_rate and frame.height:
-        k = max(1, int(frame.height * plan.dup_rate))
-        extra = g.choice(frame.height, k, replace=False)
-        frame = frame[np.sort(np.concatenate([np.arange(frame.height), extra]), kind="stable")]
+    frame = _with_dup_rows(ctx, g, plan, frame)
     rel = f"{plan.source}/{plan.stem}_{w.label:%Y%m%d}.jsonl"
     path = out / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -1451,35 +1693,36 @@ def _simple_cases(ctx: Ctx, a: Arrays, base: pl.DataFrame) -> tuple[pl.DataFrame
 
 
 def write_town(ctx: Ctx, out: Path, ref: TownRef, i: int) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
-    """All exports of one extra town: ({source: {path: rows}}, quirk counts)."""
+    """All exports of one extra town: ({source: {path: rows}}, quirk counts). One source's
+    frames at a time (the helpers drop them once written)."""
     town = ref.town
     g = np.random.default_rng([ctx.seed, int(town.code)])
     a = Arrays(ctx, ref, g)
-    written: dict[str, dict[str, int]] = {}
     counts: dict[str, int] = {}
     p = {pl_.source: pl_ for pl_ in plans(town, i)}
     if ctx.clean:
         p = {k: dataclasses.replace(v, fmt="csv" if v.fmt == "xlsx" else v.fmt) for k, v in p.items()}
+    written = _write_events_and_cases(ctx, out, a, p, i, counts)
+    written["inspections"] = _write_inspections(ctx, out, a, p["inspections"], counts)
+    n_base, n_vers, n_def = build_notices(ctx, a)
+    written["notices"] = write_source(ctx, out, town, p["notices"], n_base, n_vers, n_def)
+    del n_base, n_vers
+    written["police_alarms"] = _write_alarms(ctx, out, a, p["police_alarms"], counts)
+    return written, counts
+
+
+def _write_events_and_cases(ctx: Ctx, out: Path, a: Arrays, p: dict[str, Plan], i: int, counts: dict) -> dict:
+    """Events and cases (built together: cases link back to their lead events)."""
+    town = a.town
     ev_base, ev_vers, ev_def, meta = build_events(ctx, a)
     c_base, c_vers, c_def, links = build_cases(ctx, a, ev_base, meta)
     ev_vers = link_events(ev_vers, links)
-    overrides: dict[str, dict[str, dict[int, str]]] = {}
+    overrides = None
     if not ctx.clean:
-        q = np.random.default_rng([ctx.seed, int(town.code), 11])
-        simple_base, simple_vers = _simple_cases(ctx, a, c_base)
-        c_base = pl.concat([c_base, simple_base])
-        c_vers = pl.concat([c_vers, simple_vers.cast(c_vers.schema)])
-        counts["简易程序 cases"] = simple_base.height
-        overrides["cases"] = {"closed_on": _secondary(q, c_vers, "closed_on", pl.col("outcome").is_in(["罚款", "警告"]))}
-        fw = c_base.with_row_index("_rid").filter(pl.col("filed_on") >= dt.date(2022, 6, 1))
-        if fw.height:
-            rid = fw["_rid"][int(q.integers(0, fw.height))]
-            overrides["cases"]["matter_code"] = {rid: fullwidth(c_base["matter_code"][rid])}
-        counts["unusable 结案日期"] = len(overrides["cases"]["closed_on"])
-        counts["full-width 事项编码"] = len(overrides["cases"].get("matter_code", {}))
-    written["grid_events"] = write_source(ctx, out, town, p["grid_events"], ev_base, ev_vers, ev_def)
+        c_base, c_vers, overrides = _case_quirks(ctx, a, c_base, c_vers, counts)
+    written = {"grid_events": write_source(ctx, out, town, p["grid_events"], ev_base, ev_vers, ev_def)}
     del ev_base, ev_vers, meta
-    written["cases"] = write_source(ctx, out, town, p["cases"], c_base, c_vers, c_def, overrides.get("cases"))
+    written["cases"] = write_source(ctx, out, town, p["cases"], c_base, c_vers, c_def, overrides)
     if not ctx.clean and i == 1:  # a re-export filed under cases/archive/ (name sorts after the 8/24 one)
         day = dt.date(2022, 8, 25)
         arch = dataclasses.replace(
@@ -1491,41 +1734,66 @@ def write_town(ctx: Ctx, out: Path, ref: TownRef, i: int) -> tuple[dict[str, dic
             defects=False,
             wins=[Window(day, dt.datetime(2022, 8, 1), dt.datetime(2022, 8, 25, 23, 59, 59))],
         )
-        written["cases"].update(write_source(ctx, out, town, arch, c_base, c_vers, [], overrides.get("cases")))
+        written["cases"].update(write_source(ctx, out, town, arch, c_base, c_vers, [], overrides))
         counts["cases/archive/ exports"] = 1
-    del c_base, c_vers
+    return written
+
+
+def _case_quirks(ctx: Ctx, a: Arrays, c_base: pl.DataFrame, c_vers: pl.DataFrame, counts: dict) -> tuple:
+    """(cases with the 简易程序 ones, their versions, overrides): two unusable 结案日期 and a
+    full-width 事项编码."""
+    q = np.random.default_rng([ctx.seed, int(a.town.code), 11])
+    simple_base, simple_vers = _simple_cases(ctx, a, c_base)
+    c_base = pl.concat([c_base, simple_base])
+    c_vers = pl.concat([c_vers, simple_vers.cast(c_vers.schema)])
+    counts["简易程序 cases"] = simple_base.height
+    overrides = {"closed_on": _secondary(q, c_vers, "closed_on", pl.col("outcome").is_in(["罚款", "警告"]))}
+    fw = c_base.with_row_index("_rid").filter(pl.col("filed_on") >= dt.date(2022, 6, 1))
+    if fw.height:
+        rid = fw["_rid"][int(q.integers(0, fw.height))]
+        overrides["matter_code"] = {rid: fullwidth(c_base["matter_code"][rid])}
+    counts["unusable 结案日期"] = len(overrides["closed_on"])
+    counts["full-width 事项编码"] = len(overrides.get("matter_code", {}))
+    return c_base, c_vers, overrides
+
+
+def _write_inspections(ctx: Ctx, out: Path, a: Arrays, plan: Plan, counts: dict) -> dict[str, int]:
+    """Inspections, with two unusable 验收日期 on single-department visits."""
     i_base, i_vers, i_def = build_inspections(ctx, a)
+    overrides = None
     if not ctx.clean:
-        q = np.random.default_rng([ctx.seed, int(town.code), 12])
+        q = np.random.default_rng([ctx.seed, int(a.town.code), 12])
         ok = pl.col("rectification_status") == "已整改"
         single = i_base.with_row_index("_rid").filter(pl.col("inspection_method") == insp_mod.SINGLE)["_rid"]
-        overrides["inspections"] = {
-            "accepted_on": _secondary(q, i_vers.filter(pl.col("_rid").is_in(single.implode())), "accepted_on", ok)
-        }
-        counts["unusable 验收日期"] = len(overrides["inspections"]["accepted_on"])
-    written["inspections"] = write_source(ctx, out, town, p["inspections"], i_base, i_vers, i_def, overrides.get("inspections"))
-    del i_base, i_vers
-    n_base, n_vers, n_def = build_notices(ctx, a)
-    written["notices"] = write_source(ctx, out, town, p["notices"], n_base, n_vers, n_def)
-    del n_base, n_vers
+        overrides = {"accepted_on": _secondary(q, i_vers.filter(pl.col("_rid").is_in(single.implode())), "accepted_on", ok)}
+        counts["unusable 验收日期"] = len(overrides["accepted_on"])
+    return write_source(ctx, out, a.town, plan, i_base, i_vers, i_def, overrides)
+
+
+def _write_alarms(ctx: Ctx, out: Path, a: Arrays, plan: Plan, counts: dict) -> dict[str, int]:
+    """Police alarms; in a csv export three ids went through Excel (`3.30100E+18`)."""
     a_base, a_vers, a_def = build_alarms(ctx, a)
-    if not ctx.clean and p["police_alarms"].fmt == "csv":
-        # ids that went through Excel: `3.30100E+18`, single unmerged calls at distinct seconds
-        q = np.random.default_rng([ctx.seed, int(town.code), 13])
-        cand = (
-            a_base.with_row_index("_rid")
-            .filter(
-                pl.col("merge_id").is_null()
-                & (pl.col("reported_at").dt.year() == 2022)
-                & (pl.col("alarm_subcategory") != alarms_mod.FISHING)
-            )
-            .unique("reported_at", keep="first", maintain_order=True)
+    if not ctx.clean and plan.fmt == "csv":
+        a_base = _excel_damaged_ids(ctx, a.town, a_base, counts)
+    return write_source(ctx, out, a.town, plan, a_base, a_vers, a_def)
+
+
+def _excel_damaged_ids(ctx: Ctx, town: Town, a_base: pl.DataFrame, counts: dict) -> pl.DataFrame:
+    """Three single unmerged 2022 calls at distinct seconds get their id as Excel shows it."""
+    q = np.random.default_rng([ctx.seed, int(town.code), 13])
+    cand = (
+        a_base.with_row_index("_rid")
+        .filter(
+            pl.col("merge_id").is_null()
+            & (pl.col("reported_at").dt.year() == 2022)
+            & (pl.col("alarm_subcategory") != alarms_mod.FISHING)
         )
-        if cand.height >= 3:
-            rids = np.sort(q.choice(cand["_rid"].to_numpy(), 3, replace=False))
-            ids = a_base["alarm_id"].to_numpy().copy()
-            ids[rids] = [f"{int(x):.5E}" for x in ids[rids]]
-            a_base = a_base.with_columns(pl.Series("alarm_id", ids))
-            counts["alarm ids as 3.301xxE+18 (csv)"] = 3
-    written["police_alarms"] = write_source(ctx, out, town, p["police_alarms"], a_base, a_vers, a_def)
-    return written, counts
+        .unique("reported_at", keep="first", maintain_order=True)
+    )
+    if cand.height < 3:
+        return a_base
+    rids = np.sort(q.choice(cand["_rid"].to_numpy(), 3, replace=False))
+    ids = a_base["alarm_id"].to_numpy().copy()
+    ids[rids] = [f"{int(x):.5E}" for x in ids[rids]]
+    counts["alarm ids as 3.301xxE+18 (csv)"] = 3
+    return a_base.with_columns(pl.Series("alarm_id", ids))

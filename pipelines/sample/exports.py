@@ -72,6 +72,35 @@ def final_rows(records: list[list[Version]]) -> list[dict]:
     return rows
 
 
+# how the platforms title and name their exports (the demo's towns and the district's alike)
+TITLES = {
+    "grid_events": "一网统管事件导出",
+    "inspections": "检查任务导出",
+    "cases": "行政执法案件导出",
+    "notices": "柔性执法记录",
+}
+SHEETS = {"grid_events": "事件列表", "inspections": "检查任务", "cases": "案件", "notices": "柔性执法"}
+DEPT_COLUMN = (("处置部门", "dept"),)  # the event platform's non-contract column
+# a file's dominant date and yes/no spellings, drawn per file (repeats weight the draw)
+DATE_FORMS = ("iso", "iso", "iso", "iso_min", "slash", "slash", "cn", "compact")
+BOOL_FORM_CHOICES = ("zh", "zh", "zh", "10", "yn")
+# the police exports: mostly ISO dates (some compact), booleans as 1/0 (sometimes 是/否)
+ALARM_STYLE = {
+    "date_form": ["iso", "iso", "compact"],
+    "mix": 0.15,
+    "mix_forms": ("iso", "compact"),
+    "bool_form": ["10", "10", "zh"],
+}
+
+
+def title_rows(town: str, title: str, label: dt.date, n_rows: int, draw) -> tuple[str, ...]:
+    """An export's title row, and (if `draw()` < 0.4) a second one with the export time and row count."""
+    titles = (f"{town}{title}（截至{label.year}年{label.month}月{label.day}日）",)
+    if draw() < 0.4:
+        titles += (f"导出时间：{label:%Y-%m-%d} 18:00　共{n_rows}条",)
+    return titles
+
+
 @dataclass
 class FilePlan:
     """How one town's export files of one source look."""
@@ -102,14 +131,14 @@ def _file_style(ctx: Ctx, rng: random.Random, plan: FilePlan, key: str, gbk: boo
         return clean_style()
     s = Style(
         rng=random.Random(rng.getrandbits(64)),
-        date_form=rng.choice(("iso", "iso", "iso", "iso_min", "slash", "slash", "cn", "compact")),
+        date_form=rng.choice(DATE_FORMS),
         date_cells=rng.choice(("text", "text", "cells", "serial")) if xlsx else "text",
         mix=0.03,
         pad=0.01,
         nbsp=not gbk,
         fullwidth=0.004,
         null_tokens=0.35,
-        bool_form=rng.choice(("zh", "zh", "zh", "10", "yn")),
+        bool_form=rng.choice(BOOL_FORM_CHOICES),
         money_mixed=True,
         township="mixed",
         key=key,
@@ -149,9 +178,7 @@ def write_source(
         rel = f"{plan.source}/{plan.stem}_{w.label:%Y%m%d}.{ext}"
         titles: tuple[str, ...] = ()
         if plan.title and not ctx.clean and rng.random() < plan.title_share:
-            titles = (f"{plan.town.name}{plan.title}（截至{w.label.year}年{w.label.month}月{w.label.day}日）",)
-            if rng.random() < 0.4:
-                titles += (f"导出时间：{w.label:%Y-%m-%d} 18:00　共{len(rows)}条",)
+            titles = title_rows(plan.town.name, plan.title, w.label, len(rows), rng.random)
         if ext == "jsonl":
             lines = [_json_row(cols, r, style, plan.omit_empty) for r in rows]
             lines = _with_duplicates(ctx, rng, lines, plan.dup_rate)

@@ -12,8 +12,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from .common import END, UNKNOWN_TOWNS, Ctx, at, days, landline, mobile, person_name, poisson, resident_id
-from .reference import ROADS, TownRef
+from .common import END, UNKNOWN_TOWNS, Ctx, Town, at, days, landline, mobile, person_name, poisson, resident_id
+from .reference import ROADS, Grid, TownRef
 from .writers import Raw
 
 SOURCES = ("网格员巡查", "微网格长上报", "视频巡查", "群众举报", "12345热线", "部门移交")
@@ -119,83 +119,104 @@ def build(ctx: Ctx, ref: TownRef) -> tuple[list[Event], list[dict]]:
     parents = [p[0] for p in ref.parents]
     workers = {g.code: person_name(rng) for g in ref.micro}  # each micro-grid's 微网格长
     full_time = {p: person_name(rng) for p in parents}  # each 全科网格's 专职网格员
-    roads = ROADS[town.code]
     events: list[Event] = []
     for day in days():
         rate = (r21 if day.year == 2021 else r22) * (0.72 if day.weekday() >= 5 else 1.1)
         n = poisson(rng, ctx.scale * rate)
         grids = ref.pick(rng, n)
         for seq, g in enumerate(grids, start=1):
-            t0 = at(day, rng, 6, 21)
-            cat = rng.choices(CAT_NAMES, CAT_WEIGHTS)[0]
-            _, lead_share, allowed, subs = CATEGORIES[cat]
-            sub = rng.choice(tuple(subs))
-            source = rng.choices(SOURCES, SOURCE_WEIGHTS)[0]
-            if source == "网格员巡查":
-                reporter = full_time[g.parent]
-            elif source == "微网格长上报":
-                reporter = workers[g.code]
-            else:
-                reporter = person_name(rng)
-            phone = mobile(rng)
-            grid_code = g.code
-            r = rng.random()
-            if r < 0.05:
-                grid_code = g.parent  # reported against the 全科网格 only
-            elif r < 0.07:
-                grid_code = None
-            elif r < 0.072:  # a code not in the reference (drawn in clean mode too: same data either way)
-                bogus = f"{town.code}9{rng.randint(10, 99)}{rng.randint(1, 20):02d}"
-                grid_code = g.code if ctx.clean else bogus
-            place = rng.choice(
-                (
-                    f"{g.village}{rng.randint(1, 15)}组附近",
-                    f"{rng.choice(roads)}{rng.randint(1, 400)}号附近",
-                    f"{g.village}文化礼堂旁",
-                )
-            )
-            desc = f"{place}{subs[sub]}"
-            p = rng.random()
-            if p < 0.04:
-                desc += f"，联系电话{mobile(rng)}"
-            elif p < 0.05:
-                desc += f"，当事人身份证号{resident_id(rng)}"
-            elif p < 0.08:
-                desc = f"{reporter}反映：{desc}"
-            elif p < 0.085:
-                desc += f"，座机{landline(rng)}"
-            s = rng.random()
-            if s < 0.02:
-                final, closed = "已作废", None  # duplicate or invalid report, voided within hours
-                t_end = t0 + dt.timedelta(seconds=rng.randint(1800, 8 * 3600))
-            else:
-                # whole seconds: xlsx date cells would otherwise show fractions of a second
-                t_end = t0 + dt.timedelta(seconds=int(rng.expovariate(1 / (allowed * 14)) * 3600) + 1800)
-                final = "已流转" if s < 0.11 else "已办结"
-                closed = t_end if final == "已办结" else None
-            is_lead = final != "已作废" and rng.random() < lead_share  # ≈ 10 % overall
-            eid = f"SJ{town.code[-3:]}{day:%Y%m%d}{seq:04d}"
-            row = {
-                "event_id": eid,
-                "reported_at": t0,
-                "event_source": source,
-                "event_category": cat,
-                "event_subcategory": sub,
-                "township_code": town.code,
-                "grid_code": grid_code,
-                "reporter_pseudonym": reporter,
-                "reporter_phone_pseudonym": phone,
-                "description": desc,
-                "status": "已受理",
-                "due_at": t0 + dt.timedelta(days=allowed),
-                "closed_at": None,
-                "is_enforcement_lead": is_lead,
-                "related_case_id": None,
-                "updated_at": t0,
-                "dept": rng.choice(DEPARTMENTS),
-            }
-            events.append(Event(eid, t0, cat, sub, grid_code, row, final, closed, is_lead, t_end))
+            events.append(_event(ctx, rng, town, day, seq, g, full_time, workers))
     return events, _defects(ctx, ref, rng) if not ctx.clean else []
+
+
+def _event(ctx: Ctx, rng: random.Random, town: Town, day: dt.date, seq: int, g: Grid, full_time: dict, workers: dict) -> Event:
+    """The `seq`-th event of `day` in micro-grid `g`, as first reported (status 已受理)."""
+    t0 = at(day, rng, 6, 21)
+    cat = rng.choices(CAT_NAMES, CAT_WEIGHTS)[0]
+    _, lead_share, allowed, subs = CATEGORIES[cat]
+    sub = rng.choice(tuple(subs))
+    source = rng.choices(SOURCES, SOURCE_WEIGHTS)[0]
+    if source == "网格员巡查":
+        reporter = full_time[g.parent]
+    elif source == "微网格长上报":
+        reporter = workers[g.code]
+    else:
+        reporter = person_name(rng)
+    phone = mobile(rng)
+    grid_code = _reported_grid(ctx, rng, town, g)
+    desc = _description(rng, town, g, subs[sub], reporter)
+    final, closed, t_end, is_lead = _outcome(rng, t0, allowed, lead_share)
+    eid = f"SJ{town.code[-3:]}{day:%Y%m%d}{seq:04d}"
+    row = {
+        "event_id": eid,
+        "reported_at": t0,
+        "event_source": source,
+        "event_category": cat,
+        "event_subcategory": sub,
+        "township_code": town.code,
+        "grid_code": grid_code,
+        "reporter_pseudonym": reporter,
+        "reporter_phone_pseudonym": phone,
+        "description": desc,
+        "status": "已受理",
+        "due_at": t0 + dt.timedelta(days=allowed),
+        "closed_at": None,
+        "is_enforcement_lead": is_lead,
+        "related_case_id": None,
+        "updated_at": t0,
+        "dept": rng.choice(DEPARTMENTS),
+    }
+    return Event(eid, t0, cat, sub, grid_code, row, final, closed, is_lead, t_end)
+
+
+def _reported_grid(ctx: Ctx, rng: random.Random, town: Town, g: Grid) -> str | None:
+    """The grid code as reported: mostly the micro-grid, some the 全科网格, a few none or unknown."""
+    r = rng.random()
+    if r < 0.05:
+        return g.parent  # reported against the 全科网格 only
+    if r < 0.07:
+        return None
+    if r < 0.072:  # a code not in the reference (drawn in clean mode too: same data either way)
+        bogus = f"{town.code}9{rng.randint(10, 99)}{rng.randint(1, 20):02d}"
+        return g.code if ctx.clean else bogus
+    return g.code
+
+
+def _description(rng: random.Random, town: Town, g: Grid, what: str, reporter: str) -> str:
+    """Where and what; a few carry a phone or id number, or name the reporter."""
+    place = rng.choice(
+        (
+            f"{g.village}{rng.randint(1, 15)}组附近",
+            f"{rng.choice(ROADS[town.code])}{rng.randint(1, 400)}号附近",
+            f"{g.village}文化礼堂旁",
+        )
+    )
+    desc = f"{place}{what}"
+    p = rng.random()
+    if p < 0.04:
+        desc += f"，联系电话{mobile(rng)}"
+    elif p < 0.05:
+        desc += f"，当事人身份证号{resident_id(rng)}"
+    elif p < 0.08:
+        desc = f"{reporter}反映：{desc}"
+    elif p < 0.085:
+        desc += f"，座机{landline(rng)}"
+    return desc
+
+
+def _outcome(rng: random.Random, t0: dt.datetime, allowed: int, lead_share: float) -> tuple:
+    """(final status, closed at, time of the last change, is an enforcement lead)."""
+    s = rng.random()
+    if s < 0.02:
+        final, closed = "已作废", None  # duplicate or invalid report, voided within hours
+        t_end = t0 + dt.timedelta(seconds=rng.randint(1800, 8 * 3600))
+    else:
+        # whole seconds: xlsx date cells would otherwise show fractions of a second
+        t_end = t0 + dt.timedelta(seconds=int(rng.expovariate(1 / (allowed * 14)) * 3600) + 1800)
+        final = "已流转" if s < 0.11 else "已办结"
+        closed = t_end if final == "已办结" else None
+    is_lead = final != "已作废" and rng.random() < lead_share  # ≈ 10 % overall
+    return final, closed, t_end, is_lead
 
 
 def histories(events: list[Event]) -> list[list[tuple[dt.datetime, dict]]]:

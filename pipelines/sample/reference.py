@@ -413,73 +413,77 @@ def build(ctx: Ctx) -> dict[str, TownRef]:
     return refs
 
 
+TOWNSHIP_HEADER = ["镇街编码", "镇街名称", "别名", "所属区县", "面积平方公里", "户籍人口", "流动人口", "常住人口", "改革起始日期"]
+GRID_HEADER = ["网格编码", "网格名称", "网格类型", "上级网格编码", "镇街编码", "村社", "实有人口"]
+MATTER_HEADER = ["事项编码", "事项名称", "执法领域", "镇街编码", "赋权日期", "首违不罚", "减轻从轻"]
+
+
 def write(out: Path, refs: dict[str, TownRef]) -> dict[str, int]:
     """Reference files are plain UTF-8 csv in every mode (staff maintain them by hand)."""
-    written = {}
-    towns = [
-        [
-            t.code,
-            t.name,
-            ";".join(t.aliases),
-            "萧山区",
-            f"{t.area_km2:.1f}",
-            t.registered,
-            t.floating,
-            t.resident,
-            t.reform_start.isoformat(),
-        ]
-        for t in (*TOWNS, *(r.town for r in refs.values() if r.town not in TOWNS))
-    ]
-    write_csv(
-        out / "reference/townships.csv",
-        ["镇街编码", "镇街名称", "别名", "所属区县", "面积平方公里", "户籍人口", "流动人口", "常住人口", "改革起始日期"],
-        towns,
-    )
-    written["reference/townships.csv"] = len(towns)
+    towns = [_township_row(t) for t in (*TOWNS, *(r.town for r in refs.values() if r.town not in TOWNS))]
+    write_csv(out / "reference/townships.csv", TOWNSHIP_HEADER, towns)
     grid_rows, features, matter_rows = [], [], []
     for ref in refs.values():
-        micro_of = {}
-        for g in ref.micro:
-            micro_of.setdefault(g.parent, []).append(g)
-        for code, name, village, pop in ref.parents:
-            grid_rows.append([code, name, "全科网格", "", ref.town.code, village, pop])
-            for g in micro_of[code]:
-                grid_rows.append([g.code, g.name, "微网格", g.parent, ref.town.code, g.village, g.population])
-                ring = [[g.lon0, g.lat0], [g.lon1, g.lat0], [g.lon1, g.lat1], [g.lon0, g.lat1], [g.lon0, g.lat0]]
-                features.append(
-                    {
-                        "type": "Feature",
-                        "properties": {"网格编码": g.code, "网格名称": g.name},
-                        "geometry": {"type": "Polygon", "coordinates": [ring]},
-                    }
-                )
-        for m in ref.matters:
-            matter_rows.append(
-                [
-                    m.code,
-                    m.name,
-                    m.domain,
-                    ref.town.code,
-                    m.empowered_on.isoformat(),
-                    "是" if m.first_violation_exempt else "否",
-                    "是" if m.mitigation_allowed else "否",
-                ]
-            )
-    write_csv(
-        out / "reference/grids.csv",
-        ["网格编码", "网格名称", "网格类型", "上级网格编码", "镇街编码", "村社", "实有人口"],
-        grid_rows,
-    )
-    written["reference/grids.csv"] = len(grid_rows)
+        rows, feats = _grid_rows(ref)
+        grid_rows += rows
+        features += feats
+        matter_rows += [_matter_row(ref.town, m) for m in ref.matters]
+    write_csv(out / "reference/grids.csv", GRID_HEADER, grid_rows)
     (out / "reference/grids.geojson").write_text(
         json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":")) + "\n",
         encoding="utf-8",
     )
-    written["reference/grids.geojson"] = len(features)
-    write_csv(
-        out / "reference/matters.csv",
-        ["事项编码", "事项名称", "执法领域", "镇街编码", "赋权日期", "首违不罚", "减轻从轻"],
-        matter_rows,
-    )
-    written["reference/matters.csv"] = len(matter_rows)
-    return written
+    write_csv(out / "reference/matters.csv", MATTER_HEADER, matter_rows)
+    return {
+        "reference/townships.csv": len(towns),
+        "reference/grids.csv": len(grid_rows),
+        "reference/grids.geojson": len(features),
+        "reference/matters.csv": len(matter_rows),
+    }
+
+
+def _township_row(t: Town) -> list:
+    return [
+        t.code,
+        t.name,
+        ";".join(t.aliases),
+        "萧山区",
+        f"{t.area_km2:.1f}",
+        t.registered,
+        t.floating,
+        t.resident,
+        t.reform_start.isoformat(),
+    ]
+
+
+def _grid_rows(ref: TownRef) -> tuple[list[list], list[dict]]:
+    """A town's grids.csv rows (each 全科网格, then its micro-grids) and the micro-grids' polygons."""
+    micro_of: dict[str, list[Grid]] = {}
+    for g in ref.micro:
+        micro_of.setdefault(g.parent, []).append(g)
+    rows, features = [], []
+    for code, name, village, pop in ref.parents:
+        rows.append([code, name, "全科网格", "", ref.town.code, village, pop])
+        for g in micro_of[code]:
+            rows.append([g.code, g.name, "微网格", g.parent, ref.town.code, g.village, g.population])
+            ring = [[g.lon0, g.lat0], [g.lon1, g.lat0], [g.lon1, g.lat1], [g.lon0, g.lat1], [g.lon0, g.lat0]]
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"网格编码": g.code, "网格名称": g.name},
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                }
+            )
+    return rows, features
+
+
+def _matter_row(town: Town, m: Matter) -> list:
+    return [
+        m.code,
+        m.name,
+        m.domain,
+        town.code,
+        m.empowered_on.isoformat(),
+        "是" if m.first_violation_exempt else "否",
+        "是" if m.mitigation_allowed else "否",
+    ]

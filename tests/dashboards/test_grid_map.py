@@ -1,10 +1,9 @@
 """The 五色图 as a map (issue 10, item 3): grid.html draws the polygons of
 data/grid_polygons.json (from the dbt mart mart_grid_map) as inline SVG, offline.
 
-The warehouse is the synthetic one of conftest.py plus a ``mart_grid_map`` built here from
-its ``mart_grid_colors`` (the dbt mart's columns, dbt/models/marts/grids/_grid_map.yml):
-square polygons for most grids, a few grids without one, and a third township that has no
-polygons at all (its grids are only in the list view). The browser tests use the system
+The warehouse is the synthetic one of conftest.py, whose ``mart_grid_map`` (the dbt mart's
+columns) has square polygons for most grids, a few grids without one, and a third township
+that has no polygons at all (its grids are only in the list view). The browser tests use the system
 Chromium (/usr/bin/chromium; never `playwright install`) at a 375 px phone and a desktop
 viewport; every request to another host fails the test. Screenshots land in
 $SITE_SCREENSHOTS/grid_map or a pytest tmp dir.
@@ -21,69 +20,16 @@ import duckdb
 import pytest
 
 from tests.dashboards.browsing import serve, watch
+from tests.dashboards.conftest import THIRD_TOWN
 
 VIEWPORTS = {"phone": {"width": 375, "height": 740}, "desktop": {"width": 1366, "height": 900}}
-THIRD_TOWN = ("330109199", "新街镇")  # in mart_grid_map only, with no polygons
-CELL = 30  # map units per synthetic square
 ZH = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝", "green": "绿", "grey": "灰"}
 PAGE_BUDGET = 300_000  # bytes of HTML/JS/JSON/CSS the map page loads, beyond plotly.js
 
 
-def _add_grid_map(path: Path) -> None:
-    """mart_grid_map as dbt builds it, from the synthetic mart_grid_colors."""
-    con = duckdb.connect(str(path))
-    con.execute(f"""
-        create temp table third as
-        select '{THIRD_TOWN[0]}' || lpad(cast(i as varchar), 4, '0') as grid_code,
-               '新街第' || i || '微网格' as grid_name, '{THIRD_TOWN[0]}' as township_code,
-               window_start, window_end, cast(200 + 10 * i as bigint) as population,
-               cast(i % 3 as bigint) as penalties, cast(i % 2 as bigint) as petitions_disputes,
-               cast(i % 4 as bigint) as valid_alarms,
-               null::double as penalty_rate, null::double as petition_rate, null::double as alarm_rate,
-               null::double as penalty_pct, null::double as petition_pct, null::double as alarm_pct,
-               null::double as score, 'grey' as color, 'grey' as last_week_color
-        from (select min(window_start) as window_start, min(window_end) as window_end from mart_grid_colors),
-             range(1, 7) as r(i)""")
-    con.execute(f"""
-        create temp table colours as
-        select c.*, coalesce(t.township_name, '{THIRD_TOWN[1]}') as township_name,
-               row_number() over (partition by c.township_code order by c.grid_code) - 1 as k,
-               count(*) over (partition by c.township_code) as n_town,
-               count(c.score) over (partition by c.township_code) as n_ranked
-        from (select * from mart_grid_colors union all by name select * from third) c
-        left join dim_townships t on c.township_code = t.township_code""")
-    con.execute(f"""
-        create table mart_grid_map as
-        select grid_code, grid_name, township_code, township_name, window_start, window_end,
-               population, penalties, petitions_disputes, valid_alarms, penalty_rate, petition_rate,
-               alarm_rate, penalty_pct, petition_pct, alarm_pct, score, color,
-               case when color = 'grey' then (case when township_code = '{THIRD_TOWN[0]}'
-                    then 'too_few_grids' else 'low_population' end) end as grey_reason,
-               last_week_color,
-               case when score is not null then
-                   (select count(*) from colours o where o.township_code = c.township_code
-                    and o.score > c.score) * 1.0 / n_ranked end as share_higher,
-               case when n_ranked > 0 then n_ranked end as ranked_grids_in_township,
-               penalties + petitions_disputes + valid_alarms as events_total,
-               penalties + petitions_disputes + valid_alarms < 3 as is_few_events,
-               case when township_code = '{THIRD_TOWN[0]}' or k % 13 = 7 then null else
-                   'M' || x || ' ' || y || ' ' || (x + {CELL}) || ' ' || y || ' ' || (x + {CELL}) || ' '
-                   || (y + {CELL}) || ' ' || x || ' ' || (y + {CELL}) || 'Z'
-                   -- one grid with a hole (even-odd rule)
-                   || case when k = 0 then 'M' || (x + 10) || ' ' || (y + 10) || ' ' || (x + 20) || ' '
-                        || (y + 10) || ' ' || (x + 20) || ' ' || (y + 20) || 'Z' else '' end
-               end as map_path,
-               10 as map_unit_m
-        from (select *, {CELL} * (k % cast(ceil(sqrt(n_town)) as bigint)) as x,
-                     {CELL} * (k // cast(ceil(sqrt(n_town)) as bigint)) as y from colours) c""")
-    con.close()
-
-
 @pytest.fixture(scope="module")
 def map_warehouse(warehouse_factory, tmp_path_factory) -> Path:
-    path = warehouse_factory(tmp_path_factory.mktemp("gmwh") / "warehouse.duckdb", grids_per_town=120)
-    _add_grid_map(path)
-    return path
+    return warehouse_factory(tmp_path_factory.mktemp("gmwh") / "warehouse.duckdb", grids_per_town=120)
 
 
 @pytest.fixture(scope="module")
@@ -152,13 +98,6 @@ def test_polygon_file_matches_the_mart_and_page_is_small(map_site: Path, map_war
     assert size <= PAGE_BUDGET, size
     # h is explained in words on the page
     assert "h 是什么" in html and "得分<strong>比这个网格高</strong>的网格所占的比例" in html
-
-
-def test_without_the_mart_the_page_keeps_its_cards(synthetic_site: Path):
-    """An older warehouse (no mart_grid_map): the card page, and no polygon file."""
-    html = (synthetic_site / "grid.html").read_text(encoding="utf-8")
-    assert 'class="gcard' in html and 'id="gm"' not in html
-    assert not (synthetic_site / "data/grid_polygons.js").exists()
 
 
 # ---- in the browser ----------------------------------------------------------------------

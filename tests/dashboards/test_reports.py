@@ -173,12 +173,7 @@ def test_pages_stay_within_the_size_budget(synthetic_site: Path):
         assert len((synthetic_site / page).read_bytes()) < 300_000, page
 
 
-def test_report_pages_degrade_without_the_report_marts(tmp_path: Path, warehouse_factory):
-    wh = warehouse_factory(tmp_path / "w.duckdb", omit=warehouse_factory.report_marts, grids_per_town=8)
-    out = tmp_path / "site"
-    build_site(wh, out, warehouse_factory.as_of)
-    weekly = _html(out, "weekly.html")
-    assert "mart_report_open_items" in weekly
-    assert weekly.count('class="wk-town"') == 2
-    index = _html(out, "index.html")
-    assert "本周要点" in index
+def test_report_pages_read_the_report_marts(synthetic_site: Path):
+    weekly = _html(synthetic_site, "weekly.html")
+    assert weekly.count('class="wk-town"') == 2 and 'data-item-type="hazard_overdue"' in weekly
+    assert "暂缺" not in weekly and "暂缺" not in _html(synthetic_site, "index.html")

@@ -15,6 +15,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
+from dashboards.mart_reader import MissingMart, site_models
 from dashboards.site import build_site, plotly_js
 from pipelines.contract import load_contract
 
@@ -223,11 +224,12 @@ def test_kpi_without_prior_data_says_so(synthetic_site: Path, synthetic_warehous
 
 def test_grid_page_has_every_grid_and_explains_grey(synthetic_site: Path, synthetic_warehouse: Path):
     html = _html(synthetic_site, "grid.html")
+    polygons = (synthetic_site / "data/grid_polygons.js").read_text(encoding="utf-8")
     con = duckdb.connect(str(synthetic_warehouse), read_only=True)
     rows = con.execute("select grid_code, color from mart_grid_colors").fetchall()
     con.close()
-    for code, colour in rows:
-        assert f'data-grid="{code}" data-color="{colour}"' in html
+    for code, _colour in rows:
+        assert f'"{code}"' in polygons
     assert any(c == "grey" for _, c in rows)
     assert "数据不足，不参与排名" in html
     assert "上周" in html
@@ -309,20 +311,25 @@ def test_refuses_a_non_empty_out_dir(synthetic_warehouse: Path, tmp_path: Path):
         build_site(synthetic_warehouse, tmp_path, AS_OF)
 
 
-def test_optional_marts_degrade_gracefully(tmp_path: Path, warehouse_factory):
-    wh = warehouse_factory(tmp_path / "w.duckdb", omit=warehouse_factory.optional_marts, grids_per_town=8)
-    site = tmp_path / "site"
-    build_site(wh, site, AS_OF)
-    index = _html(site, "index.html")
-    assert index.count("Plotly.newPlot") >= 3  # charts fall back to fct_township_daily
-    assert "核心指标暂缺" in index  # no comparison mart: a note, no cards
-
-
-def test_missing_required_mart_is_an_error(tmp_path: Path):
-    wh = tmp_path / "empty.duckdb"
-    duckdb.connect(str(wh)).close()
-    with pytest.raises(LookupError, match="fct_township_daily"):
+def test_a_missing_model_is_one_error_naming_every_missing_one(tmp_path: Path, warehouse_factory):
+    """dbt builds every model of the exposure report_site (a missing source gives empty marts),
+    so a warehouse without one is not a site to publish: no page guesses around it."""
+    omit = ("mart_report_reform_phases", "mart_indicator_comparisons")
+    wh = warehouse_factory(tmp_path / "w.duckdb", omit=omit, grids_per_town=4)
+    with pytest.raises(MissingMart, match="mart_indicator_comparisons, mart_report_reform_phases") as e:
         build_site(wh, tmp_path / "site", AS_OF)
+    assert "report_site" in str(e.value) and "fct_township_daily" not in str(e.value)
+    assert not (tmp_path / "site").exists()
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    with pytest.raises(LookupError, match="fct_township_daily"):
+        build_site(empty, tmp_path / "site", AS_OF)
+
+
+def test_the_required_models_are_the_exposure():
+    from dashboards.site import REQUIRED_MARTS
+
+    assert site_models() == REQUIRED_MARTS and "mart_grid_map" in REQUIRED_MARTS
 
 
 def test_contract_argument_and_build_stamp(synthetic_warehouse: Path, tmp_path: Path):
@@ -418,32 +425,3 @@ def test_compare_page_side_by_side_tables(synthetic_site: Path):
     assert "2.17" in burden and "59.1%" in burden and "2022年（截至8月24日）" in burden
     leads = _section(html, "ld-h")
     assert "改革以来" in leads and "网格员巡查" in leads
-
-
-def test_compare_page_degrades_without_the_analysis_marts(tmp_path: Path, warehouse_factory):
-    analysis_marts = warehouse_factory.analysis_marts
-    wh = warehouse_factory(tmp_path / "w.duckdb", omit=analysis_marts, grids_per_town=4)
-    build_site(wh, tmp_path / "site", AS_OF)
-    html = _html(tmp_path / "site", "compare.html")
-    for mart in analysis_marts:
-        assert f"此节暂缺：仓库中没有 {mart} 表" in html, mart
-    assert "Plotly.newPlot" not in html and "plotly.min.js" not in html
-    assert "义桥镇" in html and "瓜沥镇" in html  # the town profile still shows
-
-
-@pytest.mark.parametrize(
-    "mart",
-    [
-        "mart_township_comparison",
-        "mart_case_lifecycle",
-        "mart_empowered_matters",
-        "mart_inspection_burden",
-        "mart_lead_conversion",
-    ],
-)
-def test_compare_page_degrades_one_section_at_a_time(tmp_path: Path, warehouse_factory, mart: str):
-    wh = warehouse_factory(tmp_path / "w.duckdb", omit=(mart,), grids_per_town=4)
-    build_site(wh, tmp_path / "site", AS_OF)
-    html = _html(tmp_path / "site", "compare.html")
-    assert html.count("此节暂缺") == 1 and mart in html
-    assert ("Plotly.newPlot" in html) == (mart != "mart_township_comparison")

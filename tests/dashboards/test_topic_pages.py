@@ -3,8 +3,8 @@ inspections.html, 案件 cases.html, 改革对比 compare.html) and the KPI dril
 data/series/<indicator>.csv).
 
 - Unit tests of the pure view-model functions (no warehouse).
-- The synthetic site of conftest.py (it has none of the new report marts): every topic page
-  builds, says which mart is missing, and every KPI card's drill-down anchor exists.
+- The synthetic site of conftest.py (every model the site reads, with dbt's columns): every
+  topic page builds from its marts, and every KPI card's drill-down anchor exists.
 - A site built from a real dbt warehouse with the new marts (`topics_site`: the demo run's
   warehouse, or $ZHIFA_TOPICS_WAREHOUSE for a quick local run) — key figures equal the marts,
   CSV links resolve, pages stay small; marked slow.
@@ -195,18 +195,19 @@ def test_compare_phase_cells_come_from_the_mart_row():
     assert compare._phase_span(4, 23) == "改革后第4至23月"
 
 
-# ---------------------------------------------------------------- the synthetic site (no new marts)
+# ---------------------------------------------------------------- the synthetic site
 
 
-def test_topic_pages_degrade_without_their_marts(synthetic_site: Path):
+def test_topic_pages_build_from_their_marts(synthetic_site: Path):
     for page in TOPIC_PAGES:
         html = _html(synthetic_site, page)
         assert "<h1>" in html and 'aria-current="page"' in html, page
         assert len(html.encode()) <= MAX_PAGE_BYTES, page
-    assert "mart_report_alarm_weeks" in _html(synthetic_site, "alarms.html")
-    assert "mart_report_hazard_loop" in _html(synthetic_site, "inspections.html")
-    assert "mart_report_case_status" in _html(synthetic_site, "cases.html")
-    assert "mart_report_daily_series" in _html(synthetic_site, "kpi.html")
+        assert "暂缺" not in html and "data-missing" not in html, page
+    assert 'data-figure="year_to_date"' in _html(synthetic_site, "alarms.html")
+    assert 'data-figure="hazards_found"' in _html(synthetic_site, "inspections.html")
+    assert 'data-figure="cases_open"' in _html(synthetic_site, "cases.html")
+    assert 'data-figure="latest_28d"' in _html(synthetic_site, "kpi.html")
     nav = _html(synthetic_site, "index.html").split("<nav")[1].split("</nav>")[0]
     for page in ("alarms.html", "inspections.html", "cases.html", "kpi.html", "compare.html"):
         assert f'href="{page}"' in nav, page
@@ -352,39 +353,6 @@ def test_series_csvs_are_the_mart(topics_site):
     for page in TOPIC_PAGES + ["index.html"]:
         for href in re.findall(r'href="(data/[^"#]+)"', _html(site, page)):
             assert (site / href).is_file(), (page, href)
-
-
-@pytest.mark.slow
-def test_compare_fallbacks_equal_the_marts(topics_site):
-    """compare.html reads mart_report_reform_phases / mart_report_lead_periods; a warehouse
-    without them gets the same figures (the synthetic one of conftest.py does)."""
-    wh, _site, as_of = topics_site
-    from dashboards.mart_reader import Warehouse
-    from dashboards.site import SiteContext, _towns
-    from pipelines.contract import load_contract
-
-    class Without(Warehouse):
-        def has(self, table: str) -> bool:
-            return table not in (compare.PHASES_MART, compare.LEAD_PERIODS_MART) and super().has(table)
-
-    with Warehouse(wh) as a, Without(wh) as b:
-        ca = SiteContext(a, as_of, load_contract(), _towns(a))
-        cb = SiteContext(b, as_of, load_contract(), _towns(b))
-        ra, rb = compare.reform_charts(ca), compare.reform_charts(cb)
-        for x, y in zip(ra["charts"], rb["charts"]):
-            for sx, sy in zip(x["summary"], y["summary"]):
-                for phase in ("pre", "post"):
-                    if sx[phase] is None or sy[phase] is None:
-                        assert sx[phase] == sy[phase]
-                        continue
-                    assert sx[phase]["rate"] == pytest.approx(sy[phase]["rate"])
-                    assert (sx[phase]["months"], sx[phase]["events"]) == (sy[phase]["months"], sy[phase]["events"])
-        la, lb = compare.lead_conversion(ca), compare.lead_conversion(cb)
-        assert [p["label"] for p in la["periods"]] == [p["label"] for p in lb["periods"]]
-        for pa, pb in zip(la["periods"] + la["sources"], lb["periods"] + lb["sources"]):
-            assert [(c["share"].text, c["days"].text) for c in pa["cells"]] == [
-                (c["share"].text, c["days"].text) for c in pb["cells"]
-            ]
 
 
 # ---------------------------------------------------------------- headless Chromium

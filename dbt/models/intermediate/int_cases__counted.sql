@@ -1,4 +1,6 @@
 {#- Cases that count (§7 cases_filed): every current case except 处理结果 撤销立案. -#}
+{#- A table: several models and tests read it, and a view would be computed again for each. -#}
+{{ config(materialized='table') }}
 with
 
 cases as (

@@ -4,6 +4,8 @@
     indicator's own source has published records for the township dated no later than
     7 days after prior_start (a week's grace for quiet days) — otherwise there is no
     earlier period to compare with. -#}
+{#- A table: several models and tests read it, and a view would be computed again for each. -#}
+{{ config(materialized='table') }}
 with
 
 windows as (

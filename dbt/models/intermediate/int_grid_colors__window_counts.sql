@@ -1,6 +1,8 @@
 {#- §8 components per micro-grid and 56-day window: penalties (cases filed, by 所属网格),
     petitions_disputes (events, by 所属网格) and valid_alarms (incidents, by the grid of
     their first valid alarm). Every micro-grid appears in every window (zeros kept). -#}
+{#- A table: several models and tests read it, and a view would be computed again for each. -#}
+{{ config(materialized='table') }}
 with
 
 windows as (

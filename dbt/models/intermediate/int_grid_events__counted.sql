@@ -1,4 +1,6 @@
 {#- Grid events that count (§7): every current event except 办理状态 已作废. -#}
+{#- A table: several models and tests read it, and a view would be computed again for each. -#}
+{{ config(materialized='table') }}
 with
 
 events as (

@@ -1,6 +1,8 @@
 {#- Per township and source: the first and the last primary counting date of its published
     records (current versions, counting date on or before the as-of date). Says when a
     source's data start in a township (clause 5 has_prior_data, the §8 weekly history). -#}
+{#- A table: several models and tests read it, and a view would be computed again for each. -#}
+{{ config(materialized='table') }}
 {% set sources = [('grid_events', 'stg_grid_events__events'),
                   ('inspections', 'stg_inspections__inspections'),
                   ('cases', 'stg_cases__cases'),

@@ -6,6 +6,8 @@
   v1.1) where its first valid alarm is; an incident without a valid alarm where its first
   alarm is. valid_seq orders the valid alarms first, so valid_seq = 1 is that alarm.
 -#}
+{#- A table: several models and tests read it, and a view would be computed again for each. -#}
+{{ config(materialized='table') }}
 with
 
 alarms as (

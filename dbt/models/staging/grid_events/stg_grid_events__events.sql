@@ -1,3 +1,7 @@
+{#- A table, not a view: the current records are read by several models and tests, and a
+    view would re-run the versioning window over every version for each of them. -#}
+{{ config(materialized='table') }}
+
 with
 
 versions as (

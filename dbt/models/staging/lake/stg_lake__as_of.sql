@@ -1,17 +1,18 @@
-{#- The run's as-of date: one row, one column. The rule lives in macros/as_of.sql. -#}
+{#- The run's as-of date: one row, one column. The pipeline decides it (pipelines/asof.py,
+    the one as-of rule) and passes it in the environment, not as a dbt var: dbt's partial
+    parsing re-parses the whole project when a var changes, but only the files that read an
+    env var when that changes — and the date changes every night. -#}
+{%- set as_of = env_var('ZHIFA_RUN_AS_OF', '') -%}
+{%- if execute and not as_of -%}
+    {{ exceptions.raise_compiler_error(
+        "ZHIFA_RUN_AS_OF is not set: `zhifa run` sets it; by hand, export ZHIFA_RUN_AS_OF=YYYY-MM-DD"
+    ) }}
+{%- endif %}
 with
-
-resolved as (
-
-    select {{ resolve_as_of() }} as as_of_date
-
-),
 
 final as (
 
-    select
-        {{ dbt.cast('coalesce(as_of_date, current_date)', api.Column.translate_type('date')) }} as as_of_date
-    from resolved
+    select {{ dbt.cast(dbt.string_literal(as_of or '1970-01-01'), api.Column.translate_type('date')) }} as as_of_date
 
 )
 

@@ -259,7 +259,13 @@ def inspections_by_kind(series: list[dict[str, Any]], *, first: dt.date, last: d
     """
     n = max(len(series), 1)
     fig = make_subplots(
-        rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.12 if n > 1 else 0.0, subplot_titles=[s["name"] for s in series]
+        rows=n,
+        cols=1,
+        shared_xaxes=True,
+        # about 0.12 of the height between two panels, less for many (a district's 22 towns):
+        # plotly refuses a gap over 1 / (rows - 1)
+        vertical_spacing=min(0.12, 0.5 / n) if n > 1 else 0.0,
+        subplot_titles=[s["name"] for s in series],
     )
     for i, s in enumerate(series, start=1):
         fig.add_bar(

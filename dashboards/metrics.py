@@ -117,15 +117,6 @@ def last_full_week(as_of: dt.date) -> tuple[dt.date, dt.date]:
     return sunday - dt.timedelta(days=6), sunday
 
 
-def same_iso_week_last_year(monday: dt.date) -> tuple[dt.date, dt.date]:
-    year, week, _ = monday.isocalendar()
-    try:
-        start = dt.date.fromisocalendar(year - 1, week, 1)
-    except ValueError:  # week 53 has no counterpart: use last year's week 52
-        start = dt.date.fromisocalendar(year - 1, 52, 1)
-    return start, start + dt.timedelta(days=6)
-
-
 # ---- formatting (Chinese conventions: thousands separators, full-width brackets) ----
 
 

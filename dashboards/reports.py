@@ -284,3 +284,22 @@ def weekly_totals(
     )[1]
     got = {(i, w): float(v or 0) for i, w, v in rows}
     return {i: [got.get((i, w), 0.0) for w in weeks] for i in indicators}
+
+
+def alarm_weeks(ctx: SiteContext, town: str, weeks: list[dt.date], subcategory: str = "all") -> dict[str, list]:
+    """Valid alarms per week (Mondays in ``weeks``) and the same ISO week a year earlier, from
+    mart_alarm_trends_weekly; last year is None where the mart says the feed does not reach
+    back to it (has_prior_data: 无同期数据, not 0)."""
+    rows = ctx.wh.tuples(
+        f"select cast(week_start as date), valid_alarms, valid_alarms_last_year, has_prior_data "
+        f"from {ctx.wh.table('mart_alarm_trends_weekly')} "
+        f"where township_code = ? and alarm_subcategory = ? and week_start between ? and ?",
+        [town, subcategory, weeks[0], weeks[-1]],
+    )[1]
+    now = {w: float(v or 0) for w, v, _, _ in rows}
+    before = {w: float(p or 0) for w, _, p, covered in rows if covered}
+    return {
+        "weeks": [w.isoformat() for w in weeks],
+        "now": [now.get(w, 0.0) for w in weeks],
+        "before": [before.get(w) for w in weeks],
+    }

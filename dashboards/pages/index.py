@@ -97,29 +97,7 @@ def one_visit_series(ctx: SiteContext) -> list[dict]:
     return series
 
 
-def alarm_series(ctx: SiteContext, town: Town, subcategory: str = "all") -> dict[str, list]:
-    weeks = _weeks(ctx.as_of)
-    rows = ctx.wh.tuples(
-        f"select cast(week_start as date), valid_alarms, valid_alarms_last_year "
-        f"from {ctx.wh.table('mart_alarm_trends_weekly')} "
-        f"where township_code = ? and alarm_subcategory = ? and week_start between ? and ?",
-        [town.code, subcategory, weeks[0], weeks[-1]],
-    )[1]
-    now = {w: float(v or 0) for w, v, _ in rows}
-    before = {w: float(p or 0) for w, _, p in rows}
-    return {
-        "weeks": [w.isoformat() for w in weeks],
-        "now": [now.get(w, 0.0) for w in weeks],
-        "before": [before.get(w, 0.0) if _covered(town, metrics.same_iso_week_last_year(w)[0]) else None for w in weeks],
-    }
-
-
 # ---------------------------------------------------------------- view models
-
-
-def _covered(town: Town, start: dt.date) -> bool:
-    """Do the facts reach back to ``start``? (Else a year-earlier comparison would be vs 0.)"""
-    return town.data_start is not None and start >= town.data_start
 
 
 def _change_class(c: metrics.Shown | metrics.Comparison, better: str | None) -> str:
@@ -288,7 +266,7 @@ def build(ctx: SiteContext) -> str:
     ov_share = charts.to_div(charts.one_visit_share(ov), "chart-one-visit-share", 280)
     alarm_charts = []
     for i, town in enumerate(ctx.towns):
-        s = alarm_series(ctx, town)
+        s = reports.alarm_weeks(ctx, town.code, weeks)
         fig = charts.alarms_yoy(s["weeks"], s["now"], s["before"], charts.TOWN_COLOURS[i % len(charts.TOWN_COLOURS)])
         charts.mark_periods(fig, first=first, last=last, campaigns=periods.get(town.code, []), reform=town.reform_start)
         # Totals over the weeks that have a year-earlier counterpart only.

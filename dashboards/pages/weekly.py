@@ -191,14 +191,8 @@ def _chart(ctx: SiteContext, town: Town, i: int, end: dt.date, periods: list) ->
     """Weekly valid alarms, the last CHART_WEEKS complete weeks, against the same ISO week a year earlier."""
     last_monday = end - dt.timedelta(days=6)
     weeks = [last_monday - dt.timedelta(weeks=k) for k in range(CHART_WEEKS - 1, -1, -1)]
-    now = reports.weekly_totals(ctx, town.code, ["valid_alarms"], weeks)["valid_alarms"]
-    prev_weeks = [metrics.same_iso_week_last_year(w)[0] for w in weeks]
-    covered = [town.data_start is not None and p >= town.data_start for p in prev_weeks]
-    before_all = {}
-    for p in prev_weeks:
-        before_all[p] = reports.weekly_totals(ctx, town.code, ["valid_alarms"], [p])["valid_alarms"][0]
-    before = [before_all[p] if ok else None for p, ok in zip(prev_weeks, covered)]
-    fig = charts.alarms_yoy([w.isoformat() for w in weeks], now, before, charts.TOWN_COLOURS[i % len(charts.TOWN_COLOURS)])
+    s = reports.alarm_weeks(ctx, town.code, weeks)
+    fig = charts.alarms_yoy(s["weeks"], s["now"], s["before"], charts.TOWN_COLOURS[i % len(charts.TOWN_COLOURS)])
     charts.mark_periods(fig, first=weeks[0], last=end, campaigns=periods, reform=town.reform_start)
     fig.update_xaxes(tickformat="%m-%d", dtick=14 * 86400000)
     fig.update_layout(margin={"l": 40, "r": 8, "t": 6, "b": 28})

@@ -69,7 +69,7 @@ MART_COLUMNS: dict[str, str] = {
     "mart_alarm_trends_weekly": (
         "township_code varchar, alarm_subcategory varchar, iso_year integer, iso_week integer, "
         "week_start date, valid_alarms bigint, valid_alarms_last_year bigint, abs_change bigint, "
-        "pct_change double, is_small_base boolean"
+        "pct_change double, is_small_base boolean, has_prior_data boolean"
     ),
     "mart_campaigns": (
         "township_code varchar, campaign varchar, target_type varchar, targets_checked bigint, "
@@ -309,10 +309,12 @@ def _create_weekly_marts(con: duckdb.DuckDBPyConnection) -> None:
                    a.valid_alarms - coalesce(b.valid_alarms, 0) as abs_change,
                    case when coalesce(b.valid_alarms, 0) >= 20
                         then 100.0 * (a.valid_alarms - b.valid_alarms) / b.valid_alarms end as pct_change,
-                   coalesce(b.valid_alarms, 0) < 20 as is_small_base
+                   coalesce(b.valid_alarms, 0) < 20 as is_small_base,
+                   a.week_start - 364 >= ? as has_prior_data
             from w a left join w b on a.township_code = b.township_code
               and a.alarm_subcategory = b.alarm_subcategory
               and b.iso_year = a.iso_year - 1 and b.iso_week = a.iso_week""",
+        [START],
     )
 
 
@@ -558,10 +560,10 @@ def _create_series_marts(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None
         con,
         "mart_report_alarm_weeks",
         """select township_code, alarm_subcategory, iso_year, iso_week, week_start, valid_alarms,
-                   case when week_start - 364 >= ? then valid_alarms_last_year end as valid_alarms_last_year,
-                   week_start - 364 >= ? as has_prior_data
+                   case when has_prior_data then valid_alarms_last_year end as valid_alarms_last_year,
+                   has_prior_data
             from mart_alarm_trends_weekly where iso_year = isoyear(cast(? as date)) and week_start + 6 <= ?""",
-        [START, START, as_of, as_of],
+        [as_of, as_of],
     )
 
 

@@ -96,12 +96,6 @@ def test_last_full_week_is_monday_to_sunday():
     assert metrics.last_full_week(dt.date(2022, 8, 21)) == (dt.date(2022, 8, 15), dt.date(2022, 8, 21))
 
 
-def test_same_iso_week_last_year():
-    assert metrics.same_iso_week_last_year(dt.date(2022, 8, 15)) == (dt.date(2021, 8, 16), dt.date(2021, 8, 22))
-    # 2020 has an ISO week 53; 2019 does not: fall back to week 52.
-    assert metrics.same_iso_week_last_year(dt.date(2020, 12, 28))[0] == dt.date(2019, 12, 23)
-
-
 def test_signed_and_share_formatting():
     assert metrics.fmt_signed(1169) == "+1,169" and metrics.fmt_signed(-5) == "−5"
     assert metrics.fmt_signed(0) == "±0"

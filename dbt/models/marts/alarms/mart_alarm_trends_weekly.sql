@@ -1,6 +1,9 @@
 {#- Valid alarms (§7 incidents) per township, 警情细类 (plus 'all') and ISO week for the
     104 weeks up to the as-of week, aligned with the same ISO week a year earlier;
-    percent change only when last year's count is at least 20 (else is_small_base). -#}
+    percent change only when last year's count is at least 20 (else is_small_base).
+    has_prior_data: the township's alarm feed reaches back to that week a year earlier
+    (contract §7 v1.1: judged per source, records from no later than 7 days after the
+    week's start); without it last year's 0 means "no data", not "no alarms". -#}
 with
 
 incidents as (
@@ -12,6 +15,16 @@ incidents as (
 as_of as (
 
     select as_of_date from {{ ref('stg_lake__as_of') }}
+
+),
+
+feed_starts as (
+
+    select
+        township_code,
+        first_date
+    from {{ ref('int_lake__township_source_dates') }}
+    where source = 'police_alarms'
 
 ),
 
@@ -98,8 +111,17 @@ aligned as (
         spine.iso_week,
         spine.week_start,
         coalesce(this_year.valid_alarms, 0) as valid_alarms,
-        coalesce(last_year.valid_alarms, 0) as valid_alarms_last_year
+        coalesce(last_year.valid_alarms, 0) as valid_alarms_last_year,
+        feed_starts.first_date is not null
+        -- the Monday of the same ISO week a year earlier: as many weeks back as that ISO year
+        -- has (52 or 53; 28 December is always in its last week)
+        and feed_starts.first_date <= {{ dbt.dateadd(
+            'day', 7, dbt.dateadd('week', '-' ~ iso_week('make_date(spine.iso_year - 1, 12, 28)'), 'spine.week_start')
+        ) }}
+            as has_prior_data
     from spine
+    left join feed_starts
+        on spine.township_code = feed_starts.township_code
     left join weekly_counts as this_year
         on
             spine.township_code = this_year.township_code
@@ -130,7 +152,8 @@ final as (
             when valid_alarms_last_year >= 20
                 then {{ dbt.cast('100.0 * (valid_alarms - valid_alarms_last_year) / valid_alarms_last_year', type_double()) }}
         end as pct_change,
-        valid_alarms_last_year < 20 as is_small_base
+        valid_alarms_last_year < 20 as is_small_base,
+        has_prior_data
     from aligned
 
 )

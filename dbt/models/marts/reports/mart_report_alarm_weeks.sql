@@ -1,7 +1,7 @@
 {#- Issue 10 (警情 page): the complete Monday–Sunday weeks of the as-of ISO year, per
     township and 警情细类 (plus 'all'), from mart_alarm_trends_weekly, with the same ISO week
-    a year earlier only when the township's alarm feed reaches back to it (contract §7
-    v1.1: records from no later than 7 days after that week's start; else NULL, 无同期数据).
+    a year earlier only when the township's alarm feed reaches back to it (has_prior_data of
+    mart_alarm_trends_weekly; else NULL, 无同期数据).
     A week's rows are present only once the week has ended on or before as_of. -#}
 with
 
@@ -17,16 +17,6 @@ as_of as (
 
 ),
 
-feed_starts as (
-
-    select
-        township_code,
-        first_date
-    from {{ ref('int_lake__township_source_dates') }}
-    where source = 'police_alarms'
-
-),
-
 weeks as (
 
     select
@@ -37,13 +27,9 @@ weeks as (
         trends.week_start,
         trends.valid_alarms,
         trends.valid_alarms_last_year,
-        feed_starts.first_date is not null
-        and feed_starts.first_date <= {{ dbt.dateadd('day', 7, dbt.dateadd('week', -52, 'trends.week_start')) }}
-            as has_prior_data
+        trends.has_prior_data
     from trends
     cross join as_of
-    left join feed_starts
-        on trends.township_code = feed_starts.township_code
     where
         trends.iso_year = {{ iso_year('as_of.as_of_date') }}
         and {{ dbt.dateadd('day', 6, 'trends.week_start') }} <= as_of.as_of_date

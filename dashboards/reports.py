@@ -233,7 +233,7 @@ def _change_headline(
     return Headline(
         kind="change",
         indicator=name,
-        title=ind["zh"] if breakdown == "all" else Markup("{} · {}").format(ind["zh"], i18n.raw(breakdown)),
+        title=ind["label"] if breakdown == "all" else Markup("{} · {}").format(ind["label"], i18n.raw(breakdown)),
         window=r["window_name"],
         window_label=labels[r["window_name"]],
         span=short_span(r["period_start"], r["period_end"], ctx.as_of),

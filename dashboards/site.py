@@ -113,15 +113,16 @@ class SiteContext:
 
     def indicator(self, name: str) -> dict[str, Any]:
         """The contract's indicator as a plain dict for the view models. A name the contract
-        does not define (a contract narrowed for a test) reads as itself. On English pages
-        ``zh`` and ``unit`` hold the contract's ``en`` and ``unit_en``: the label and unit
-        shown, whatever the language."""
+        does not define (a contract narrowed for a test) reads as itself. ``label`` and
+        ``unit`` are the name and unit shown in the page's language (the contract's ``zh`` and
+        ``unit``, or ``en`` and ``unit_en`` on English pages)."""
         try:
             d = asdict(self.contract.indicator(name))
         except KeyError:
-            return {"name": name, "zh": name, "unit": "", "source": None, "counted_on": "", "definition": ""}
+            return {"name": name, "label": name, "zh": name, "unit": "", "source": None, "counted_on": "", "definition": ""}
+        d["label"] = d["zh"]
         if self.lang == "en":
-            d["zh"], d["unit"] = d["en"] or d["zh"], d["unit_en"] or d["unit"]
+            d["label"], d["unit"] = d["en"] or d["zh"], d["unit_en"] or d["unit"]
         return d
 
     def render(self, template: str, *, page_file: str, title: str, **kw: Any) -> str:

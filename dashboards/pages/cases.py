@@ -79,7 +79,7 @@ def monthly_series(rows: list[dict[str, Any]], flow: tuple) -> dict[str, Any] | 
     }
 
 
-def comparison_table(rows: list[dict[str, Any]], indicators: tuple, zh: dict[str, str]) -> list[dict[str, Any]]:
+def comparison_table(rows: list[dict[str, Any]], indicators: tuple, labels: dict[str, str]) -> list[dict[str, Any]]:
     """mart_indicator_comparisons rows (breakdown 'all') of one township → one line per
     indicator with a ``Shown`` and the period per window."""
     by = {(r["indicator"], r["window_name"]): r for r in rows}
@@ -91,7 +91,7 @@ def comparison_table(rows: list[dict[str, Any]], indicators: tuple, zh: dict[str
             if r is not None:
                 cells[key] = {"c": metrics.Shown.from_mart(r), "start": r["period_start"], "end": r["period_end"]}
         if cells:
-            out.append({"indicator": ind, "zh": zh.get(ind, ind), "cells": cells})
+            out.append({"indicator": ind, "label": labels.get(ind, ind), "cells": cells})
     return out
 
 
@@ -149,13 +149,13 @@ def town_view(ctx: SiteContext, town: Town, i: int) -> dict[str, Any]:
         f"township_code = ? and breakdown = 'all' and indicator in ({', '.join('?' for _ in cmp_inds)})",
         [town.code, *cmp_inds],
     )
-    zh = {ind: ctx.indicator(ind)["zh"] for ind in cmp_inds}
+    labels = {ind: ctx.indicator(ind)["label"] for ind in cmp_inds}
     old = inspections.open_items(ctx, town.code, "case_open_90d")
     return {
         "town": town,
         "bars": bars,
         "charts": charts_out,
-        "table": comparison_table(cmp_rows, SOFT, zh),
+        "table": comparison_table(cmp_rows, SOFT, labels),
         "old": old,
         "transfers": [(p, status[p]["police_transfers"]) for p in sorted(status, reverse=True) if p != "all"],
     }

@@ -217,7 +217,7 @@ def _reform_chart(
     fig = charts.months_since_reform(series, y_title=ctx.t("每万人 {unit}/月", unit=unit), unit=unit)
     return {
         "indicator": indicator,
-        "zh": ind["zh"],
+        "label": ind["label"],
         "unit": unit,
         "explain": ctx.t(explain),
         "chart": charts.to_div(fig, f"cmp-{indicator}", height=300),

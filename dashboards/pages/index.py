@@ -136,7 +136,7 @@ def kpi_cards(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
         rows = [_card_row(ctx, town, k, w, mart) for w in KPI_WINDOWS if (w.key, k.indicator) in mart]
         if not rows or not rows[0]["headline"]:
             continue
-        share_label = ctx.indicator(k.share_of)["zh"] if k.share_of else None
+        share_label = ctx.indicator(k.share_of)["label"] if k.share_of else None
         alert = ctx.source_alert(k.indicator)
         if alert is not None:  # not presented as if complete: no good/bad colouring of the change
             for r in rows:
@@ -144,7 +144,7 @@ def kpi_cards(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
         cards.append(
             {
                 "indicator": k.indicator,
-                "zh": ind["zh"],
+                "label": ind["label"],
                 "unit": ind.get("unit", ""),
                 "headline": rows[0],
                 "rows": rows,

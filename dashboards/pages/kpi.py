@@ -132,7 +132,7 @@ def sections(ctx: SiteContext) -> list[dict[str, Any]]:
         out.append(
             {
                 "indicator": indicator,
-                "zh": ind["zh"],
+                "label": ind["label"],
                 "unit": unit,
                 "counted_on": ind.get("counted_on", ""),
                 "csv": exports.series_file(indicator),

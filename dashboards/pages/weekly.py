@@ -86,7 +86,7 @@ def _week_rows(ctx: SiteContext, town: Town) -> tuple[dict[str, Any] | None, lis
         out.append(
             {
                 "indicator": name,
-                "zh": ind["zh"],
+                "label": ind["label"],
                 "unit": ind.get("unit", ""),
                 "c": c,
                 "cls": cls,
@@ -122,7 +122,7 @@ def _rising(ctx: SiteContext, town: Town) -> list[dict[str, Any]]:
         ind = ctx.indicator(r["indicator"])
         out.append(
             {
-                "zh": ind["zh"],
+                "label": ind["label"],
                 "dim": cats[r["indicator"]],
                 "breakdown": r["breakdown"],
                 "unit": ind.get("unit", ""),

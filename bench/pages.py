@@ -30,7 +30,8 @@ def measure(site: Path) -> list[dict]:
     rows = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        for html in sorted(site.glob("*.html")):
+        # the Chinese pages and their English twins (en/): each reader gets one of them
+        for html in sorted(site.glob("*.html")) + sorted(site.glob("en/*.html")):
             ctx = browser.new_context(viewport={"width": 375, "height": 812})
             page = ctx.new_page()
             loaded: set[str] = set()
@@ -46,7 +47,7 @@ def measure(site: Path) -> list[dict]:
             own = sum(f.stat().st_size for f in files | {html} if f.is_file() and f.relative_to(site).as_posix() != SHARED)
             rows.append(
                 {
-                    "page": html.name,
+                    "page": html.relative_to(site).as_posix(),
                     "own_kb": round(own / 1024, 1),
                     "render_s": round(min(times), 3),
                     "files": sorted(f.relative_to(site).as_posix() for f in files if f.is_relative_to(site)),

@@ -179,7 +179,8 @@ def build_site(
     """Write the complete site into ``out_dir``; return the paths written (sorted).
 
     ``contract``: the typed contract (default: `pipelines.contract.load_contract()`).
-    ``build_stamp``: optional text for the footer (e.g. a run id); never taken from a clock.
+    ``build_stamp``: when the release is published, Beijing time (`zhifa run` passes
+    `pipelines.assets.publish.publish_stamp()`); never taken from a clock here.
     ``gate``: the quality gate's results of this run (pipelines/quality.py), shown on 数据质量.
     """
     out_dir = Path(out_dir)

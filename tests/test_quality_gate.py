@@ -55,7 +55,7 @@ def test_the_demo_passes_every_check_and_the_page_shows_the_results(demo_run):
     assert 'data-gate-status="pass"' in html and 'href="#gate-h"' in html
     for name in check_names():
         assert f'data-check="{name}" data-status="pass"' in html, name
-    assert "本版网站发布时间" in html and "（北京时间）" in html
+    assert "本版网站发布时间（北京时间）：" in html
     assert "更新周期（天）" in html  # freshness per source with its cadence
 
 

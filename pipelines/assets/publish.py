@@ -39,9 +39,9 @@ def site_deps() -> list[AssetKey]:
 
 
 def publish_stamp(now: dt.datetime | None = None) -> str:
-    """The footer's 构建 stamp: when this release was published (Beijing time)."""
+    """When this release was published, Beijing time (the footer and 数据质量 show it)."""
     now = now or dt.datetime.now(ZoneInfo("Asia/Shanghai"))
-    return now.strftime("%Y-%m-%d %H:%M") + "（北京时间）"
+    return now.strftime("%Y-%m-%d %H:%M")  # Beijing time: the pages say so in their language
 
 
 @asset(

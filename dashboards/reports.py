@@ -146,7 +146,7 @@ def _direction(v: float | None) -> str:
     return "up" if v > 0 else "down"
 
 
-def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None, limit: int = MAX_HEADLINES) -> list[Headline]:
+def headlines(ctx: SiteContext, town: Town, limit: int = MAX_HEADLINES) -> list[Headline]:
     """The few changes that matter this week for one township, most significant first.
 
     Candidates: mart rows of the last complete week and the last 28 days with a prior period
@@ -155,7 +155,6 @@ def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None
     inspection indicators are not reported as changes: one campaign item says how many
     inspections were campaign work and compares 日常 with the year before instead.
     """
-    better = better or {}
     cats = category_breakdowns(ctx.contract)
     indicators = {i.name: ctx.indicator(i.name) for i in ctx.contract.indicators}
     keys = [w for w, _ in HEADLINE_WINDOWS]
@@ -183,7 +182,7 @@ def headlines(ctx: SiteContext, town: Town, better: dict[str, str] | None = None
             campaign_windows.add(w)
 
     best, campaign_hit = _strongest_signals(ctx, rows, indicators, cats, campaign_windows, keys)
-    out = [_change_headline(ctx, r, indicators[name], breakdown, labels, better) for (name, breakdown), r in best.items()]
+    out = [_change_headline(ctx, r, indicators[name], breakdown, labels) for (name, breakdown), r in best.items()]
     out.sort(key=lambda h: (-h.z, h.indicator, h.breakdown))
 
     if campaign_hit is not None:
@@ -222,14 +221,14 @@ def _strongest_signals(
 
 
 def _change_headline(
-    ctx: SiteContext, r: dict[str, Any], ind: dict[str, Any], breakdown: str, labels: dict[str, str], better: dict[str, str]
+    ctx: SiteContext, r: dict[str, Any], ind: dict[str, Any], breakdown: str, labels: dict[str, str]
 ) -> Headline:
     name = r["indicator"]
     c = metrics.Shown.from_mart(r)
     direction = _direction(c.abs_change)
     cls = "neutral"
-    if name in better and direction != "flat":
-        cls = "good" if (direction == "up") == (better[name] == "up") else "bad"
+    if ind.get("better") and direction != "flat":  # the contract's direction for the indicator
+        cls = "good" if (direction == "up") == (ind["better"] == "up") else "bad"
     return Headline(
         kind="change",
         indicator=name,

@@ -123,6 +123,7 @@ class Indicator:
     breakdowns: tuple[str, ...] = ()
     en: str = ""  # the name and unit on the English pages (dashboards/i18n)
     unit_en: str = ""
+    better: str | None = None  # "up" | "down": the direction the reform aims at (colours a change)
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,7 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
                 breakdowns=tuple(i.get("breakdowns") or ()),
                 en=i.get("en", ""),
                 unit_en=i.get("unit_en", ""),
+                better=i.get("better"),
             )
             for i in raw["indicators"]
         ),

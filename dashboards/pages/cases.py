@@ -27,8 +27,8 @@ STATUS_MART = "mart_report_case_status"
 MONTHLY_MART = "mart_township_comparison"
 COMPARISONS_MART = reports.COMPARISONS_MART
 
-# (indicator, better: 'up' | 'down' | None) shown against the year before
-SOFT = (("cases_filed", None), ("first_violation_notices", None), ("service_in_lieu", None), ("police_transfers", None))
+# indicators shown against the year before
+SOFT = ("cases_filed", "first_violation_notices", "service_in_lieu", "police_transfers")
 WINDOWS = (("28_days", N_("近28天")), ("year_to_date", N_("今年以来")), ("reform_to_date", N_("改革以来")))
 FLOW = (("cases_filed", N_("立案"), charts.TOWN_COLOURS[0]), ("cases_closed", N_("结案"), "#2a9d5c"))
 SOFT_FLOW = (("first_violation_notices", N_("首违提醒"), "#8e44ad"), ("service_in_lieu", N_("以服代罚"), "#e07b00"))
@@ -84,7 +84,7 @@ def comparison_table(rows: list[dict[str, Any]], indicators: tuple, labels: dict
     indicator with a ``Shown`` and the period per window."""
     by = {(r["indicator"], r["window_name"]): r for r in rows}
     out = []
-    for ind, _better in indicators:
+    for ind in indicators:
         cells = {}
         for key, _label in WINDOWS:
             r = by.get((ind, key))
@@ -142,7 +142,7 @@ def town_view(ctx: SiteContext, town: Town, i: int) -> dict[str, Any]:
             charts.keep_labels_inside(fig, first, ctx.as_of)
             charts_out[key] = charts.to_div(fig, f"chart-cases-{key}-{town.code}", 260)
             charts_out["partial"] = charts_out["partial"] or m["partial"]
-    cmp_inds = [s[0] for s in SOFT]
+    cmp_inds = list(SOFT)
     cmp_rows = _rows(
         ctx,
         COMPARISONS_MART,

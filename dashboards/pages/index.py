@@ -30,13 +30,13 @@ SPARK_WEEKS = 12
 @dataclass(frozen=True)
 class Kpi:
     indicator: str
-    better: str | None = None  # 'up' | 'down': colours the change; None: neutral
     share_of: str | None = None  # show the share of this indicator too
 
 
+# Which indicators are cards; the direction that colours a change is the contract's (`better`).
 KPIS = (
-    Kpi("one_visit_inspections", better="up", share_of="inspections"),
-    Kpi("valid_alarms", better="down"),
+    Kpi("one_visit_inspections", share_of="inspections"),
+    Kpi("valid_alarms"),
     Kpi("cases_filed"),
     Kpi("first_violation_notices"),
     Kpi("service_in_lieu"),
@@ -181,7 +181,7 @@ def _card_row(ctx: SiteContext, town: Town, k: Kpi, w: KpiWindow, mart: dict) ->
             "data_from": data_from,
         },
         "c": c,
-        "cls": _change_class(c, k.better),
+        "cls": _change_class(c, ctx.indicator(k.indicator).get("better")),
         "share": share,
         "headline": w is KPI_WINDOWS[0],
     }
@@ -275,7 +275,6 @@ def build(ctx: SiteContext) -> str:
         alarm_charts.append(
             {"town": town, "c": c, "weeks_compared": len(both), "chart": charts.to_div(fig, f"chart-alarm-{town.code}-all", 280)}
         )
-    better = {k.indicator: k.better for k in KPIS if k.better}
     return ctx.render(
         "index.html.j2",
         page_file=FILE,
@@ -285,7 +284,7 @@ def build(ctx: SiteContext) -> str:
             {
                 "town": t,
                 "cards": kpi_cards(ctx, t),
-                "headlines": reports.headlines(ctx, t, better),
+                "headlines": reports.headlines(ctx, t),
                 "campaigns": periods.get(t.code, []),
             }
             for t in ctx.towns

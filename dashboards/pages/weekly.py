@@ -21,16 +21,16 @@ if TYPE_CHECKING:
 
 FILE = "weekly.html"
 NAV = N_("周情分析")
-# Rows of the week table: (indicator, better direction or None). Names and units from the contract.
+# Rows of the week table. Names, units and the direction that colours a change: the contract's.
 ROWS = (
-    ("events_reported", None),
-    ("petitions_disputes", "down"),
-    ("valid_alarms", "down"),
-    ("cases_filed", None),
-    ("inspections", None),
-    ("one_visit_inspections", "up"),
-    ("hazards_found", None),
-    ("first_violation_notices", None),
+    "events_reported",
+    "petitions_disputes",
+    "valid_alarms",
+    "cases_filed",
+    "inspections",
+    "one_visit_inspections",
+    "hazards_found",
+    "first_violation_notices",
 )
 OPEN_TYPES = (
     ("event_overdue", N_("逾期未办结事件"), N_("处置期限已过仍在受理或处置中")),
@@ -47,7 +47,7 @@ SEVERITY = ("red", "orange", "yellow", "blue", "green")
 
 def _week_rows(ctx: SiteContext, town: Town) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     mart = ctx.wh.table(reports.COMPARISONS_MART)
-    names = [n for n, _ in ROWS]
+    names = list(ROWS)
     got = {
         r["indicator"]: r
         for r in ctx.wh.rows(
@@ -64,15 +64,15 @@ def _week_rows(ctx: SiteContext, town: Town) -> tuple[dict[str, Any] | None, lis
     prev4 = reports.weekly_totals(ctx, town.code, names, four)
     split_now = reports.inspections_split(ctx, town.code, start, end)
     out = []
-    for name, better in ROWS:
+    for name in ROWS:
         r = got.get(name)
         if r is None:
             continue
         ind = ctx.indicator(name)
         c = metrics.Shown.from_mart(r)
         cls = "neutral"
-        if better and c.abs_change:
-            cls = "good" if (c.abs_change > 0) == (better == "up") else "bad"
+        if ind.get("better") and c.abs_change:
+            cls = "good" if (c.abs_change > 0) == (ind["better"] == "up") else "bad"
         p4 = prev4.get(name, [])
         note = None
         if name in ("inspections", "one_visit_inspections") and split_now and split_now["campaign"]:

@@ -327,3 +327,37 @@ def test_language_switch_links_both_ways(browser, site_url):
         assert not foreign and not problems, (foreign, problems)
     finally:
         ctx.close()
+
+
+# WCAG 2.1 AA: text against its background at least 4.5:1, large text (≥ 24 px, or ≥ 18.66 px
+# bold) 3:1. The background is the first opaque one up the tree; text over an image or a
+# gradient is not judged (the site has none), nor plotly's SVG.
+CONTRAST_JS = """() => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => { const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+                               return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const bg = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+                      if (c.length === 3 || c[3] === 1) return c.slice(0, 3); } return [255, 255, 255]; };
+  const out = [];
+  for (const e of document.querySelectorAll('body *')) {
+    if (e.closest('svg, script, style') || e.offsetParent === null) continue;
+    if (!Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const st = getComputedStyle(e), fg = rgb(st.color), size = parseFloat(st.fontSize);
+    const a = lum(fg.slice(0, 3)), b = lum(bg(e)), ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const large = size >= 24 || (size >= 18.66 && Number(st.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) out.push(`${e.tagName}.${e.className} "${e.textContent.trim().slice(0, 24)}" ${ratio.toFixed(2)}`);
+  }
+  return out.slice(0, 8);
+}"""
+
+
+@pytest.mark.parametrize("lang", ["", "en/"])
+@pytest.mark.parametrize("page_name", PAGES)
+def test_text_contrast_meets_wcag_aa(browser, site_url, page_name, lang):
+    ctx, page, problems, foreign = _open(browser, site_url, {"width": 375, "height": 740}, lang + page_name)
+    try:
+        low = page.evaluate(CONTRAST_JS)
+        assert not low, f"text under WCAG AA contrast on {lang}{page_name}: {low}"
+        assert not foreign and not problems, (foreign, problems)
+    finally:
+        ctx.close()

@@ -179,7 +179,7 @@ def test_unchanged_night_is_skipped_end_to_end(tmp_path):
 
     first = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir), check=False)
     assert first.returncode == 3, first.stdout + first.stderr  # the fixture has unreadable files
-    assert "every test and unit test" in first.stdout
+    assert "every data test: first build of this code here" in first.stdout
     release = (workdir / "site").resolve().name
     full = _last_run(workdir)
 

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
 from dashboards.site import PAGES as SITE_PAGES
-from tests.dashboards.browsing import serve
+from tests.dashboards.browsing import serve, watch
 
 pytestmark = pytest.mark.browser
 
@@ -61,20 +60,7 @@ def _open(browser, site_url: str, viewport: dict, page_name: str):
     page = ctx.new_page()
     problems: list[str] = []
     foreign: list[str] = []
-
-    def guard(route):
-        host = urlparse(route.request.url).hostname
-        if route.request.url.startswith(site_url) or host in ("127.0.0.1", None):
-            route.continue_()
-        else:
-            foreign.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", guard)
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
-    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    watch(page, problems, foreign)
     page.goto(f"{site_url}/{page_name}", wait_until="load")
     return ctx, page, problems, foreign
 

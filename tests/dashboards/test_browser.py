@@ -141,6 +141,9 @@ def test_navigation_links_work(browser, site_url):
             ("指标口径", "glossary.html"),
             ("概览", "index.html"),
         ):
+            # Click only once the page is done asking (its favicon comes after "load"), so a
+            # request cut short by the navigation is not mistaken for a failed one.
+            page.wait_for_load_state("networkidle")
             page.locator("header nav").get_by_text(label, exact=True).click()
             page.wait_for_load_state("load")
             assert page.url.endswith(target)
@@ -303,10 +306,12 @@ def test_english_pages_load_cleanly(browser, site_url, shot_dir, vp, page_name):
 def test_language_switch_links_both_ways(browser, site_url):
     ctx, page, problems, foreign = _open(browser, site_url, EN_VIEWPORTS["375"], "weekly.html")
     try:
+        page.wait_for_load_state("networkidle")  # see test_navigation_links_work
         page.locator("header .lang-switch").click()
         page.wait_for_load_state("load")
         assert page.url.endswith("/en/weekly.html")
         assert page.locator("header nav a[aria-current=page]").inner_text().strip() == "Weekly pack"
+        page.wait_for_load_state("networkidle")
         page.locator("header .lang-switch").click()
         page.wait_for_load_state("load")
         assert page.url.endswith("/weekly.html") and "/en/" not in page.url

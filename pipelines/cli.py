@@ -34,6 +34,7 @@ EXIT_PUBLISHED = 0  # the site was published and every source is complete
 EXIT_BLOCKED = 1  # nothing published: a step failed or a blocking check failed
 EXIT_USAGE = 2  # bad arguments or missing folders; nothing was run
 EXIT_INCOMPLETE = 3  # published, but a source is missing, incomplete or stale (banner on every page)
+OUTCOME_EXIT = {"published": EXIT_PUBLISHED, "incomplete": EXIT_INCOMPLETE}  # a skipped night exits like its release
 EXIT_BUSY = 4  # another run holds the workdir; nothing was changed
 EXIT_CHECK_LOSS = 5  # `zhifa check`: a run would lose a file (unreadable, missing required column)
 # or fail (reference tables missing or unreadable)
@@ -113,8 +114,9 @@ def _instance(settings: Settings):
     return DagsterInstance.from_config(str(home))
 
 
-def execute(settings: Settings, job_name: str = "nightly"):
-    """Execute a job of the project's definitions in this process; returns (result, log path)."""
+def execute(settings: Settings, job_name: str = "nightly", staged_inputs=None):
+    """Execute a job of the project's definitions in this process; returns (result, log path).
+    `staged_inputs`: the inputs snapshot taken before the run (the site asset records it)."""
     from pipelines.assets import set_progress
 
     settings.workdir.mkdir(parents=True, exist_ok=True)
@@ -143,10 +145,14 @@ def execute(settings: Settings, job_name: str = "nightly"):
     ):
         fail_orphaned_runs(instance)
         run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+        tags = {CLI_PID_TAG: str(os.getpid())}
+        if staged_inputs is not None:
+            from pipelines import publish
+
+            with contextlib.suppress(OSError):  # without it the next night simply runs
+                tags[publish.INPUTS_TAG] = str(publish.stage_inputs(settings.workdir, staged_inputs))
         try:
-            result = job.execute_in_process(
-                instance=instance, raise_on_error=False, run_config=run_config, tags={CLI_PID_TAG: str(os.getpid())}
-            )
+            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, tags=tags)
         finally:
             set_progress(None)
     return result, log_path
@@ -234,7 +240,9 @@ def report(result, settings: Settings, progress_shown: bool = True) -> tuple[int
     )
     if published:
         print(f"site published: {settings.site / 'index.html'} (release {settings.site.resolve().name})")
-        alerts = source_alerts(settings)
+        from pipelines.publish import source_alerts
+
+        alerts = source_alerts(settings.warehouse)
         if not alerts:
             return EXIT_PUBLISHED, "published", []
         print("published, but INCOMPLETE — every page shows this warning:", file=sys.stderr)
@@ -330,26 +338,6 @@ def _is_workdir_error(error: BaseException) -> str | None:
     return None
 
 
-def source_alerts(settings: Settings) -> list[str]:
-    """One line per source that is missing, incomplete or stale (mart_source_status)."""
-    import duckdb
-
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        rows = con.execute(
-            "select source, status, unreadable_files, newest_record_date, lag_days, stale_after_days, indicators "
-            "from mart_source_status where status <> 'ok' order by source"
-        ).fetchall()
-    lines = []
-    for source, status, files, newest, lag, limit, indicators in rows:
-        why = {
-            "missing": "no export in the inbox folder",
-            "incomplete": f"unreadable file(s): {files}",
-            "stale": f"newest record {newest} is {lag} days before the as-of date (limit {limit})",
-        }[status]
-        lines.append(f"{source}: {status} — {why}; indicators affected: {indicators}")
-    return lines
-
-
 def _locked_run(settings: Settings, job_name: str, command: str, force: bool = False) -> int:
     """Run a job under the workdir lock; record it in runs.jsonl and alert when it was not clean.
 
@@ -367,12 +355,10 @@ def _locked_run(settings: Settings, job_name: str, command: str, force: bool = F
             if command == "zhifa run":
                 skipped, inputs = _unchanged_night(settings, force)
             if skipped is not None:
-                code, outcome, reasons = skipped["exit_code"], "unchanged", list(skipped["reasons"])
+                code, outcome, reasons = OUTCOME_EXIT[skipped["outcome"]], "unchanged", list(skipped["reasons"])
             else:
-                result, log_path = execute(settings, job_name)
+                result, log_path = execute(settings, job_name, staged_inputs=inputs)
                 code, outcome, reasons = report(result, settings)
-                if command == "zhifa run" and outcome in ("published", "incomplete"):
-                    _remember_inputs(settings, inputs, code, outcome, reasons)
     except WorkdirBusy as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BUSY
@@ -455,36 +441,11 @@ def _unchanged_night(settings: Settings, force: bool):
     if late:  # the same warning a run prints: on a quiet night it matters most
         print("  freshness warning (newest record vs today): " + "; ".join(late))
     print(f"site unchanged: {settings.site / 'index.html'} (release {release})")
-    if state["exit_code"] == EXIT_INCOMPLETE:
+    if state["outcome"] == "incomplete":
         print("published, but INCOMPLETE — every page shows this warning:", file=sys.stderr)
         for line in state["reasons"]:
             print(f"  {line}", file=sys.stderr)
     return state, None
-
-
-def _remember_inputs(settings: Settings, inputs, code: int, outcome: str, reasons: list[str]) -> None:
-    """Record what the release just published was built from (best effort: without the
-    record the next night simply runs)."""
-    from pipelines import publish
-    from pipelines.contract import load_contract
-
-    try:
-        if inputs is None:  # no snapshot of the inputs: the next night runs
-            raise LookupError("no inputs snapshot")
-        sources = load_contract().sources
-        publish.record_published_inputs(
-            settings,
-            inputs,
-            code,
-            outcome,
-            reasons,
-            _live_as_of(settings),
-            list(sources),
-            {s: spec.stale_after_days for s, spec in sources.items()},
-        )
-    except Exception:  # noqa: BLE001 - never fail a published run over its bookkeeping
-        with contextlib.suppress(OSError):
-            publish.forget_published_inputs(settings.workdir)
 
 
 def _live_as_of(settings: Settings) -> str | None:

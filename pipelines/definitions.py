@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from dagster import (
     AssetSelection,
-    DefaultScheduleStatus,
     Definitions,
-    ScheduleDefinition,
     define_asset_job,
     in_process_executor,
 )
@@ -19,7 +17,7 @@ from pipelines.assets.quality import gx_checks
 from pipelines.dbt_child import dbt_launcher
 from pipelines.dbt_project import OfflineDbtCliResource
 from pipelines.resources import RunSettings
-from pipelines.sensors import build_inbox_sensor
+from pipelines.sensors import build_inbox_sensor, build_nightly_schedule
 from pipelines.settings import DBT_DIR, Settings
 
 NIGHTLY_JOB = "nightly"
@@ -33,14 +31,6 @@ publish_job = define_asset_job(
     description="quality gate → site, over the existing warehouse",
 )
 
-# After the township staff's exports of the day have arrived (the platforms export overnight).
-nightly_schedule = ScheduleDefinition(
-    job=nightly_job,
-    cron_schedule="30 2 * * *",
-    execution_timezone="Asia/Shanghai",
-    default_status=DefaultScheduleStatus.RUNNING,
-)
-
 
 def build_definitions(settings: Settings) -> Definitions:
     settings.export_env()
@@ -48,7 +38,7 @@ def build_definitions(settings: Settings) -> Definitions:
         assets=[*ingest_assets, warehouse_models, site],
         asset_checks=[*gx_checks, *freshness_checks],
         jobs=[nightly_job, publish_job],
-        schedules=[nightly_schedule],
+        schedules=[build_nightly_schedule(nightly_job)],
         sensors=[build_inbox_sensor(nightly_job)],
         resources={
             "run_settings": RunSettings.from_settings(settings),

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 KEEP_RELEASES = 3
@@ -272,10 +272,91 @@ def inputs_before(settings) -> InputsBefore:
     return InputsBefore(inbox=str(settings.inbox), files=inbox_snapshot(settings.inbox, known), code=code_version())
 
 
+# The inputs snapshot a run was started with, staged by whoever starts it (`zhifa run`, the
+# nightly schedule) and named in the run's tags; the site asset records it once it published.
+STAGED_INPUTS_DIR = ".inputs-staged"
+INPUTS_TAG = "zhifa/inputs"
+STAGED_KEEP_SECONDS = 7 * 86400  # snapshots of runs that never published are pruned
+
+
+def stage_inputs(workdir: Path, before: InputsBefore) -> Path:
+    """Write the snapshot for a run about to start; returns its path (for the run's tags)."""
+    folder = workdir / STAGED_INPUTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now()
+    for old in folder.glob("*.json"):
+        with contextlib.suppress(OSError):
+            if now.timestamp() - old.stat().st_mtime > STAGED_KEEP_SECONDS:
+                old.unlink()
+    path = folder / f"{now:%Y%m%dT%H%M%S%f}-{os.getpid()}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(before), ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def take_staged_inputs(path: str | None) -> InputsBefore | None:
+    """The snapshot a run's tags name (removed once read), or None."""
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        Path(path).unlink()
+        return InputsBefore(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def source_alerts(warehouse: Path) -> list[str]:
+    """One line per source that is missing, incomplete or stale (mart_source_status)."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select source, status, unreadable_files, newest_record_date, lag_days, stale_after_days, indicators "
+            "from mart_source_status where status <> 'ok' order by source"
+        ).fetchall()
+    lines = []
+    for source, status, files, newest, lag, limit, indicators in rows:
+        why = {
+            "missing": "no export in the inbox folder",
+            "incomplete": f"unreadable file(s): {files}",
+            "stale": f"newest record {newest} is {lag} days before the as-of date (limit {limit})",
+        }[status]
+        lines.append(f"{source}: {status} — {why}; indicators affected: {indicators}")
+    return lines
+
+
+def remember_release(settings, staged: str | None) -> None:
+    """Just published (site asset): record what the release was built from, with the
+    snapshot staged before the run started. Without one (a run started from the UI) or on
+    any error the record is dropped, so the next night runs: never skip on a guess."""
+    try:
+        before = take_staged_inputs(staged)
+        if before is None:
+            raise LookupError("no inputs snapshot staged for this run")
+        from pipelines.asof import warehouse_as_of
+        from pipelines.contract import load_contract
+
+        sources = load_contract().sources
+        alerts = source_alerts(settings.warehouse)
+        record_published_inputs(
+            settings,
+            before,
+            "incomplete" if alerts else "published",
+            alerts,
+            warehouse_as_of(settings.warehouse).isoformat(),
+            list(sources),
+            {s: spec.stale_after_days for s, spec in sources.items()},
+        )
+    except Exception:  # noqa: BLE001 - never fail a published run over its bookkeeping
+        with contextlib.suppress(OSError):
+            forget_published_inputs(settings.workdir)
+
+
 def record_published_inputs(
     settings,
     before: InputsBefore,
-    exit_code: int,
     outcome: str,
     reasons: list[str],
     as_of: str | None,
@@ -288,7 +369,6 @@ def record_published_inputs(
         "version": STATE_VERSION,
         "release": settings.site.resolve().name,
         "warehouse": _stat(settings.warehouse),
-        "exit_code": exit_code,
         "outcome": outcome,
         "reasons": reasons,
         "as_of": as_of,

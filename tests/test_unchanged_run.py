@@ -55,7 +55,6 @@ def _publish(settings: Settings, code: int = 3, today: dt.date = DAY) -> None:
     state = publish.record_published_inputs(
         settings,
         before,
-        code,
         "incomplete" if code == 3 else "published",
         ["police_alarms: missing — no export"],
         "2022-08-31",
@@ -165,7 +164,47 @@ def test_code_version_follows_content_not_times(tmp_path):
     assert publish.code_version(code) != publish.code_version(repo)
 
 
+def test_the_nightly_schedule_skips_a_quiet_night_and_stages_the_inputs_of_a_real_one(tmp_path):
+    from pipelines.sensors import quiet_night
+
+    s = _workdir(tmp_path)
+    _publish(s, today=dt.date.today())
+    skip, tags = quiet_night(s, "published")
+    assert "无新数据：沿用上次发布" in skip.skip_message and "20220901T023000-abcdef12" in skip.skip_message
+    assert tags == {}
+    assert quiet_night(s, "failure")[0] is None  # the newest Dagster run failed: run
+    (s.inbox / "cases" / "cases_20220831.csv").write_text("id,date\n2,2022-08-31\n", encoding="utf-8")
+    skip, tags = quiet_night(s, "published")
+    assert skip is None
+    staged = publish.take_staged_inputs(tags[publish.INPUTS_TAG])  # what the site asset records
+    assert staged.files["cases/cases_20220831.csv"] == publish.inbox_snapshot(s.inbox)["cases/cases_20220831.csv"]
+    assert not Path(tags[publish.INPUTS_TAG]).exists()  # read once
+
+
+def test_a_release_published_without_a_staged_snapshot_forgets_the_record(tmp_path):
+    # e.g. a run started from the UI: what it read is not known, so the next night runs
+    s = _workdir(tmp_path)
+    _publish(s)
+    publish.remember_release(s, None)
+    assert publish.read_published_inputs(s.workdir) is None
+    assert "no record" in _why(s)
+
+
 # --- end to end ------------------------------------------------------------------------------
+
+
+def _schedule_tick(inbox: Path, workdir: Path):
+    """One evaluation of the daemon's nightly schedule over this workdir's Dagster instance."""
+    from dagster import DagsterInstance, build_schedule_context
+
+    from pipelines.definitions import NIGHTLY_JOB, defs
+    from pipelines.resources import RunSettings
+
+    with DagsterInstance.from_config(str(workdir / "dagster")) as instance:
+        context = build_schedule_context(
+            instance=instance, resources={"run_settings": RunSettings(inbox=str(inbox), workdir=str(workdir))}
+        )
+        return defs.resolve_schedule_def(NIGHTLY_JOB + "_schedule")(context)
 
 
 def _last_run(workdir: Path) -> runs.RunRecord:
@@ -197,6 +236,9 @@ def test_unchanged_night_is_skipped_end_to_end(tmp_path):
     # the cost is reported (make bench measures the ratio), never asserted as a time
     print(f"unchanged night: {quiet_seconds:.1f} s wall, {record.seconds:.1f} s in the run; full run {full.seconds:.1f} s")
 
+    # the daemon's nightly schedule makes the same comparison, with Dagster's record of the run
+    assert "无新数据：沿用上次发布" in _schedule_tick(inbox, workdir).skip_message
+
     # touched, same content: still nothing to do
     f = next((inbox / "cases").iterdir())
     os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
@@ -208,6 +250,7 @@ def test_unchanged_night_is_skipped_end_to_end(tmp_path):
     changed = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir), check=False)
     assert changed.returncode == 3, changed.stdout + changed.stderr
     assert "无新数据" not in changed.stdout
+    assert "无新数据" in _schedule_tick(inbox, workdir).skip_message  # the run just now published it
     assert "dbt build" in changed.stdout and "guarding the marts" in changed.stdout
     assert (workdir / "site").resolve().name != release
     assert _last_run(workdir).outcome == "incomplete"

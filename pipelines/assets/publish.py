@@ -16,7 +16,7 @@ from dashboards.site import build_site
 from pipelines.asof import warehouse_as_of
 from pipelines.assets import progress_done, progress_start
 from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator, prepare_manifest
-from pipelines.publish import commit_link, new_release_dir, promote_warehouse, stage_link
+from pipelines.publish import INPUTS_TAG, commit_link, new_release_dir, promote_warehouse, remember_release, stage_link
 from pipelines.quality import read_results, results_path
 from pipelines.resources import RunSettings
 
@@ -69,6 +69,7 @@ def site(context: AssetExecutionContext, run_settings: RunSettings) -> Materiali
     if warehouse != s.warehouse:  # tonight's build passed the gate: it becomes the live warehouse
         promote_warehouse(s)
     commit_link(link, s.site, release)  # rename(2): the new site appears all at once
+    remember_release(s, context.run.tags.get(INPUTS_TAG))  # an unchanged night can then be skipped
     progress_done(f"{len(pages)} files, release {release.name}")
     context.log.info(f"published {len(pages)} files to {s.site} → {release.name}")
     return MaterializeResult(metadata={"release": release.name, "files": MetadataValue.int(len(pages))})

@@ -303,6 +303,19 @@ def test_english_pages_load_cleanly(browser, site_url, shot_dir, vp, page_name):
         ctx.close()
 
 
+def test_weekly_table_is_one_card_per_indicator_on_a_phone(browser, site_url):
+    # At 375 px the five-column table squeezed each name into two-character lines (事件/上报/数).
+    ctx, page, problems, foreign = _open(browser, site_url, {"width": 375, "height": 740}, "weekly.html")
+    try:
+        lines = page.evaluate("""Array.from(document.querySelectorAll('.wk-table tbody th a'))
+            .map(a => [a.textContent.trim(), a.getClientRects().length])""")
+        assert lines and all(n == 1 for _, n in lines), lines
+        labels = page.evaluate("getComputedStyle(document.querySelector('.wk-table td.n'), '::before').content")
+        assert labels == '"上周"', labels  # each figure says what it is
+    finally:
+        ctx.close()
+
+
 def test_language_switch_links_both_ways(browser, site_url):
     ctx, page, problems, foreign = _open(browser, site_url, EN_VIEWPORTS["375"], "weekly.html")
     try:

@@ -162,7 +162,7 @@ def test_weekly_pack_has_one_section_per_town(synthetic_site: Path, synthetic_wa
         now = con.execute(f"""select value_now from mart_indicator_comparisons where township_code = '{code}'
             and window_name = 'last_week' and indicator = 'valid_alarms' and breakdown = 'all'""").fetchone()[0]
         row = sec.split('data-indicator="valid_alarms"')[1].split("</tr>")[0]
-        assert f'<td class="n">{round(now):,}</td>' in row
+        assert f'<td class="n" data-label="上周">{round(now):,}</td>' in row
         assert "前四周" in sec and "去年同周" in sec
     con.close()
     assert len(html.encode()) < 300_000

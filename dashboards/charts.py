@@ -216,7 +216,9 @@ def mark_periods(
                 x=x0.isoformat(),
                 y=1,
                 yref="paper" if row is None else _yref(fig, row),
-                text=t("专项：") + c["campaign"],
+                # a space, not "：": Chromium lays out "专项：" + Han text in SVG ~10× slower
+                # (measured: the 概览 chart took 0.7 s instead of 0.08 s at 375 px)
+                text=t("专项 {name}", name=c["campaign"]),
                 showarrow=False,
                 xanchor="left",
                 bgcolor=LABEL_BG,

@@ -132,7 +132,7 @@ def test_campaign_is_shown_apart_from_routine_work(complete_site: Path, complete
     for ind in ("inspections", "one_visit_inspections", "hazards_found"):
         assert f'data-indicator="{ind}" data-breakdown="all" data-window="28_days"' not in hl
     # The charts mark the campaign period and the reform date.
-    assert "专项：除险保安" in html and "改革起始" in html
+    assert "专项 除险保安" in html and "改革起始" in html
 
 
 def test_index_starts_with_the_highlights_and_ends_with_the_method(synthetic_site: Path):

@@ -100,6 +100,14 @@ class Comparison:
         return None
 
 
+def change_class(abs_change: float | None, better: str | None) -> str:
+    """'good' / 'bad' for a change in the direction the contract's indicator aims at
+    (`better: up | down`), 'neutral' without a direction or without a change."""
+    if better is None or not abs_change:
+        return "neutral"
+    return "good" if (abs_change > 0) == (better == "up") else "bad"
+
+
 # ---- weeks and dates for the charts ----
 
 

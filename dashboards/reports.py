@@ -226,9 +226,7 @@ def _change_headline(
     name = r["indicator"]
     c = metrics.Shown.from_mart(r)
     direction = _direction(c.abs_change)
-    cls = "neutral"
-    if ind.get("better") and direction != "flat":  # the contract's direction for the indicator
-        cls = "good" if (direction == "up") == (ind["better"] == "up") else "bad"
+    cls = metrics.change_class(c.abs_change, ind.get("better"))
     return Headline(
         kind="change",
         indicator=name,

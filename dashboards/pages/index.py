@@ -100,13 +100,6 @@ def one_visit_series(ctx: SiteContext) -> list[dict]:
 # ---------------------------------------------------------------- view models
 
 
-def _change_class(c: metrics.Shown | metrics.Comparison, better: str | None) -> str:
-    if better is None or not c.abs_change:
-        return "neutral"
-    good = (c.abs_change > 0) == (better == "up")
-    return "good" if good else "bad"
-
-
 def _span(start: dt.date, end: dt.date) -> str:
     return i18n.t("{start}至{end}", start=f"{start:%Y-%m-%d}", end=f"{end:%Y-%m-%d}")
 
@@ -181,7 +174,7 @@ def _card_row(ctx: SiteContext, town: Town, k: Kpi, w: KpiWindow, mart: dict) ->
             "data_from": data_from,
         },
         "c": c,
-        "cls": _change_class(c, ctx.indicator(k.indicator).get("better")),
+        "cls": metrics.change_class(c.abs_change, ctx.indicator(k.indicator).get("better")),
         "share": share,
         "headline": w is KPI_WINDOWS[0],
     }

@@ -70,9 +70,7 @@ def _week_rows(ctx: SiteContext, town: Town) -> tuple[dict[str, Any] | None, lis
             continue
         ind = ctx.indicator(name)
         c = metrics.Shown.from_mart(r)
-        cls = "neutral"
-        if ind.get("better") and c.abs_change:
-            cls = "good" if (c.abs_change > 0) == (ind["better"] == "up") else "bad"
+        cls = metrics.change_class(c.abs_change, ind.get("better"))
         p4 = prev4.get(name, [])
         note = None
         if name in ("inspections", "one_visit_inspections") and split_now and split_now["campaign"]:

@@ -417,13 +417,8 @@ def _unchanged_night(settings: Settings, force: bool):
             return None, inputs or publish.inputs_before(settings)
         except OSError:
             return None, None
-    release, as_of = state["release"], state["as_of"]
-    print(
-        f"  无新数据：沿用上次发布 (release {release}，数据截至 {as_of}) — nothing changed since the last published "
-        "run (inbox files, reference, as-of, code): ingest, dbt, quality gate and site skipped; "
-        "--force runs anyway",
-        flush=True,
-    )
+    release = state["release"]
+    print(f"  {publish.unchanged_message(state)}: ingest, dbt, quality gate and site skipped; --force runs anyway", flush=True)
     today = dt.date.today()
     late = []
     for source, newest in sorted(state["newest"].items()):

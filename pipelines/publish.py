@@ -327,6 +327,14 @@ def source_alerts(warehouse: Path) -> list[str]:
     return lines
 
 
+def unchanged_message(state: dict) -> str:
+    """What a skipped night says (`zhifa run` and the nightly schedule)."""
+    return (
+        f"无新数据：沿用上次发布 (release {state['release']}，数据截至 {state['as_of']}) — nothing changed "
+        "since the last published run (inbox files, reference, as-of, code)"
+    )
+
+
 def remember_release(settings, staged: str | None) -> None:
     """Just published (site asset): record what the release was built from, with the
     snapshot staged before the run started. Without one (a run started from the UI) or on

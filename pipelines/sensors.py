@@ -110,10 +110,7 @@ def quiet_night(settings, last_outcome: str | None) -> tuple[SkipReason | None, 
     try:
         state, inputs, why = publish.unchanged_since_publish(settings, last_outcome)
         if state is not None:
-            return SkipReason(
-                f"无新数据：沿用上次发布 (release {state['release']}，数据截至 {state['as_of']}) — nothing changed "
-                "since the last published run (inbox files, reference, as-of, code)"
-            ), {}
+            return SkipReason(publish.unchanged_message(state)), {}
         staged = publish.stage_inputs(settings.workdir, inputs or publish.inputs_before(settings))
         return None, {publish.INPUTS_TAG: str(staged)}
     except Exception:  # noqa: BLE001 - an unreadable record or inbox: run, without the snapshot

@@ -124,8 +124,9 @@ def months_since_reform(series: list[dict], *, y_title: str, unit: str) -> go.Fi
     """One indicator per 10,000 常住人口 by months since each township's reform start.
 
     series: [{name, months: [int], rates: [float], counts: [float], labels: [str],
-    small: [bool]}] per township (complete months only). Points resting on fewer than
-    20 events are drawn hollow (小基数).
+    small: [bool], campaigns: [str]}] per township (complete months only). Points resting on
+    fewer than 20 events are drawn hollow (小基数); months with a 专项行动 as diamonds, its name
+    in the hover (a campaign month's spike is the campaign, not the routine).
     """
     fig = go.Figure()
     for i, s in enumerate(series):
@@ -138,12 +139,17 @@ def months_since_reform(series: list[dict], *, y_title: str, unit: str) -> go.Fi
             line={"color": colour, "width": 2.5},
             connectgaps=False,
             marker={
-                "size": [9 if sm else 6 for sm in s["small"]],
+                "size": [10 if cp else 9 if sm else 6 for sm, cp in zip(s["small"], s["campaigns"])],
                 "color": colour,
-                "symbol": ["circle-open" if sm else "circle" for sm in s["small"]],
+                "symbol": [
+                    ("diamond" if cp else "circle") + ("-open" if sm else "") for sm, cp in zip(s["small"], s["campaigns"])
+                ],
                 "line": {"width": 2, "color": colour},
             },
-            customdata=[[lab, c, t("（小基数）") if sm else ""] for lab, c, sm in zip(s["labels"], s["counts"], s["small"])],
+            customdata=[
+                [lab, c, (t("（小基数）") if sm else "") + (t("（专项行动期间：{names}）", names=cp) if cp else "")]
+                for lab, c, sm, cp in zip(s["labels"], s["counts"], s["small"], s["campaigns"])
+            ],
             hovertemplate=(
                 t("%{{customdata[0]}}：每万人 %{{y:.2f}}（%{{customdata[1]:,.0f}} {unit}）%{{customdata[2]}}", unit=unit)
                 + "<extra>"

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .. import charts, i18n, metrics
+from .. import charts, i18n, metrics, reports
 from ..i18n import N_
 
 if TYPE_CHECKING:
@@ -172,8 +172,9 @@ def _phase_rows(ctx: SiteContext) -> dict[tuple[str, str, str], dict[str, Any]]:
     return {(r["township_code"], r["indicator"], r["phase"]): r for r in rows}
 
 
-def _town_series(town: Town, rs: list[dict[str, Any]]) -> dict[str, Any]:
-    """One township's complete months of one indicator (mart_township_comparison) → a chart line."""
+def _town_series(town: Town, rs: list[dict[str, Any]], periods: list[dict[str, Any]]) -> dict[str, Any]:
+    """One township's complete months of one indicator (mart_township_comparison) → a chart line,
+    each month with the 专项行动 that ran in it (a campaign month can spike: 瓜沥's 除险保安)."""
     return {
         "name": town.name,
         "months": [r["months_since_reform"] for r in rs],
@@ -184,11 +185,19 @@ def _town_series(town: Town, rs: list[dict[str, Any]]) -> dict[str, Any]:
             for r in rs
         ],
         "small": [float(r["value"] or 0) < SMALL_BASE for r in rs],
+        "campaigns": [
+            i18n.t("、").join(p["campaign"] for p in reports.active(periods, r["month_start"], _month_end(r["month_start"])))
+            for r in rs
+        ],
     }
 
 
+def _month_end(month_start: dt.date) -> dt.date:
+    return (month_start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
 def _reform_chart(
-    ctx: SiteContext, n: int, indicator: str, explain: str, rows: list[dict[str, Any]], phases: dict
+    ctx: SiteContext, n: int, indicator: str, explain: str, rows: list[dict[str, Any]], phases: dict, periods: dict
 ) -> dict[str, Any] | None:
     """One indicator's chart by months since reform and its 改革前 / 改革后 summary (None without data)."""
     ind = ctx.indicator(indicator)
@@ -207,7 +216,7 @@ def _reform_chart(
             summary.append({"town": t, "pre": None, "post": None})
             continue
         months_by_town[t.code] = {r["months_since_reform"] for r in rs}
-        series.append(_town_series(t, rs))
+        series.append(_town_series(t, rs, periods.get(t.code, [])))
         pre, post = (phase_cell(phases.get((t.code, indicator, p))) for p in ("pre", "post"))
         summary.append({"town": t, "pre": pre, "post": post})
     if not series:
@@ -223,6 +232,7 @@ def _reform_chart(
         "chart": charts.to_div(fig, f"cmp-{indicator}", height=300),
         "summary": summary,
         "any_small": any(any(s["small"]) for s in series),
+        "any_campaign": any(any(s["campaigns"]) for s in series),
         "overlap": (
             ctx.t("{start}至{end}", start=_month_label(common_post[0]), end=_month_label(common_post[-1]))
             if common_post
@@ -237,7 +247,8 @@ def reform_charts(ctx: SiteContext) -> dict[str, Any]:
     phases = _phase_rows(ctx)
     partial = sorted({(r["township_code"], r["month_start"]) for r in rows if r["is_partial_month"]})
     names = {t.code: t.name for t in ctx.towns}
-    out = [_reform_chart(ctx, n, ind, explain, rows, phases) for n, (ind, explain) in enumerate(CHART_INDICATORS)]
+    periods = reports.campaign_periods(ctx)
+    out = [_reform_chart(ctx, n, ind, explain, rows, phases, periods) for n, (ind, explain) in enumerate(CHART_INDICATORS)]
     return {"charts": [c for c in out if c], "partial": [f"{names.get(c, c)} {m:%Y-%m}" for c, m in partial]}
 
 

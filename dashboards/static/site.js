@@ -1,5 +1,6 @@
-/* 大综合一体化 site: plotly's zh-CN locale (bundled here, no CDN) and charts that fit the
-   paper when printed. Loaded after assets/plotly.min.js, before any chart is drawn. */
+/* 大综合一体化 site: plotly's zh-CN locale (bundled here, no CDN), charts below the first
+   screen drawn after load, and charts that fit the paper when printed. Loaded after
+   assets/plotly.min.js, before any chart is drawn. */
 (function () {
   if (!window.Plotly) return;
   Plotly.register({
@@ -26,10 +27,39 @@
       date: "%Y-%m-%d", decimal: ".", thousands: ","
     }
   });
+  // Charts below the first screen are drawn after the page has loaded, one per frame, the one
+  // nearest the reader first: a page of ten charts (每日明细) otherwise keeps a phone blank for
+  // 2 s while plotly draws what nobody sees yet. Their boxes keep their height meanwhile.
+  var draw = Plotly.newPlot, later = [], loaded = false;
+  function below(el) { return el.getBoundingClientRect().top > window.innerHeight; }
+  Plotly.newPlot = function (gd) {
+    var el = typeof gd === "string" ? document.getElementById(gd) : gd;
+    if (loaded || !el || !below(el)) return draw.apply(Plotly, arguments);
+    later.push({ el: el, args: arguments });
+  };
+  function drawOne(item) { draw.apply(Plotly, item.args); }
+  function nearest() {
+    var best = 0, bestGap = Infinity;
+    later.forEach(function (item, i) {
+      var r = item.el.getBoundingClientRect();
+      var gap = r.bottom < 0 ? -r.bottom : Math.max(0, r.top - window.innerHeight);
+      if (gap < bestGap) { best = i; bestGap = gap; }
+    });
+    return later.splice(best, 1)[0];
+  }
+  function drawNext() {
+    if (!later.length) return;
+    drawOne(nearest());
+    requestAnimationFrame(function () { setTimeout(drawNext, 0); });
+  }
+  function drawAll() { while (later.length) drawOne(later.shift()); }
+  window.addEventListener("load", function () { loaded = true; requestAnimationFrame(function () { setTimeout(drawNext, 0); }); });
+
   function charts() { return Array.prototype.slice.call(document.querySelectorAll(".js-plotly-plot")); }
   // Printing: draw every chart at the width of its box on the paper (a responsive chart keeps
   // its screen width otherwise, and the paper cuts it off).
   function fit() {
+    drawAll();
     charts().forEach(function (gd) {
       var w = Math.floor(gd.parentElement.getBoundingClientRect().width) - 10;
       if (w > 100) Plotly.relayout(gd, { width: w });

@@ -55,3 +55,11 @@ def watch(page, problems: list[str], foreign: list[str]) -> None:
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: problems.append(f"request failed ({r.failure}): {r.url}"))
     page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+
+
+# Every chart drawn: assets/site.js draws those below the first screen after the load event.
+ALL_CHARTS_DRAWN = "() => [...document.querySelectorAll('.plotly-graph-div')].every(el => el.querySelector('.main-svg'))"
+
+
+def wait_for_charts(page, timeout: int = 20_000) -> None:
+    page.wait_for_function(ALL_CHARTS_DRAWN, timeout=timeout)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from dashboards.site import PAGES as SITE_PAGES
-from tests.dashboards.browsing import serve, watch
+from tests.dashboards.browsing import serve, wait_for_charts, watch
 
 pytestmark = pytest.mark.browser
 
@@ -71,9 +71,7 @@ def test_index_renders_charts_offline(browser, site_url, shot_dir, vp):
     try:
         n_divs = page.locator(".plotly-graph-div").count()
         assert n_divs >= 3, "one-visit and alarm charts expected"
-        page.wait_for_function(
-            "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n_divs, timeout=20_000
-        )
+        wait_for_charts(page)
         assert page.locator(".js-plotly-plot").count() == n_divs, "every chart div was plotted"
         # Traces drawn, not just empty axes.
         assert page.locator(".js-plotly-plot .scatterlayer .trace, .js-plotly-plot .barlayer .trace").count() > 0
@@ -113,9 +111,7 @@ def test_compare_renders_charts_offline(browser, site_url, shot_dir, vp):
     try:
         n_divs = page.locator(".plotly-graph-div").count()
         assert n_divs >= 4, "one chart per compared indicator expected"
-        page.wait_for_function(
-            "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n_divs, timeout=20_000
-        )
+        wait_for_charts(page)
         assert page.locator(".js-plotly-plot").count() == n_divs, "every chart div was plotted"
         first = page.locator(".js-plotly-plot").first
         assert first.locator(".scatterlayer .trace").count() >= 2, "both towns on one chart"
@@ -185,6 +181,42 @@ def test_small_phones_no_horizontal_scroll_and_readable_text(browser, site_url, 
         ctx.close()
 
 
+# When each chart's SVG appears, against the load event (recorded in the page, no hooks in it).
+RECORD_DRAWS = """window.__drawn = {};
+new MutationObserver(ms => ms.forEach(m => m.addedNodes.forEach(n => {
+  const gd = n.nodeType === 1 && n.classList.contains('main-svg') && n.closest('.plotly-graph-div');
+  if (gd && !(gd.id in window.__drawn)) window.__drawn[gd.id] = performance.now();
+}))).observe(document, {childList: true, subtree: true});"""
+
+
+def test_charts_below_the_first_phone_screen_are_drawn_after_load(browser, site_url):
+    """每日明细 has ten charts: the phone shows the first screen without waiting for the rest,
+    and the rest are drawn after the load event without the reader scrolling."""
+    ctx = browser.new_context(viewport=VIEWPORTS["phone"], locale="zh-CN")
+    page = ctx.new_page()
+    problems: list[str] = []
+    foreign: list[str] = []
+    watch(page, problems, foreign)
+    page.add_init_script(RECORD_DRAWS)
+    try:
+        page.goto(f"{site_url}/kpi.html", wait_until="load")
+        tops = page.evaluate(
+            "[...document.querySelectorAll('.plotly-graph-div')].map(el => [el.id, el.getBoundingClientRect().top])"
+        )
+        wait_for_charts(page)
+        drawn = page.evaluate("window.__drawn")
+        load = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventStart")
+        first = [i for i, top in tops if top <= VIEWPORTS["phone"]["height"]]
+        later = [i for i, top in tops if top > VIEWPORTS["phone"]["height"]]
+        assert first and len(later) >= 5, tops
+        assert set(drawn) == {i for i, _ in tops}, "every chart drawn, none twice"
+        assert all(drawn[i] <= load for i in first), "the first screen is drawn before the page counts as loaded"
+        assert all(drawn[i] > load for i in later), "charts below the first screen wait for the load event"
+        assert not foreign and not problems, (foreign, problems)
+    finally:
+        ctx.close()
+
+
 def test_no_plotly_mode_bar(browser, site_url):
     ctx, page, problems, foreign = _open(browser, site_url, VIEWPORTS["phone"], "index.html")
     try:
@@ -210,7 +242,7 @@ def test_weekly_pack_prints_one_a4_page_per_town(browser, site_url, shot_dir):
     try:
         n = page.locator("section.wk-town").count()
         assert n >= 2
-        page.wait_for_function("n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n, timeout=20_000)
+        wait_for_charts(page)
         pdf = _print(page)
         (shot_dir / "weekly.pdf").write_bytes(pdf)
         assert _pdf_pages(pdf) == n, "one A4 page per township"
@@ -235,8 +267,7 @@ def test_weekly_pack_prints_one_a4_page_per_town(browser, site_url, shot_dir):
 def test_index_charts_fit_the_paper(browser, site_url, shot_dir):
     ctx, page, problems, foreign = _open(browser, site_url, VIEWPORTS["desktop"], "index.html")
     try:
-        n = page.locator(".plotly-graph-div").count()
-        page.wait_for_function("n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n, timeout=20_000)
+        wait_for_charts(page)
         pdf = _print(page)
         (shot_dir / "index.pdf").write_bytes(pdf)
         width, height = A4_PRINTABLE_PX
@@ -280,9 +311,7 @@ def test_english_pages_load_cleanly(browser, site_url, shot_dir, vp, page_name):
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in page.locator("h1").first.inner_text())
         n = page.locator(".plotly-graph-div").count()
         if n:
-            page.wait_for_function(
-                "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n, timeout=20_000
-            )
+            wait_for_charts(page)
         if page_name == "grid.html":  # the map is drawn and a tapped grid's card speaks English
             page.wait_for_selector(".gm-map path[data-grid]", timeout=10_000)
             page.locator(".gm-list > summary").click()

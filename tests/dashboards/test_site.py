@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -403,6 +404,27 @@ def test_compare_page_lists_both_towns_with_rates(synthetic_site: Path, syntheti
     assert f"{rate:.2f}" in cases.split("<th>改革后</th>")[1].split("</tr>")[0]
     # both towns have complete post-reform months 0..1 in the synthetic data (month 2 is partial)
     assert "两镇在改革当月至改革后第1月都有数据" in cases
+
+
+def _plot_data(html: str, div_id: str) -> list[dict]:
+    """The traces of one chart, read back from its Plotly.newPlot("id", [traces], …) call."""
+    start = html.index(f'"{div_id}",') + len(div_id) + 3
+    return json.JSONDecoder().raw_decode(html[start:].lstrip())[0]
+
+
+def test_compare_chart_marks_the_campaign_months(synthetic_site: Path):
+    """瓜沥's 除险保安 (2022-06-15 … 08-14) lifts its 综合查一次 rate: the months it ran in are
+    diamonds with the campaign's name, the other months plain (2022-08 is partial, not drawn)."""
+    html = _html(synthetic_site, "compare.html")
+    traces = {t["name"]: t for t in _plot_data(html, "cmp-one_visit_inspections")}
+    guali, yiqiao = traces["瓜沥镇"], traces["义桥镇"]
+    months = [label.split("（")[-1].rstrip("）") for label, *_ in guali["customdata"]]
+    marked = [m for m, sym in zip(months, guali["marker"]["symbol"]) if sym.startswith("diamond")]
+    assert marked == ["2022-06", "2022-07"], list(zip(months, guali["marker"]["symbol"]))
+    for m, (_, _, note) in zip(months, guali["customdata"]):
+        assert ("除险保安" in note) == (m in marked), (m, note)
+    assert not any(s.startswith("diamond") for s in yiqiao["marker"]["symbol"]), "no campaign in 义桥"
+    assert "◆ 菱形点 = 当月有专项行动" in html
 
 
 def test_compare_page_side_by_side_tables(synthetic_site: Path):

@@ -28,7 +28,7 @@ import pytest
 from dashboards import exports, metrics
 from dashboards.pages import alarms, cases, compare, index, inspections, kpi
 from dashboards.site import build_site
-from tests.dashboards.browsing import serve, watch
+from tests.dashboards.browsing import serve, wait_for_charts, watch
 
 TOPIC_PAGES = ["alarms.html", "inspections.html", "cases.html", "kpi.html", "compare.html"]
 MAX_PAGE_BYTES = 300_000
@@ -397,9 +397,7 @@ def test_topic_page_in_chromium(browser, served, shot_dir, vp, page_name):
     try:
         n = page.locator(".plotly-graph-div").count()
         if n:
-            page.wait_for_function(
-                "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=n, timeout=30_000
-            )
+            wait_for_charts(page, timeout=30_000)
         assert page.locator("h1").first.is_visible()
         width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1] + 1, f"horizontal overflow on {page_name} at {vp}: {width}"

@@ -379,15 +379,14 @@ def _locked_run(settings: Settings, job_name: str, command: str, force: bool = F
         seconds=round(time.perf_counter() - started, 1),
         outcome=outcome,
         exit_code=code,
-        as_of=skipped["as_of"] if skipped else _live_as_of(settings),
+        as_of=skipped["as_of"] if skipped else live_as_of(settings),
         log=str(log_path) if log_path else None,
         reasons=reasons,
         release=settings.site.resolve().name if settings.site.exists() else None,
     )
     try:  # the history and the alert are best effort when the workdir is what failed
-        runs.record_run(settings.workdir, record)
-        if outcome in ("blocked", "failed", "incomplete") or code == EXIT_INCOMPLETE:
-            path, error = runs.alert(settings.workdir, record, runs.webhook_url())
+        path, error = runs.keep(settings.workdir, record, alert_staff=needs_alert(outcome, code))
+        if path:
             print(f"alert written: {path}" + (f" (webhook failed: {error})" if error else ""), file=sys.stderr)
     except OSError as e:
         if code != EXIT_WORKDIR:
@@ -443,7 +442,12 @@ def _unchanged_night(settings: Settings, force: bool):
     return state, None
 
 
-def _live_as_of(settings: Settings) -> str | None:
+def needs_alert(outcome: str, exit_code: int) -> bool:
+    """Not a clean publish: blocked, failed, incomplete, or a skipped night whose live release is incomplete."""
+    return outcome in ("blocked", "failed", "incomplete") or exit_code == EXIT_INCOMPLETE
+
+
+def live_as_of(settings: Settings) -> str | None:
     from pipelines.asof import warehouse_as_of
 
     try:
@@ -509,7 +513,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     release = settings.site.resolve()
     published_at = dt.datetime.fromtimestamp(release.stat().st_mtime).isoformat(sep=" ", timespec="seconds")
     print(
-        f"published: {settings.site / 'index.html'} (release {release.name}, {published_at}), data as of {_live_as_of(settings)}"
+        f"published: {settings.site / 'index.html'} (release {release.name}, {published_at}), data as of {live_as_of(settings)}"
     )
     if settings.warehouse_build_done.exists():
         print(f"not published: a newer warehouse build ({settings.warehouse_build}) did not pass the gate")

@@ -17,7 +17,7 @@ from pipelines.assets.quality import gx_checks
 from pipelines.dbt_child import dbt_launcher
 from pipelines.dbt_project import OfflineDbtCliResource
 from pipelines.resources import RunSettings
-from pipelines.sensors import build_inbox_sensor, build_nightly_schedule
+from pipelines.sensors import build_inbox_sensor, build_nightly_schedule, build_run_recorders
 from pipelines.settings import DBT_DIR, Settings
 
 NIGHTLY_JOB = "nightly"
@@ -39,7 +39,7 @@ def build_definitions(settings: Settings) -> Definitions:
         asset_checks=[*gx_checks, *freshness_checks],
         jobs=[nightly_job, publish_job],
         schedules=[build_nightly_schedule(nightly_job)],
-        sensors=[build_inbox_sensor(nightly_job)],
+        sensors=[build_inbox_sensor(nightly_job), *build_run_recorders(nightly_job)],
         resources={
             "run_settings": RunSettings.from_settings(settings),
             "dbt": OfflineDbtCliResource(

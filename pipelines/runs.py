@@ -1,6 +1,7 @@
 """What operators see of past runs: a history file, alert files and an optional webhook.
 
-    WORKDIR/runs.jsonl         one JSON line per `zhifa run`/`publish`: when, how long, outcome
+    WORKDIR/runs.jsonl         one JSON line per `zhifa run`/`publish` and per run the Dagster
+                               daemon started (pipelines/sensors.py): when, how long, outcome
     WORKDIR/alerts/<when>-<outcome>.txt   written for every run that was not a clean publish
     ZHIFA_WEBHOOK_URL          when set, a DingTalk-style text message is posted as well; a
                                webhook that fails or times out is noted, never fails the run
@@ -68,6 +69,14 @@ def read_runs(workdir: Path, last: int = 10) -> list[RunRecord]:
         except (ValueError, TypeError):
             continue  # a line cut short by a killed run
     return rows
+
+
+def keep(workdir: Path, record: RunRecord, alert_staff: bool) -> tuple[Path | None, str | None]:
+    """Append the record to runs.jsonl and, when staff must look, write the alert (and post the
+    webhook). One writer for `zhifa run` and the runs the Dagster daemon starts. Returns the
+    alert file and the webhook's error, or (None, None)."""
+    record_run(workdir, record)
+    return alert(workdir, record, webhook_url()) if alert_staff else (None, None)
 
 
 def alert(workdir: Path, record: RunRecord, webhook_url: str | None = None) -> tuple[Path, str | None]:

@@ -10,6 +10,11 @@ The inbox sensor starts a run when data staff drop new or changed exports in the
 waiting for the night. Off by default (the nightly schedule is the routine); turn it on in
 the Dagster UI where staff want same-day reports.
 
+Two run-status sensors record every run the daemon started (schedule, sensor or the UI's
+launch) as `zhifa run` records its own: a line in WORKDIR/runs.jsonl and, when the run did
+not publish cleanly, an alert file and the webhook. The outcome is read back from the run's
+Dagster event log by the same `report` the CLI prints, so both speak one vocabulary.
+
 Debounced: a file still being copied changes size or time between two looks, so a run is
 requested only when the inbox looks the same at two evaluations in a row and its newest
 file is at least SETTLE_SECONDS old. Partial-copy names (`.part`, `.tmp`, `~$…`, dot files)
@@ -18,25 +23,31 @@ are never looked at.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
+import io
 import json
 import time
 from pathlib import Path
 
 from dagster import (
+    DagsterEventType,
     DagsterRunStatus,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
     RunsFilter,
+    RunStatusSensorContext,
     ScheduleEvaluationContext,
     SensorEvaluationContext,
     SkipReason,
+    run_status_sensor,
     schedule,
     sensor,
 )
 
-from pipelines import publish
+from pipelines import publish, runs
 from pipelines.resources import RunSettings
 
 SETTLE_SECONDS = 120
@@ -90,7 +101,7 @@ def build_inbox_sensor(job):
         fingerprint, newest = inbox_fingerprint(inbox)
         run, cursor, reason = decide(context.cursor, fingerprint, newest, time.time())
         context.update_cursor(cursor)
-        return RunRequest(run_key=fingerprint) if run else SkipReason(reason)
+        return RunRequest(run_key=fingerprint, tags=staged_inputs_tags(run_settings.settings)) if run else SkipReason(reason)
 
     return inbox_changed
 
@@ -111,10 +122,19 @@ def quiet_night(settings, last_outcome: str | None) -> tuple[SkipReason | None, 
         state, inputs, why = publish.unchanged_since_publish(settings, last_outcome)
         if state is not None:
             return SkipReason(publish.unchanged_message(state)), {}
-        staged = publish.stage_inputs(settings.workdir, inputs or publish.inputs_before(settings))
-        return None, {publish.INPUTS_TAG: str(staged)}
     except Exception:  # noqa: BLE001 - an unreadable record or inbox: run, without the snapshot
         return None, {}
+    return None, staged_inputs_tags(settings, inputs)
+
+
+def staged_inputs_tags(settings, inputs: dict | None = None) -> dict[str, str]:
+    """The run's tag naming its inputs snapshot, taken now, before it starts (the site asset
+    records it once the release is live, so the next quiet night can be skipped); {} when the
+    inbox cannot be read: the next night then simply runs."""
+    try:
+        return {publish.INPUTS_TAG: str(publish.stage_inputs(settings.workdir, inputs or publish.inputs_before(settings)))}
+    except Exception:  # noqa: BLE001
+        return {}
 
 
 def build_nightly_schedule(job):
@@ -130,3 +150,68 @@ def build_nightly_schedule(job):
         return skip or RunRequest(tags=tags)
 
     return nightly_schedule
+
+
+# ---------------------------------------------------------------- runs the daemon finished
+
+
+class StoredRun:
+    """A finished run read back from the instance's event log, offering what `zhifa run`'s
+    report reads of an in-process result (pipelines/cli.py `report`)."""
+
+    def __init__(self, instance, run) -> None:
+        self.success = run.status == DagsterRunStatus.SUCCESS
+        self.all_events = [e.dagster_event for e in instance.all_logs(run.run_id) if e.dagster_event is not None]
+
+    def get_asset_check_evaluations(self) -> list:
+        return [e.event_specific_data for e in self.all_events if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION]
+
+    def get_step_failure_events(self) -> list:
+        return [e for e in self.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
+
+
+def record_daemon_run(instance, run, settings) -> runs.RunRecord:
+    """runs.jsonl line and, unless it published cleanly, the alert for a run the daemon started."""
+    from pipelines import cli
+
+    stats = instance.get_run_stats(run.run_id)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code, outcome, reasons = cli.report(StoredRun(instance, run), settings)
+    start = stats.start_time or stats.launch_time or time.time()
+    record = runs.RunRecord(
+        command="dagster " + (run.tags.get("dagster/schedule_name") or run.tags.get("dagster/sensor_name") or "launch"),
+        started=dt.datetime.fromtimestamp(start).isoformat(sep=" ", timespec="seconds"),
+        seconds=round((stats.end_time or time.time()) - start, 1),
+        outcome=outcome,
+        exit_code=code,
+        as_of=cli.live_as_of(settings),
+        release=settings.site.resolve().name if settings.site.exists() else None,
+        log=f"Dagster run {run.run_id}",
+        reasons=reasons,
+    )
+    runs.keep(settings.workdir, record, alert_staff=cli.needs_alert(outcome, code))
+    return record
+
+
+def build_run_recorders(job) -> list:
+    """One sensor for the job's successful runs, one for its failed ones."""
+
+    def recorder(status: DagsterRunStatus):
+        @run_status_sensor(
+            run_status=status,
+            monitored_jobs=[job],
+            name=f"record_{status.value.lower()}_runs",
+            default_status=DefaultSensorStatus.RUNNING,
+            description="Writes the run to runs.jsonl and, unless it published cleanly, the alert (as zhifa run does).",
+        )
+        def _record(context: RunStatusSensorContext, run_settings: RunSettings):
+            from pipelines.cli import CLI_PID_TAG
+
+            if CLI_PID_TAG in context.dagster_run.tags:
+                return SkipReason("zhifa run recorded this run itself")
+            record = record_daemon_run(context.instance, context.dagster_run, run_settings.settings)
+            return SkipReason(f"recorded in runs.jsonl: {record.outcome}")
+
+        return _record
+
+    return [recorder(DagsterRunStatus.SUCCESS), recorder(DagsterRunStatus.FAILURE)]

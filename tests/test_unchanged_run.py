@@ -190,6 +190,60 @@ def test_a_release_published_without_a_staged_snapshot_forgets_the_record(tmp_pa
     assert "no record" in _why(s)
 
 
+def _record_sensor_tick(instance, result, workdir: Path, inbox: Path):
+    """One evaluation of the daemon's run recorder for a finished run (success or failure)."""
+    from dagster import build_run_status_sensor_context
+
+    from pipelines.definitions import build_definitions
+    from pipelines.resources import RunSettings
+
+    status = "success" if result.success else "failure"
+    sensor = build_definitions(Settings(inbox=inbox, workdir=workdir)).resolve_sensor_def(f"record_{status}_runs")
+    context = build_run_status_sensor_context(
+        sensor_name=sensor.name,
+        dagster_event=result.get_run_success_event() if result.success else result.get_run_failure_event(),
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        resources={"run_settings": RunSettings(inbox=str(inbox), workdir=str(workdir))},
+    )
+    return sensor(context)
+
+
+def test_a_run_the_daemon_started_is_recorded_and_alerted_like_a_cli_run(tmp_path):
+    """A failed run started by the schedule writes its runs.jsonl line and the alert file with
+    the step's own words; a run `zhifa run` started is left to the CLI (recorded once)."""
+    from dagster import DagsterInstance, job, op
+
+    from pipelines.cli import CLI_PID_TAG
+
+    @op
+    def lake__cases():
+        raise ValueError("cases_20220831.csv row 7: 立案日期 '2022-13-01' is not a date")
+
+    @job
+    def nightly():
+        lake__cases()
+
+    s = _workdir(tmp_path)
+    with DagsterInstance.ephemeral() as instance:
+        daemon = nightly.execute_in_process(
+            instance=instance, raise_on_error=False, tags={"dagster/schedule_name": "nightly_schedule"}
+        )
+        skip = _record_sensor_tick(instance, daemon, s.workdir, s.inbox)
+        assert "recorded in runs.jsonl: failed" in skip.skip_message
+        record = _last_run(s.workdir)
+        assert (record.command, record.outcome, record.exit_code) == ("dagster nightly_schedule", "failed", 1)
+        assert record.log == f"Dagster run {daemon.run_id}" and record.seconds >= 0
+        assert any("lake__cases failed" in r and "row 7" in r for r in record.reasons), record.reasons
+        alerts = list((s.workdir / runs.ALERTS_DIR).iterdir())
+        assert len(alerts) == 1 and "运行失败，未发布" in alerts[0].read_text(encoding="utf-8")
+        assert "row 7" in alerts[0].read_text(encoding="utf-8")
+
+        cli = nightly.execute_in_process(instance=instance, raise_on_error=False, tags={CLI_PID_TAG: "12345"})
+        assert "recorded this run itself" in _record_sensor_tick(instance, cli, s.workdir, s.inbox).skip_message
+        assert len(runs.read_runs(s.workdir)) == 1
+
+
 # --- end to end ------------------------------------------------------------------------------
 
 
@@ -259,6 +313,48 @@ def test_unchanged_night_is_skipped_end_to_end(tmp_path):
     forced = zhifa("run", "--inbox", str(inbox), "--workdir", str(workdir), "--force", check=False)
     assert forced.returncode == 3, forced.stdout + forced.stderr
     assert "--force" in forced.stdout and "dbt build" in forced.stdout
+
+    # a run launched outside zhifa run (as the daemon or the UI do) is recorded and alerted too
+    daemon_run_is_recorded(inbox, workdir, incomplete_reasons=_last_run(workdir).reasons)
+
+
+def daemon_run_is_recorded(inbox: Path, workdir: Path, incomplete_reasons: list[str]) -> None:
+    import subprocess
+    import sys
+
+    from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+
+    env = {**os.environ, "DAGSTER_HOME": str(workdir / "dagster"), "ZHIFA_INBOX": str(inbox), "ZHIFA_WORKDIR": str(workdir)}
+    tags = json.dumps({"dagster/schedule_name": "nightly_schedule"})
+    dagster = Path(sys.executable).with_name("dagster")
+    launched = subprocess.run(
+        [str(dagster), "job", "execute", "-m", "pipelines.definitions", "-j", "nightly", "--tags", tags],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    with DagsterInstance.from_config(str(workdir / "dagster")) as instance:
+        run = instance.get_runs(limit=1)[0]
+        assert run.tags.get("dagster/schedule_name") == "nightly_schedule", launched.stderr[-2000:]
+        assert run.status == DagsterRunStatus.SUCCESS, launched.stderr[-2000:]
+
+        class Finished:  # what _record_sensor_tick reads of an in-process result
+            success, dagster_run, run_id = True, run, run.run_id
+
+            @staticmethod
+            def get_run_success_event():
+                return next(
+                    e.dagster_event
+                    for e in instance.all_logs(run.run_id)
+                    if e.dagster_event and e.dagster_event.event_type == DagsterEventType.RUN_SUCCESS
+                )
+
+        _record_sensor_tick(instance, Finished, workdir, inbox)
+    record = _last_run(workdir)
+    assert (record.command, record.outcome, record.exit_code) == ("dagster nightly_schedule", "incomplete", 3)
+    assert record.reasons == incomplete_reasons and record.release == (workdir / "site").resolve().name
+    assert any(p.name.endswith("-incomplete.txt") for p in (workdir / runs.ALERTS_DIR).iterdir())
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ from dagster_dbt import dbt_assets
 
 from pipelines.asof import resolve_as_of
 from pipelines.assets import progress_done, progress_start
-from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator, OfflineDbtCliResource, prepare_manifest
+from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator, OfflineDbtCliResource, prepare_manifest, seed_parse_cache
 from pipelines.publish import code_version
 from pipelines.resources import RunSettings
 
@@ -64,6 +64,7 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
     exclude, stamp = tests_scope(s)
     if stamp:  # until this build passes, the code is not proven here
         s.dbt_full_build_stamp.unlink(missing_ok=True)
+    seed_parse_cache(s.dbt_target)
     progress_start(f"dbt build, as of {as_of}")
     models = tests = 0
     for event in dbt.cli(

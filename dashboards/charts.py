@@ -23,6 +23,7 @@ LAST_YEAR = "#9aa5b1"
 
 CAMPAIGN_FILL = "#f4a259"
 REFORM = "#b3261e"
+WEEK_END = dt.timedelta(days=6)  # a week's Monday to its Sunday
 # Chart labels sit on a half-opaque white box so a line or bar under them does not hide them.
 LABEL_BG = "rgba(255,255,255,0.85)"
 # No mode bar (it covered legends on phones and spoke English); the zh-CN locale is
@@ -131,6 +132,7 @@ def months_since_reform(series: list[dict], *, y_title: str, unit: str) -> go.Fi
     fig = go.Figure()
     for i, s in enumerate(series):
         colour = TOWN_COLOURS[i % len(TOWN_COLOURS)]
+        marker, notes = _month_points(s, colour)
         fig.add_scatter(
             x=s["months"],
             y=s["rates"],
@@ -138,18 +140,8 @@ def months_since_reform(series: list[dict], *, y_title: str, unit: str) -> go.Fi
             mode="lines+markers",
             line={"color": colour, "width": 2.5},
             connectgaps=False,
-            marker={
-                "size": [10 if cp else 9 if sm else 6 for sm, cp in zip(s["small"], s["campaigns"])],
-                "color": colour,
-                "symbol": [
-                    ("diamond" if cp else "circle") + ("-open" if sm else "") for sm, cp in zip(s["small"], s["campaigns"])
-                ],
-                "line": {"width": 2, "color": colour},
-            },
-            customdata=[
-                [lab, c, (t("（小基数）") if sm else "") + (t("（专项行动期间：{names}）", names=cp) if cp else "")]
-                for lab, c, sm, cp in zip(s["labels"], s["counts"], s["small"], s["campaigns"])
-            ],
+            marker=marker,
+            customdata=[[lab, c, note] for lab, c, note in zip(s["labels"], s["counts"], notes)],
             hovertemplate=(
                 t("%{{customdata[0]}}：每万人 %{{y:.2f}}（%{{customdata[1]:,.0f}} {unit}）%{{customdata[2]}}", unit=unit)
                 + "<extra>"
@@ -170,7 +162,7 @@ def months_since_reform(series: list[dict], *, y_title: str, unit: str) -> go.Fi
         title={"text": t("改革后第N月（0 = 改革起始当月）"), "font": {"size": 12}},
     )
     fig.update_yaxes(tickformat=",.1f")
-    fig.add_vline(x=0, line={"color": "#b3261e", "width": 1, "dash": "dash"})
+    fig.add_vline(x=0, line={"color": REFORM, "width": 1, "dash": "dash"})
     fig.add_annotation(
         x=0,
         y=1,
@@ -179,11 +171,26 @@ def months_since_reform(series: list[dict], *, y_title: str, unit: str) -> go.Fi
         showarrow=False,
         xanchor="left",
         yanchor="top",
-        font={"size": 12, "color": "#b3261e"},
+        font={"size": 12, "color": REFORM},
         xshift=3,
         bgcolor=LABEL_BG,
     )
     return fig
+
+
+def _month_points(s: dict[str, Any], colour: str) -> tuple[dict[str, Any], list[str]]:
+    """(marker, hover note per month): hollow = 小基数, diamond = a 专项行动 ran that month."""
+    marker = {
+        "size": [10 if cp else 9 if sm else 6 for sm, cp in zip(s["small"], s["campaigns"])],
+        "color": colour,
+        "symbol": [("diamond" if cp else "circle") + ("-open" if sm else "") for sm, cp in zip(s["small"], s["campaigns"])],
+        "line": {"width": 2, "color": colour},
+    }
+    notes = [
+        (t("（小基数）") if sm else "") + (t("（专项行动期间：{names}）", names=cp) if cp else "")
+        for sm, cp in zip(s["small"], s["campaigns"])
+    ]
+    return marker, notes
 
 
 # ---------------------------------------------------------------- issue 10: marked time charts
@@ -198,55 +205,33 @@ def mark_periods(
     reform: dt.date | None,
     row: int | None = None,
     label: bool = True,
+    reform_label: bool = True,
 ) -> go.Figure:
     """Shade each 专项行动 period and draw the reform date, where they fall in [first, last].
 
-    campaigns: [{campaign, first_date, last_date}] of one township.
+    campaigns: [{campaign, first_date, last_date}] of one township; ``label`` names the
+    campaigns, ``reform_label`` the reform line (small multiples name them once).
     """
     kw: dict[str, Any] = {} if row is None else {"row": row, "col": 1}
+    refs: dict[str, Any] = {"yref": "paper"} if row is None else {"yref": _yref(fig, row), "xref": _xref(fig, row)}
+    label_style = {"showarrow": False, "xanchor": "left", "yanchor": "top", "bgcolor": LABEL_BG, **refs}
     for c in campaigns:
         x0, x1 = max(c["first_date"], first), min(c["last_date"], last)
         if x0 > x1:
             continue
-        fig.add_vrect(
-            x0=x0.isoformat(),
-            x1=(x1 + dt.timedelta(days=1)).isoformat(),
-            fillcolor=CAMPAIGN_FILL,
-            opacity=0.18,
-            line_width=0,
-            layer="below",
-            **kw,
-        )
+        end = (x1 + dt.timedelta(days=1)).isoformat()
+        fig.add_vrect(x0=x0.isoformat(), x1=end, fillcolor=CAMPAIGN_FILL, opacity=0.18, line_width=0, layer="below", **kw)
         if label:
-            fig.add_annotation(
-                x=x0.isoformat(),
-                y=1,
-                yref="paper" if row is None else _yref(fig, row),
-                # a space, not "：": Chromium lays out "专项：" + Han text in SVG ~10× slower
-                # (measured: the 概览 chart took 0.7 s instead of 0.08 s at 375 px)
-                text=t("专项 {name}", name=c["campaign"]),
-                showarrow=False,
-                xanchor="left",
-                bgcolor=LABEL_BG,
-                yanchor="top",
-                font={"size": 12, "color": "#8a4b00"},
-                **({} if row is None else {"xref": _xref(fig, row)}),
-            )
+            # a space, not "：": Chromium lays out "专项：" + Han text in SVG ~10× slower
+            # (measured: the 概览 chart took 0.7 s instead of 0.08 s at 375 px)
+            text = t("专项 {name}", name=c["campaign"])
+            fig.add_annotation(x=x0.isoformat(), y=1, text=text, font={"size": 12, "color": "#8a4b00"}, **label_style)
     if reform is not None and first <= reform <= last:
         fig.add_vline(x=reform.isoformat(), line={"color": REFORM, "width": 1.5, "dash": "dash"}, **kw)
-        fig.add_annotation(
-            x=reform.isoformat(),
-            y=0.82,
-            yref="paper" if row is None else _yref(fig, row),
-            text=t("改革起始"),
-            showarrow=False,
-            xanchor="left",
-            yanchor="top",
-            font={"size": 12, "color": REFORM},
-            xshift=2,
-            bgcolor=LABEL_BG,
-            **({} if row is None else {"xref": _xref(fig, row)}),
-        )
+        if reform_label:
+            fig.add_annotation(
+                x=reform.isoformat(), y=0.82, text=t("改革起始"), font={"size": 12, "color": REFORM}, xshift=2, **label_style
+            )
     return fig
 
 
@@ -399,9 +384,17 @@ def daily_drilldown(
     return fig
 
 
-def weekly_yoy_panels(panels: list[dict[str, Any]], *, colour: str, unit: str | None = None) -> go.Figure:
+def weekly_yoy_panels(
+    panels: list[dict[str, Any]],
+    *,
+    colour: str,
+    unit: str | None = None,
+    campaigns: list[dict[str, Any]] | None = None,
+    reform: dt.date | None = None,
+) -> go.Figure:
     """Small multiples, one panel per category (own y axis): each complete week of this year
-    against the same ISO week last year (a gap where last year has no data).
+    against the same ISO week last year (a gap where last year has no data); the township's
+    专项行动 periods shaded and its reform date marked in every panel, named in the first.
 
     panels: [{title, weeks: [iso date], now: [n], before: [n | None]}]; ``unit``: 起.
     """
@@ -436,6 +429,9 @@ def weekly_yoy_panels(panels: list[dict[str, Any]], *, colour: str, unit: str | 
             row=i,
             col=1,
         )
+        if p["weeks"]:  # the weeks' span, to their last Sunday
+            span = {"first": dt.date.fromisoformat(p["weeks"][0]), "last": dt.date.fromisoformat(p["weeks"][-1]) + WEEK_END}
+            mark_periods(fig, **span, campaigns=campaigns or [], reform=reform, row=i, label=i == 1, reform_label=i == 1)
     _layout(fig, y_title="")
     fig.update_layout(
         margin={"l": 40, "r": 10, "t": 34, "b": 30}, legend={"y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"}

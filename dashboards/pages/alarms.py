@@ -107,13 +107,19 @@ def panels(weeks: list[dict[str, Any]], order: list[str], limit: int = PANELS) -
 
 def towns(ctx: SiteContext) -> list[dict[str, Any]]:
     weeks = week_rows(ctx)
+    periods = reports.campaign_periods(ctx)
     out = []
     for i, town in enumerate(ctx.towns):
         table = subcategory_table(comparison_rows(ctx, town))
         ps = panels([r for r in weeks if r["township_code"] == town.code], panel_order(table))
         chart = None
         if ps:
-            fig = charts.weekly_yoy_panels(ps, colour=charts.TOWN_COLOURS[i % len(charts.TOWN_COLOURS)])
+            fig = charts.weekly_yoy_panels(
+                ps,
+                colour=charts.TOWN_COLOURS[i % len(charts.TOWN_COLOURS)],
+                campaigns=periods.get(town.code, []),
+                reform=town.reform_start,
+            )
             chart = charts.to_div(fig, f"chart-alarms-{town.code}", 90 + 120 * len(ps))
         total = next((t for t in table if t["subcategory"] == "all"), None)
         spans = {}

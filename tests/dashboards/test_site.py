@@ -406,17 +406,33 @@ def test_compare_page_lists_both_towns_with_rates(synthetic_site: Path, syntheti
     assert "两镇在改革当月至改革后第1月都有数据" in cases
 
 
-def _plot_data(html: str, div_id: str) -> list[dict]:
-    """The traces of one chart, read back from its Plotly.newPlot("id", [traces], …) call."""
-    start = html.index(f'"{div_id}",') + len(div_id) + 3
-    return json.JSONDecoder().raw_decode(html[start:].lstrip())[0]
+def _plot(html: str, div_id: str) -> tuple[list[dict], dict]:
+    """(traces, layout) of one chart, read back from its Plotly.newPlot("id", [traces], {layout}, …) call."""
+    rest = html[html.index(f'"{div_id}",') + len(div_id) + 3 :].lstrip()
+    data, end = json.JSONDecoder().raw_decode(rest)
+    layout, _ = json.JSONDecoder().raw_decode(rest[end:].lstrip(" \n,"))
+    return data, layout
+
+
+def test_alarm_charts_mark_the_reform_and_the_campaigns(synthetic_site: Path):
+    """Every time chart marks campaign periods and the reform date (issue 10, item 1)."""
+    html = _html(synthetic_site, "alarms.html")
+    _, guali = _plot(html, f"chart-alarms-{GUALI}")
+    shaded = [sh for sh in guali.get("shapes", []) if sh["type"] == "rect"]
+    assert shaded and all(sh["x0"][:10] >= "2022-06-13" and sh["x1"][:10] <= "2022-08-15" for sh in shaded), shaded
+    assert [a["text"] for a in guali["annotations"]].count("专项 除险保安") == 1, "named once, in the first panel"
+    _, yiqiao = _plot(html, f"chart-alarms-{YIQIAO}")
+    lines = [sh for sh in yiqiao.get("shapes", []) if sh["type"] == "line"]
+    assert lines and {sh["x0"][:10] for sh in lines} == {"2022-06-01"}, "义桥's reform start, 2022-06-01"
+    assert [a["text"] for a in yiqiao["annotations"]].count("改革起始") == 1
+    assert "橙色底纹为专项行动期间" in html
 
 
 def test_compare_chart_marks_the_campaign_months(synthetic_site: Path):
     """瓜沥's 除险保安 (2022-06-15 … 08-14) lifts its 综合查一次 rate: the months it ran in are
     diamonds with the campaign's name, the other months plain (2022-08 is partial, not drawn)."""
     html = _html(synthetic_site, "compare.html")
-    traces = {t["name"]: t for t in _plot_data(html, "cmp-one_visit_inspections")}
+    traces = {t["name"]: t for t in _plot(html, "cmp-one_visit_inspections")[0]}
     guali, yiqiao = traces["瓜沥镇"], traces["义桥镇"]
     months = [label.split("（")[-1].rstrip("）") for label, *_ in guali["customdata"]]
     marked = [m for m, sym in zip(months, guali["marker"]["symbol"]) if sym.startswith("diamond")]

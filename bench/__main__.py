@@ -96,12 +96,14 @@ def measure(
         proc = subprocess.Popen(
             [str(c) for c in cmd], cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
         )
-        peak = [0]
+        peak = [0, 0.0]  # bytes, seconds after the start (which step: compare with the run log)
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                peak[0] = max(peak[0], tree_rss(proc.pid))
+                rss = tree_rss(proc.pid)
+                if rss > peak[0]:
+                    peak[:] = [rss, time.perf_counter() - t0]
                 done.wait(0.1)
 
         th = threading.Thread(target=sample, daemon=True)
@@ -115,13 +117,18 @@ def measure(
         "stage": name,
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(peak[0] / 2**20, 1),
+        "peak_rss_at_s": round(peak[1], 1),
         "max_single_rss_mb": round(ru.ru_maxrss / 1024, 1),
         "cpu_s": round(ru.ru_utime + ru.ru_stime, 2),
         "exit_code": proc.returncode,
         "loadavg_1min_at_start": load_start,
         "log": str(log),
     }
-    print(f"[bench]   {res['wall_s']:.1f} s, peak tree RSS {res['peak_rss_mb']:.0f} MB, exit {proc.returncode}", flush=True)
+    print(
+        f"[bench]   {res['wall_s']:.1f} s, peak tree RSS {res['peak_rss_mb']:.0f} MB at {res['peak_rss_at_s']:.0f} s, "
+        f"exit {proc.returncode}",
+        flush=True,
+    )
     if proc.returncode not in ok_codes:
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise SystemExit(f"bench: stage {name!r} failed (exit {proc.returncode}); log {log}:\n{tail}")

@@ -174,7 +174,7 @@ def _phase_rows(ctx: SiteContext) -> dict[tuple[str, str, str], dict[str, Any]]:
 
 def _town_series(town: Town, rs: list[dict[str, Any]], periods: list[dict[str, Any]]) -> dict[str, Any]:
     """One township's complete months of one indicator (mart_township_comparison) → a chart line,
-    each month with the 专项行动 that ran in it (a campaign month can spike: 瓜沥's 除险保安)."""
+    each month with the 专项行动 that ran in it (a campaign month can spike with the campaign alone)."""
     return {
         "name": town.name,
         "months": [r["months_since_reform"] for r in rs],

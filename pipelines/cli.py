@@ -27,19 +27,17 @@ from pathlib import Path
 
 from pipelines import runs
 from pipelines.runlock import WorkdirBusy, lock_holder, workdir_lock
+from pipelines.runs import (  # exit codes of `zhifa run` / `zhifa publish` (README "Exit codes")
+    EXIT_BLOCKED,
+    EXIT_BUSY,
+    EXIT_CHECK_LOSS,
+    EXIT_INCOMPLETE,
+    EXIT_PUBLISHED,
+    EXIT_USAGE,
+    EXIT_WORKDIR,
+    OUTCOME_EXIT,
+)
 from pipelines.settings import REPO_ROOT, Settings
-
-# Exit codes of `zhifa run` / `zhifa publish` (README "Exit codes").
-EXIT_PUBLISHED = 0  # the site was published and every source is complete
-EXIT_BLOCKED = 1  # nothing published: a step failed or a blocking check failed
-EXIT_USAGE = 2  # bad arguments or missing folders; nothing was run
-EXIT_INCOMPLETE = 3  # published, but a source is missing, incomplete or stale (banner on every page)
-OUTCOME_EXIT = {"published": EXIT_PUBLISHED, "incomplete": EXIT_INCOMPLETE}  # a skipped night exits like its release
-EXIT_BUSY = 4  # another run holds the workdir; nothing was changed
-EXIT_CHECK_LOSS = 5  # `zhifa check`: a run would lose a file (unreadable, missing required column)
-# or fail (reference tables missing or unreadable)
-EXIT_WORKDIR = 6  # the workdir is not writable (disk full, read-only, no permission):
-# nothing was published; the previous site and warehouse are unchanged
 
 # OS errors that mean "the workdir cannot take the run's files", by errno.
 WORKDIR_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.ENOTDIR}
@@ -382,10 +380,10 @@ def _locked_run(settings: Settings, job_name: str, command: str, force: bool = F
         as_of=skipped["as_of"] if skipped else live_as_of(settings),
         log=str(log_path) if log_path else None,
         reasons=reasons,
-        release=settings.site.resolve().name if settings.site.exists() else None,
+        release=live_release(settings),
     )
     try:  # the history and the alert are best effort when the workdir is what failed
-        path, error = runs.keep(settings.workdir, record, alert_staff=needs_alert(outcome, code))
+        path, error = runs.keep(settings.workdir, record)
         if path:
             print(f"alert written: {path}" + (f" (webhook failed: {error})" if error else ""), file=sys.stderr)
     except OSError as e:
@@ -442,9 +440,9 @@ def _unchanged_night(settings: Settings, force: bool):
     return state, None
 
 
-def needs_alert(outcome: str, exit_code: int) -> bool:
-    """Not a clean publish: blocked, failed, incomplete, or a skipped night whose live release is incomplete."""
-    return outcome in ("blocked", "failed", "incomplete") or exit_code == EXIT_INCOMPLETE
+def live_release(settings: Settings) -> str | None:
+    """The folder name of the release the site points at (None before the first publish)."""
+    return settings.site.resolve().name if settings.site.exists() else None
 
 
 def live_as_of(settings: Settings) -> str | None:

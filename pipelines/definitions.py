@@ -39,7 +39,7 @@ def build_definitions(settings: Settings) -> Definitions:
         asset_checks=[*gx_checks, *freshness_checks],
         jobs=[nightly_job, publish_job],
         schedules=[build_nightly_schedule(nightly_job)],
-        sensors=[build_inbox_sensor(nightly_job), *build_run_recorders(nightly_job)],
+        sensors=[build_inbox_sensor(nightly_job), *build_run_recorders(nightly_job, publish_job)],
         resources={
             "run_settings": RunSettings.from_settings(settings),
             "dbt": OfflineDbtCliResource(

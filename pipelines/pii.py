@@ -156,15 +156,16 @@ def scrub_expr(col: pl.Expr) -> pl.Expr:
 
 def value_patterns(
     names: Iterable[str], phones: Iterable[str] = (), id_numbers: Iterable[str] = ()
-) -> tuple[list[str], list[str]]:
-    """(values, masks) for `scrub_values_expr`, longest first; values shorter than 2 are skipped."""
+) -> tuple[pl.Series, pl.Series]:
+    """(values, masks) for `scrub_values_expr`, longest first; values shorter than 2 are skipped.
+    Series, not lists: polars would convert a list into a new Series at every use."""
     patterns: dict[str, str] = {}
     for kind, values in (("name", names), ("phone", phones), ("id_number", id_numbers)):
         for v in values:
             if v and len(v) >= 2:
                 patterns.setdefault(v, MASKS[kind])
     keys = sorted(patterns, key=len, reverse=True)
-    return keys, [patterns[k] for k in keys]
+    return pl.Series([keys], dtype=pl.List(pl.String)), pl.Series([[patterns[k] for k in keys]], dtype=pl.List(pl.String))
 
 
 def scrub_values_expr(
@@ -173,14 +174,14 @@ def scrub_values_expr(
     phones: Iterable[str] = (),
     id_numbers: Iterable[str] = (),
     *,
-    patterns: tuple[list[str], list[str]] | None = None,
+    patterns: tuple[pl.Series, pl.Series] | None = None,
 ) -> pl.Expr:
     """Mask every occurrence of the given raw personal values (one Aho-Corasick pass).
     Pass `patterns` (from `value_patterns`) to reuse them across columns."""
     keys, masks = patterns if patterns is not None else value_patterns(names, phones, id_numbers)
-    if not keys:
+    if keys.list.len()[0] == 0:
         return col
-    return col.str.replace_many(keys, masks, leftmost=True)
+    return col.str.replace_many(pl.lit(keys).first(), pl.lit(masks).first(), leftmost=True)
 
 
 # --- masking (values shown to staff in quarantine / flag listings) -------------------

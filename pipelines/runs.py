@@ -17,6 +17,18 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+# Exit codes of `zhifa run` / `zhifa publish` (README "Exit codes").
+EXIT_PUBLISHED = 0  # the site was published and every source is complete
+EXIT_BLOCKED = 1  # nothing published: a step failed or a blocking check failed
+EXIT_USAGE = 2  # bad arguments or missing folders; nothing was run
+EXIT_INCOMPLETE = 3  # published, but a source is missing, incomplete or stale (banner on every page)
+OUTCOME_EXIT = {"published": EXIT_PUBLISHED, "incomplete": EXIT_INCOMPLETE}  # a skipped night exits like its release
+EXIT_BUSY = 4  # another run holds the workdir; nothing was changed
+EXIT_CHECK_LOSS = 5  # `zhifa check`: a run would lose a file (unreadable, missing required column)
+# or fail (reference tables missing or unreadable)
+EXIT_WORKDIR = 6  # the workdir is not writable (disk full, read-only, no permission):
+# nothing was published; the previous site and warehouse are unchanged
+
 RUNS_FILE = "runs.jsonl"
 ALERTS_DIR = "alerts"
 KEEP_LOGS = 30  # run logs kept under WORKDIR/logs (older ones are pruned)
@@ -71,12 +83,17 @@ def read_runs(workdir: Path, last: int = 10) -> list[RunRecord]:
     return rows
 
 
-def keep(workdir: Path, record: RunRecord, alert_staff: bool) -> tuple[Path | None, str | None]:
-    """Append the record to runs.jsonl and, when staff must look, write the alert (and post the
-    webhook). One writer for `zhifa run` and the runs the Dagster daemon starts. Returns the
-    alert file and the webhook's error, or (None, None)."""
+def needs_alert(record: RunRecord) -> bool:
+    """Not a clean publish: blocked, failed, incomplete, or a skipped night whose live release is incomplete."""
+    return record.outcome in ("blocked", "failed", "incomplete") or record.exit_code == EXIT_INCOMPLETE
+
+
+def keep(workdir: Path, record: RunRecord) -> tuple[Path | None, str | None]:
+    """Append the record to runs.jsonl and, when staff must look (`needs_alert`), write the
+    alert (and post the webhook). One writer for `zhifa run` and the runs the Dagster daemon
+    starts. Returns the alert file and the webhook's error, or (None, None)."""
     record_run(workdir, record)
-    return alert(workdir, record, webhook_url()) if alert_staff else (None, None)
+    return alert(workdir, record, webhook_url()) if needs_alert(record) else (None, None)
 
 
 def alert(workdir: Path, record: RunRecord, webhook_url: str | None = None) -> tuple[Path, str | None]:

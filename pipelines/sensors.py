@@ -179,27 +179,28 @@ def record_daemon_run(instance, run, settings) -> runs.RunRecord:
         code, outcome, reasons = cli.report(StoredRun(instance, run), settings)
     start = stats.start_time or stats.launch_time or time.time()
     record = runs.RunRecord(
-        command="dagster " + (run.tags.get("dagster/schedule_name") or run.tags.get("dagster/sensor_name") or "launch"),
+        command="dagster "
+        + (run.tags.get("dagster/schedule_name") or run.tags.get("dagster/sensor_name") or f"launch {run.job_name}"),
         started=dt.datetime.fromtimestamp(start).isoformat(sep=" ", timespec="seconds"),
         seconds=round((stats.end_time or time.time()) - start, 1),
         outcome=outcome,
         exit_code=code,
         as_of=cli.live_as_of(settings),
-        release=settings.site.resolve().name if settings.site.exists() else None,
+        release=cli.live_release(settings),
         log=f"Dagster run {run.run_id}",
         reasons=reasons,
     )
-    runs.keep(settings.workdir, record, alert_staff=cli.needs_alert(outcome, code))
+    runs.keep(settings.workdir, record)
     return record
 
 
-def build_run_recorders(job) -> list:
-    """One sensor for the job's successful runs, one for its failed ones."""
+def build_run_recorders(*jobs) -> list:
+    """One sensor for the jobs' successful runs, one for their failed ones."""
 
     def recorder(status: DagsterRunStatus):
         @run_status_sensor(
             run_status=status,
-            monitored_jobs=[job],
+            monitored_jobs=list(jobs),
             name=f"record_{status.value.lower()}_runs",
             default_status=DefaultSensorStatus.RUNNING,
             description="Writes the run to runs.jsonl and, unless it published cleanly, the alert (as zhifa run does).",

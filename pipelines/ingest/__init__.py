@@ -27,6 +27,7 @@ from .mapping import Mapping, load_mappings, mapping_for
 from .readers import UnreadableFile, read_file
 from .reference import Reference, ReferenceDataError, ingest_reference, load_reference, read_reference
 from .transform import Rules, transform
+from .workers import FileJob, read_files
 
 __all__ = [
     "SOURCES",
@@ -193,7 +194,8 @@ def ingest_source(source: str, inbox: Path, lake: Path, secret: bytes, ref: Refe
     """Bring lake/<source>/ in line with inbox/<source>/, reading only new or changed files.
 
     A missing or empty source folder keeps the previous import (`_keep_previous`); a file
-    removed while others remain has its parts removed (an export withdrawn)."""
+    removed while others remain has its parts removed (an export withdrawn). Many new files
+    are read by worker processes (workers.py); the result is the same as reading them here."""
     if source not in RULES:
         raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
     inbox, lake = Path(inbox), Path(lake)
@@ -205,6 +207,7 @@ def ingest_source(source: str, inbox: Path, lake: Path, secret: bytes, ref: Refe
     context, mappings = _context(ref, secret), load_mappings(inbox)
     report = SourceReport(source=source)
     keep_parts: set[str] = set()
+    to_read: list[FileJob] = []
     for path in paths:
         rel = path.relative_to(inbox).as_posix()
         key = lk.file_key(path.relative_to(src_dir).as_posix())
@@ -237,11 +240,17 @@ def ingest_source(source: str, inbox: Path, lake: Path, secret: bytes, ref: Refe
             "folder_missing": False,
             "mapping": mapping.name if mapping is not None else None,
         }
-        rows, quarantined = _read_one(path, rel, source, ref, secret, row, mapping)
-        lk.write_parquet(rows, lake_part)
-        lk.write_parquet(quarantined, q_part)
-        report.files.append(row)
+        to_read.append(FileJob(path, rel, source, row, mapping, lake_part, q_part))
+    report.files.extend(read_files(to_read, lake, ref, secret))
     report.files_removed = sorted(set(previous) - {f["source_file"] for f in report.files})
     _remove_stale_parts(lake, source, keep_parts)
     _write_manifest(lake, source, load_contract().sources[source], report)
     return report
+
+
+def ingest_file(job: FileJob, ref: Reference, secret: bytes) -> dict:
+    """Read, transform and land one file; its manifest row (workers.py runs this too)."""
+    rows, quarantined = _read_one(job.path, job.rel, job.source, ref, secret, job.row, job.mapping)
+    lk.write_parquet(rows, job.lake_part)
+    lk.write_parquet(quarantined, job.quarantine_part)
+    return job.row

@@ -59,22 +59,42 @@ def map_unique(s: pl.Series, fn: Callable[[str], object], dtype: pl.DataType) ->
     return s.replace_strict(uniq, values, default=None, return_dtype=dtype)
 
 
-def parse_series(s: pl.Series, kind: str, fn: Callable[[str], object], dtype: pl.DataType) -> pl.Series:
-    """`map_unique(s, fn)`, with a vectorised fast path for the canonical ISO date/time text
-    (what calamine renders for real date cells and most systems export). Values the fast
-    path does not take go through `fn`, so the result is the same as `map_unique`."""
-    if kind not in ("timestamp", "date"):
-        return map_unique(s, fn, dtype)
-    fast = s.to_frame("v").select(
-        pl.when(pl.col("v").str.contains(r"^\d{4}-\d{2}-\d{2}( ([01]\d|2[0-3]):[0-5]\d:[0-5]\d)?$")).then(
+# Canonical text each kind's parser would accept, read by polars' own cast instead (same
+# values: correctly rounded floats, money with at most 2 decimals needs no rounding).
+_FAST_PATHS: dict[str, tuple[str, pl.DataType]] = {
+    "int": (r"^[+-]?\d{1,18}$", pl.Int64),
+    "float": (r"^[+-]?\d+(\.\d+)?$", pl.Float64),
+    "money": (r"^[+-]?\d+(\.\d{1,2})?$", pl.Float64),
+}
+
+
+def _fast(s: pl.Series, kind: str) -> pl.Series | None:
+    v = pl.col("v")
+    if kind in ("timestamp", "date"):
+        e = pl.when(v.str.contains(r"^\d{4}-\d{2}-\d{2}( ([01]\d|2[0-3]):[0-5]\d:[0-5]\d)?$")).then(
             pl.coalesce(
-                pl.col("v").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
-                pl.col("v").str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
+                v.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
+                v.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
             )
         )
-    )["v"]
-    if kind == "date":
-        fast = fast.dt.date()
+        e = e.dt.date() if kind == "date" else e
+    elif kind in _FAST_PATHS:
+        pattern, dtype = _FAST_PATHS[kind]
+        e = pl.when(v.str.contains(pattern)).then(v.cast(dtype, strict=False))
+    else:
+        return None
+    return s.to_frame("v").select(e)["v"]
+
+
+def parse_series(s: pl.Series, kind: str, fn: Callable[[str], object], dtype: pl.DataType) -> pl.Series:
+    """`map_unique(s, fn)`, with a vectorised fast path for the canonical text of dates,
+    times and numbers (what calamine renders for real cells and most systems export).
+    Values the fast path does not take go through `fn`, so the result is the same as
+    `map_unique`; numbers are mostly distinct (coordinates), so that saves a Python call
+    per row."""
+    fast = _fast(s, kind)
+    if fast is None:
+        return map_unique(s, fn, dtype)
     if not (fast.is_null() & s.is_not_null()).any():
         return fast
     rest = pl.select(pl.when(fast.is_null()).then(s).alias("v"))["v"]
@@ -143,7 +163,10 @@ def parse_money(value: str) -> float | None:
         return None  # a comma that is not a thousands separator (e.g. a decimal comma)
     if unit and unit.startswith("万"):
         amount *= 10000
-    return float(round(amount, 2))
+    try:
+        return float(round(amount, 2))
+    except InvalidOperation:  # beyond 28 digits: not an amount any system exports
+        return None
 
 
 def parse_int(value: str) -> int | None:

@@ -126,3 +126,22 @@ def test_load_reference_from_lake_equals_ingested(ingested, tmp_path):
     # the Dagster path: reference asset, then sources with load_reference(lake) -> nothing re-read
     report = ingest_source("notices", inbox, lake, secret, from_lake)
     assert report.files_read == []
+
+
+def test_worker_processes_land_the_same_lake(inbox_copy, tmp_path, monkeypatch):
+    """The fixture inbox (every quirk: xlsx, GBK, JSON lines, bad lines, mapped exports,
+    unreadable files) read by two spawned workers equals the serial read byte for byte,
+    manifests included."""
+    from pipelines.ingest import workers
+
+    secret = load_or_create_secret(tmp_path)
+    monkeypatch.setenv("ZHIFA_INGEST_WORKERS", "1")
+    serial = run_all(inbox_copy, tmp_path / "serial", secret)
+    monkeypatch.setenv("ZHIFA_INGEST_WORKERS", "2")
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(workers, "POOL_MIN_FILES", 2)
+    pooled = run_all(inbox_copy, tmp_path / "pooled", secret)
+    assert workers._POOL, "the pool was not used"
+    assert snapshot(tmp_path / "pooled") == snapshot(tmp_path / "serial")
+    assert {s: r.files for s, r in pooled.items()} == {s: r.files for s, r in serial.items()}
+    assert sum(len(r.files_read) for r in pooled.values()) == 31

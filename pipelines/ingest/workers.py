@@ -1,0 +1,103 @@
+"""Reading many new files on every core.
+
+Ingest is per file and mostly single-threaded Python (JSON lines, HMAC pseudonyms, date
+and id parsers), so a district's first night (1,384 files) used one of the two cores.
+When a source has enough new bytes, its files are read by a pool of worker processes; each
+worker lands its own Parquet parts and returns the manifest row, in the same order as the
+files, so the lake and the manifest are exactly what a serial read writes.
+
+The pool is started once per process (spawned, not forked: polars' thread pool must not be
+forked) and reused by every source of the run. Each worker loads the reference from the lake
+once per reference fingerprint. `ZHIFA_INGEST_WORKERS` sets the number of workers (1 reads
+serially; default: the CPU count).
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .mapping import Mapping
+    from .reference import Reference
+
+# Below this many new bytes a pool costs more than it saves (spawning a worker imports polars).
+POOL_MIN_BYTES = 4 * 2**20
+POOL_MIN_FILES = 4
+
+
+@dataclass(frozen=True)
+class FileJob:
+    path: Path
+    rel: str  # path relative to the inbox (lineage `_source_file`)
+    source: str
+    row: dict  # the manifest row, filled in by the reader
+    mapping: Mapping | None
+    lake_part: Path
+    quarantine_part: Path
+
+
+def workers() -> int:
+    return max(1, int(os.environ.get("ZHIFA_INGEST_WORKERS") or os.cpu_count() or 1))
+
+
+def read_files(jobs: list[FileJob], lake: Path, ref: Reference, secret: bytes) -> list[dict]:
+    """Land every job's file; their manifest rows in job order."""
+    from . import ingest_file
+
+    n = workers()
+    if n == 1 or len(jobs) < POOL_MIN_FILES or sum(j.row["size_bytes"] for j in jobs) < POOL_MIN_BYTES:
+        return [ingest_file(j, ref, secret) for j in jobs]
+    # Largest first keeps both workers busy to the end; the rows go back in job order.
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].row["size_bytes"])
+    futures = {i: _pool(n).submit(_work, jobs[i], str(lake), ref.fingerprint, secret) for i in order}
+    return [futures[i].result() for i in range(len(jobs))]
+
+
+_POOL: dict[int, ProcessPoolExecutor] = {}  # by size; one at a time
+
+
+def _pool(n: int) -> ProcessPoolExecutor:
+    if n not in _POOL:
+        for old in _POOL.values():
+            old.shutdown()
+        _POOL.clear()
+        ctx = multiprocessing.get_context("spawn")
+        _POOL[n] = ProcessPoolExecutor(n, mp_context=ctx, initializer=_die_with, initargs=(os.getpid(),))
+        atexit.register(_POOL[n].shutdown)
+    return _POOL[n]
+
+
+def _die_with(parent: int) -> None:
+    """A killed run must not leave workers writing into its lake: each worker exits as soon
+    as its parent is gone (watched, not prctl: the pool may start workers from any thread)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+_REFERENCE: dict[tuple[str, str], Reference] = {}
+
+
+def _work(job: FileJob, lake: str, fingerprint: str, secret: bytes) -> dict:
+    from . import ingest_file, load_reference
+
+    ref = _REFERENCE.get((lake, fingerprint))
+    if ref is None:
+        ref = load_reference(Path(lake))
+        if ref.fingerprint != fingerprint:  # the lake's reference is not the one this run read
+            raise RuntimeError(f"reference in {lake} changed during ingest ({ref.fingerprint} ≠ {fingerprint})")
+        _REFERENCE.clear()
+        _REFERENCE[(lake, fingerprint)] = ref
+    return ingest_file(job, ref, secret)

@@ -18,6 +18,7 @@ from dagster_dbt import dbt_assets
 from pipelines.asof import resolve_as_of
 from pipelines.assets import progress_done, progress_start
 from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator, OfflineDbtCliResource, prepare_manifest, seed_parse_cache
+from pipelines.ingest.workers import release_workers
 from pipelines.publish import code_version
 from pipelines.resources import RunSettings
 
@@ -52,6 +53,7 @@ def tests_scope(settings) -> tuple[list[str], str | None]:
 def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource, run_settings: RunSettings):
     s = run_settings.settings
     s.export_env()
+    release_workers()  # ingest is over: the workers' memory goes back before dbt's DuckDB takes its share
     as_of = resolve_as_of(s)
     context.log.info(f"as-of date {as_of}")
     os.environ[RUN_AS_OF_ENV] = as_of.isoformat()  # read by stg_lake__as_of (an env var, not a dbt var: see there)

@@ -6,8 +6,9 @@ When a source has enough new bytes, its files are read by a pool of worker proce
 worker lands its own Parquet parts and returns the manifest row, in the same order as the
 files, so the lake and the manifest are exactly what a serial read writes.
 
-The pool is started once per process (spawned, not forked: polars' thread pool must not be
-forked) and reused by every source of the run. Each worker loads the reference from the lake
+The pool is started once per run (spawned, not forked: polars' thread pool must not be
+forked), reused by every source, and released when dbt starts (`release_workers`), so the
+workers' memory is not held beside dbt's DuckDB and the site build. Each worker loads the reference from the lake
 once per reference fingerprint. `ZHIFA_INGEST_WORKERS` sets the number of workers (1 reads
 serially; default: the CPU count).
 """
@@ -64,11 +65,16 @@ def read_files(jobs: list[FileJob], lake: Path, ref: Reference, secret: bytes) -
 _POOL: dict[int, ProcessPoolExecutor] = {}  # by size; one at a time
 
 
+def release_workers() -> None:
+    """Stop the pool (the next read starts a new one)."""
+    for pool in _POOL.values():
+        pool.shutdown()
+    _POOL.clear()
+
+
 def _pool(n: int) -> ProcessPoolExecutor:
     if n not in _POOL:
-        for old in _POOL.values():
-            old.shutdown()
-        _POOL.clear()
+        release_workers()
         ctx = multiprocessing.get_context("spawn")
         _POOL[n] = ProcessPoolExecutor(n, mp_context=ctx, initializer=_die_with, initargs=(os.getpid(),))
         atexit.register(_POOL[n].shutdown)

@@ -8,9 +8,9 @@ files, so the lake and the manifest are exactly what a serial read writes.
 
 The pool is started once per run (spawned, not forked: polars' thread pool must not be
 forked), reused by every source, and released when dbt starts (`release_workers`), so the
-workers' memory is not held beside dbt's DuckDB and the site build. Each worker loads the reference from the lake
-once per reference fingerprint. `ZHIFA_INGEST_WORKERS` sets the number of workers (1 reads
-serially; default: the CPU count).
+workers' memory is not held beside dbt's DuckDB and the site build. Each worker loads the
+reference from the lake (the one `ingest_reference` wrote) once per fingerprint.
+`ZHIFA_INGEST_WORKERS` sets the number of workers (1 reads serially; default: the CPU count).
 """
 
 from __future__ import annotations

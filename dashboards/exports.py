@@ -170,8 +170,9 @@ def _text(s: pl.Series) -> pl.Series:
         rest = s.filter(~whole.fill_null(True) & s.is_not_null())  # fractions (and ±inf): Python's repr
         if rest.len() == 0:
             return ints.fill_null("")
-        reprs = pl.Series([_cell(v) for v in rest.unique().to_list()], dtype=pl.String)
-        return ints.fill_null(s.replace_strict(rest.unique(), reprs, default="", return_dtype=pl.String)).fill_null("")
+        uniq = rest.unique()
+        reprs = pl.Series([_cell(v) for v in uniq.to_list()], dtype=pl.String)
+        return ints.fill_null(s.replace_strict(uniq, reprs, default="", return_dtype=pl.String)).fill_null("")
     return pl.Series([_cell(v) for v in s.to_list()], dtype=pl.String)
 
 

@@ -194,14 +194,14 @@ def _record_sensor_tick(instance, result, workdir: Path, inbox: Path):
     """One evaluation of the daemon's run recorder for a finished run (success or failure)."""
     from dagster import build_run_status_sensor_context
 
-    from pipelines.definitions import nightly_job
+    from pipelines.definitions import nightly_job, publish_job
     from pipelines.resources import RunSettings
     from pipelines.sensors import build_run_recorders
 
     # the sensors as the definitions build them, without building Definitions here (that
     # exports the env and loads a repository against whichever instance Dagster saw last)
     status = "success" if result.success else "failure"
-    sensor = {s.name: s for s in build_run_recorders(nightly_job)}[f"record_{status}_runs"]
+    sensor = {s.name: s for s in build_run_recorders(nightly_job, publish_job)}[f"record_{status}_runs"]
     context = build_run_status_sensor_context(
         sensor_name=sensor.name,
         dagster_event=result.get_run_success_event() if result.success else result.get_run_failure_event(),

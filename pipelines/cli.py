@@ -102,6 +102,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def _instance(settings: Settings):
     from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
 
     home = settings.workdir / "dagster"
     home.mkdir(parents=True, exist_ok=True)
@@ -109,7 +110,13 @@ def _instance(settings: Settings):
     wanted = (REPO_ROOT / "dagster.yaml").read_text(encoding="utf-8")
     if not config.exists() or config.read_text(encoding="utf-8") != wanted:
         config.write_text(wanted, encoding="utf-8")
-    return DagsterInstance.from_config(str(home))
+    # the same files as Dagster's default storage, written through kept engines (event_log.py)
+    events = {
+        "module": "pipelines.event_log",
+        "class": "KeptEngineSqliteEventLogStorage",
+        "config": {"base_dir": str(home / "history" / "runs")},
+    }
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home), overrides={"event_log_storage": events}))
 
 
 def execute(settings: Settings, job_name: str = "nightly", staged_inputs=None):

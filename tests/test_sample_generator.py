@@ -592,3 +592,17 @@ def test_district_towns_have_grids_polygons_and_exports(district_inbox):
                 "３３０１０９００１",
                 "３３０１０９００２",
             }, path.name
+
+
+def test_new_targets_stay_unique_beyond_the_code_space():
+    """`--scale 9` asks a town for more targets of a kind than its codes can spell (4-digit
+    numbers for 其他); the generator numbers on instead of drawing forever."""
+    import random
+
+    from pipelines.sample.inspections import Targets
+
+    ref = next(iter(reference.build(Ctx(seed=1, clean=False)).values()))
+    targets = Targets(random.Random(1), ref)
+    codes = [targets.new("其他")[0] for _ in range(10_500)]  # the space holds 9,999
+    assert len(set(codes)) == len(codes)
+    assert sum("-QT-" in c and c.count("-") == 3 for c in codes) >= 501  # numbered on

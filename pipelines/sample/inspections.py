@@ -43,6 +43,10 @@ CAMPAIGN = "除险保安"
 CAMPAIGN_WINDOW = (dt.date(2022, 6, 15), dt.date(2022, 8, 14))
 CAMPAIGN_TARGETS = {"企业": 296, "沿街商铺": 5295, "出租房": 17232}
 CAMPAIGN_BANNED = {"沿街商铺": 71, "出租房": 36}  # 107 scrap-cloth workshops in 昭东片区
+# Draws of a new target's code before it is numbered on: at --scale 9 the 除险保安 campaign
+# wants ~48 k shops, more than a town's streets × 600 house numbers (it looped forever). At
+# scale 1 twenty straight repeats never happen, so the demo's targets are drawn as before.
+MAX_DRAWS = 20
 # other campaigns (not calibrated): name, town, target type, period, share of such inspections
 OTHER_CAMPAIGNS = (
     ("迎亚运市容环境整治", YIQIAO.code, "沿街商铺", dt.date(2022, 7, 1), dt.date(2022, 8, 31), 0.6),
@@ -63,6 +67,7 @@ class Targets:
 
     def new(self, kind: str, village: str | None = None) -> tuple[str, str, Grid]:
         rng, ref, town = self.rng, self.ref, self.town
+        attempt = 0
         while True:
             grids = ref.by_village[village] if village else None
             g = rng.choice(grids) if grids else ref.pick(rng)[0]
@@ -79,9 +84,12 @@ class Targets:
             else:
                 code = f"{town.code}-QT-{rng.randint(1, 9999):04d}"
                 name = rng.choice(("建筑工地", "农贸市场", "物流园区", "加油站", "学校周边", "农家乐")) + f"{code[-4:]}"
+            if attempt >= MAX_DRAWS:  # the code space is nearly used up (a large --scale): number on
+                code = f"{code}-{len(self.used)}"
             if code not in self.used:
                 self.used.add(code)
                 return code, name, g
+            attempt += 1
 
     def landlord(self, house: str) -> str:
         """A rental room is named after its landlord, a natural person (contract §5 v1.1):

@@ -92,12 +92,14 @@ def test_each_check_catches_its_bad_data(warehouse_copy, check, status, corrupti
     assert all(i["severity"] == ("critical" if status == FAIL else "warning") for i in result.items if i["status"] == status)
 
 
-def test_a_download_that_differs_from_its_mart_blocks(warehouse_copy, monkeypatch):
+# township_daily.csv is read with its summed and condition columns, flags.csv with one column
+@pytest.mark.parametrize("mart, download", [("fct_township_daily", "township_daily.csv"), ("mart_flags", "flags.csv")])
+def test_a_download_that_differs_from_its_mart_blocks(warehouse_copy, monkeypatch, mart, download):
     real = quality.write_downloads
 
     def dropping_a_row(warehouse, out_dir):  # an exporter that loses the last row of a file
         paths = real(warehouse, out_dir)
-        csv = paths["fct_township_daily"]
+        csv = paths[mart]
         lines = csv.read_text(encoding="utf-8-sig").splitlines(keepends=True)
         csv.write_text("".join(lines[:-1]), encoding="utf-8-sig")
         return paths
@@ -107,7 +109,7 @@ def test_a_download_that_differs_from_its_mart_blocks(warehouse_copy, monkeypatc
     totals = results["gx_published_totals"]
     assert totals.status == FAIL
     failed = {i["subject"] for i in totals.items if not i["success"]}
-    assert "township_daily.csv" in failed
+    assert download in failed
 
 
 def test_a_blocking_failure_keeps_the_previous_site(workdir_copy):

@@ -804,9 +804,7 @@ def run_gate(
     try:
         reader = _Reader(warehouse)
     except Exception as exc:
-        for check in results.values():
-            _fail(check, "warehouse", "读取仓库", f"cannot read warehouse: {exc}", "可读")
-        return list(results.values())
+        return gate_not_run("warehouse", "读取仓库", f"cannot read warehouse: {exc}", "可读", only)
 
     def run(name: str, build) -> None:
         if name in results:
@@ -830,6 +828,15 @@ def run_gate(
         finally:
             reader.close()
     return list(results.values())
+
+
+def gate_not_run(subject: str, what: str, observed: str, expected: str, only: list[str] | None = None) -> list[CheckResult]:
+    """Every check (or `only` these) failed for one reason that kept the gate from running."""
+    results = [CheckResult(n, c["title"], c["what"], c["asset"]) for n, c in gate_config()["checks"].items()]
+    results = [c for c in results if only is None or c.name in only]
+    for check in results:
+        _fail(check, subject, what, observed, expected)
+    return results
 
 
 def _run_check(check: CheckResult, build) -> None:

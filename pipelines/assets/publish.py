@@ -15,6 +15,7 @@ from dashboards.mart_reader import SITE_EXPOSURE
 from dashboards.site import build_site
 from pipelines.asof import warehouse_as_of
 from pipelines.assets import progress_done, progress_start
+from pipelines.child import call_in_child
 from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator, prepare_manifest
 from pipelines.publish import INPUTS_TAG, commit_link, new_release_dir, promote_warehouse, remember_release, stage_link
 from pipelines.quality import read_results, results_path
@@ -59,7 +60,9 @@ def site(context: AssetExecutionContext, run_settings: RunSettings) -> Materiali
         gate = read_results(results_path(s.workdir))
         if gate is not None and gate.get("run_id") != context.run.run_id:
             gate = None  # another run's results: the page says the gate did not run with this build
-        pages = build_site(warehouse, release, warehouse_as_of(warehouse), build_stamp=publish_stamp(), gate=gate)
+        pages = call_in_child(
+            "site", build_site, warehouse, release, warehouse_as_of(warehouse), build_stamp=publish_stamp(), gate=gate
+        )
         link = stage_link(s.site, release)  # the one step that needs new space: before any swap
     except BaseException:
         # disk full, an unwritable folder, a crash of the builder: no half-built release is

@@ -19,7 +19,8 @@ from dagster import (
 )
 
 from pipelines.assets import progress_line
-from pipelines.quality import PASS, WARN, gate_config, results_path, run_gate, write_results
+from pipelines.child import ChildDied, call_in_child
+from pipelines.quality import PASS, WARN, gate_config, gate_not_run, results_path, run_gate, write_results
 from pipelines.resources import RunSettings
 
 GATE_SPECS = [
@@ -34,7 +35,11 @@ GATE_SPECS = [
 def quality_gate(context: AssetCheckExecutionContext, run_settings: RunSettings):
     s = run_settings.settings
     warehouse = s.newest_warehouse()
-    results = run_gate(warehouse, scratch=s.workdir if s.workdir.is_dir() else None)
+    # in a child: the gate's frames are the run's largest memory and must not stay for the site
+    try:
+        results = call_in_child("quality gate", run_gate, warehouse, scratch=s.workdir if s.workdir.is_dir() else None)
+    except ChildDied as exc:  # killed or out of memory: every check failed, never a silent pass
+        results = gate_not_run("quality gate", "运行检查", str(exc), "检查进程正常结束")
     write_results(results, results_path(s.workdir), run_id=context.run.run_id, warehouse=str(warehouse))
     for check in results:
         bad = [i for i in check.items if not i["success"]]

@@ -18,12 +18,12 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
-import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from pipelines.child import die_with
 
 if TYPE_CHECKING:
     from .mapping import Mapping
@@ -76,21 +76,9 @@ def _pool(n: int) -> ProcessPoolExecutor:
     if n not in _POOL:
         release_workers()
         ctx = multiprocessing.get_context("spawn")
-        _POOL[n] = ProcessPoolExecutor(n, mp_context=ctx, initializer=_die_with, initargs=(os.getpid(),))
+        _POOL[n] = ProcessPoolExecutor(n, mp_context=ctx, initializer=die_with, initargs=(os.getpid(),))
         atexit.register(_POOL[n].shutdown)
     return _POOL[n]
-
-
-def _die_with(parent: int) -> None:
-    """A killed run must not leave workers writing into its lake: each worker exits as soon
-    as its parent is gone (watched, not prctl: the pool may start workers from any thread)."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 _REFERENCE: dict[tuple[str, str], Reference] = {}

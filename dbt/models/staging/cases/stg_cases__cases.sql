@@ -1,7 +1,4 @@
-{#- A table, not a view: the current records are read by several models and tests, and a
-    view would re-run the versioning window over every version for each of them. -#}
-{{ config(materialized='table') }}
-
+{#- A view: the versions are a table (macros/versioning.sql), so the filter is a scan. -#}
 with
 
 versions as (

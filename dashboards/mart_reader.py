@@ -41,8 +41,10 @@ def site_models(exposures: Path = EXPOSURES, name: str = SITE_EXPOSURE) -> tuple
 class Warehouse:
     def __init__(self, path: Path):
         self.path = Path(path)
-        # One DuckDB file has one writer (the dbt run); the site only ever reads.
+        # One DuckDB file has one writer (the dbt run); the site only ever reads. No progress
+        # bars: in the gate's and the site's child processes DuckDB drew them into the run's log.
         self.con = duckdb.connect(str(self.path), read_only=True)
+        self.con.execute("set enable_progress_bar = false")  # a session option, not a global one
         rows = self.con.execute(
             """
             select table_name, table_schema

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import traceback
@@ -60,9 +61,7 @@ def call_in_child(what: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any)
             ok, value, tb = answer.recv()
         except EOFError:
             proc.join()
-            raise ChildDied(
-                f"{what}: the child process ended without an answer (exit code {proc.exitcode}: killed, or out of memory)"
-            ) from None
+            raise ChildDied(f"{what}: the child process {_ending(proc.exitcode)}") from None
         proc.join()
     finally:
         answer.close()
@@ -72,6 +71,12 @@ def call_in_child(what: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any)
     if ok:
         return value
     raise value from RemoteTraceback(tb)
+
+
+def _ending(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        return f"was killed by {signal.Signals(-exitcode).name} before it answered (out of memory, or stopped by hand)"
+    return f"exited with code {exitcode} before it answered (its error is in the log above)"
 
 
 def _child(reply, parent: int, fn: Callable, args: tuple, kwargs: dict) -> None:

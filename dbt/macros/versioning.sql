@@ -59,6 +59,7 @@ cleaned as (
 
 order_columns as (
 
+    -- its own CTE: DuckDB materialises `cleaned` (read twice), and a window over it sorts whole rows
     select
         _source_file,
         _sheet,

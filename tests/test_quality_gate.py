@@ -60,10 +60,11 @@ def test_the_demo_passes_every_check_and_the_page_shows_the_results(demo_run):
 
 
 def _halve_last_week_of_events(con):
-    # the current events (a table, dbt/models/staging/grid_events): drop half of 义桥镇's last week
+    # the current events are a view of the versions table (macros/versioning.sql): drop half
+    # of 义桥镇's last week there
     con.execute(
-        "delete from staging.stg_grid_events__events "
-        "where township_code = '330109118' and counting_date between date '2022-08-22' "
+        "delete from staging.stg_grid_events__event_versions "
+        "where is_current_version and township_code = '330109118' and counting_date between date '2022-08-22' "
         "and date '2022-08-28' and hash(event_id) % 5 < 3"
     )
 

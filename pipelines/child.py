@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 
 class ChildDied(RuntimeError):
-    """The child ended without an answer: killed, or out of memory."""
+    """The child ended without an answer: killed (out of memory, by hand) or exited early."""
 
 
 class RemoteTraceback(Exception):

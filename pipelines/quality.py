@@ -798,9 +798,7 @@ def run_gate(
     """Every gate check (or `only` these) over one warehouse; one CheckResult per check."""
     contract = contract or load_contract()
     cfg = gate_config()
-    results = {
-        n: CheckResult(n, c["title"], c["what"], c["asset"]) for n, c in cfg["checks"].items() if only is None or n in only
-    }
+    results = {c.name: c for c in _blank_results(only)}
     try:
         reader = _Reader(warehouse)
     except Exception as exc:
@@ -832,11 +830,16 @@ def run_gate(
 
 def gate_not_run(subject: str, what: str, observed: str, expected: str, only: list[str] | None = None) -> list[CheckResult]:
     """Every check (or `only` these) failed for one reason that kept the gate from running."""
-    results = [CheckResult(n, c["title"], c["what"], c["asset"]) for n, c in gate_config()["checks"].items()]
-    results = [c for c in results if only is None or c.name in only]
+    results = _blank_results(only)
     for check in results:
         _fail(check, subject, what, observed, expected)
     return results
+
+
+def _blank_results(only: list[str] | None) -> list[CheckResult]:
+    """A result per configured check (or `only` these), none run yet."""
+    checks = gate_config()["checks"].items()
+    return [CheckResult(n, c["title"], c["what"], c["asset"]) for n, c in checks if only is None or n in only]
 
 
 def _run_check(check: CheckResult, build) -> None:

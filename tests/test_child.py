@@ -49,3 +49,61 @@ def test_an_error_in_the_child_is_raised_here_as_itself_with_the_childs_tracebac
 def test_a_killed_child_is_an_error_that_names_the_step_and_the_signal():
     with pytest.raises(ChildDied, match=r"quality gate: the child process was killed by SIGKILL"):
         call_in_child("quality gate", killed)
+
+
+def imported_here(module: str) -> tuple[int, bool]:
+    import sys
+
+    return os.getpid(), module in sys.modules
+
+
+def test_a_warm_child_has_imported_its_modules_before_the_call_and_answers_once():
+    from pipelines import child
+
+    module = "xml.dom.minidom"  # imported by nothing the child runs otherwise
+    assert call_in_child("test", imported_here, module)[1] is False  # a cold child has not
+    child.warm_child("test", module)
+    warm_pid = child._WARM["test"][0].pid
+    assert call_in_child("test", imported_here, module) == (warm_pid, True)
+    assert "test" not in child._WARM  # used once: the next call starts another child
+    assert call_in_child("test", imported_here, module)[0] != warm_pid
+
+
+def test_unused_warm_children_end_with_the_run_and_a_bad_import_is_said_at_the_call():
+    from pipelines import child
+
+    child.warm_child("unused", "json")
+    proc = child._WARM["unused"][0]
+    child.release_warm_children()
+    assert not proc.is_alive() and proc.exitcode == 0 and not child._WARM
+
+    child.warm_child("site", "no_such_module_here")
+    with pytest.raises(ModuleNotFoundError, match="no_such_module_here"):
+        call_in_child("site", imported_here, "json")
+
+
+def test_a_warm_child_killed_while_it_waits_is_named_at_the_call():
+    from pipelines import child
+
+    child.warm_child("quality gate", "json")
+    proc = child._WARM["quality gate"][0]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join()
+    with pytest.raises(ChildDied, match=r"quality gate: the child process was killed by SIGKILL"):
+        call_in_child("quality gate", imported_here, "json")
+
+
+def test_children_are_warmed_ahead_only_for_a_small_night_run_by_this_process(tmp_path):
+    from pipelines.assets import WARM_AHEAD_MAX_LAKE_BYTES, warm_ahead
+    from pipelines.cli import CLI_PID_TAG
+
+    lake = tmp_path / "lake"
+    (lake / "grid_events").mkdir(parents=True)
+    (lake / "grid_events" / "part-0.parquet").write_bytes(b"x" * 1024)
+    here = {CLI_PID_TAG: str(os.getpid())}
+    assert warm_ahead(here, lake)
+    assert not warm_ahead({}, lake)  # a daemon run: the next step is another process
+    assert not warm_ahead({CLI_PID_TAG: "1"}, lake)
+    with open(lake / "grid_events" / "part-1.parquet", "wb") as f:
+        f.truncate(WARM_AHEAD_MAX_LAKE_BYTES)  # sparse: a district-sized lake without the bytes
+    assert not warm_ahead(here, lake)

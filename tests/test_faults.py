@@ -189,7 +189,7 @@ def test_manifest_is_parsed_under_the_workdir_with_read_only_code(tmp_path):
             [
                 sys.executable,
                 "-c",
-                "from pipelines.dbt_project import prepare_manifest, DBT_PROJECT; "
+                "from pipelines.dbt_parse import prepare_manifest; from pipelines.dbt_project import DBT_PROJECT; "
                 "print(prepare_manifest()); print(DBT_PROJECT.project_dir)",
             ],
             cwd=code,
@@ -205,7 +205,7 @@ def test_manifest_is_parsed_under_the_workdir_with_read_only_code(tmp_path):
         # parsed once: a second call finds it fresh (same code, same fingerprint)
         stamp = (workdir / "dbt-manifest" / "manifest.json").stat().st_mtime_ns
         proc = subprocess.run(
-            [sys.executable, "-c", "from pipelines.dbt_project import prepare_manifest; prepare_manifest()"],
+            [sys.executable, "-c", "from pipelines.dbt_parse import prepare_manifest; prepare_manifest()"],
             cwd=code,
             env=env,
             capture_output=True,
@@ -215,6 +215,23 @@ def test_manifest_is_parsed_under_the_workdir_with_read_only_code(tmp_path):
         assert (workdir / "dbt-manifest" / "manifest.json").stat().st_mtime_ns == stamp
     finally:
         _undo_read_only(code, how)
+
+
+def test_a_stale_manifest_is_parsed_in_a_child_and_then_found_fresh(tmp_path, monkeypatch):
+    """The run starts the parse in a child while it imports Dagster (pipelines/dbt_parse.py)."""
+    from pipelines.dbt_parse import manifest_is_stale, parse_in_child, prepare_manifest
+
+    monkeypatch.setenv("ZHIFA_WORKDIR", str(tmp_path))
+    assert manifest_is_stale()
+    parsing = parse_in_child()
+    assert parsing is not None and parsing.pid != os.getpid()
+    parsing.join()
+    assert parsing.exitcode == 0
+    assert not manifest_is_stale()
+    stamp = (tmp_path / "dbt-manifest" / "manifest.json").stat().st_mtime_ns
+    assert parse_in_child() is None  # fresh: nothing to start
+    assert prepare_manifest() == tmp_path / "dbt-manifest" / "manifest.json"
+    assert (tmp_path / "dbt-manifest" / "manifest.json").stat().st_mtime_ns == stamp  # not parsed twice
 
 
 def _fake_published_workdir(workdir: Path) -> None:

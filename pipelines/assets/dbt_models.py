@@ -16,8 +16,11 @@ from dagster import AssetCheckResult, AssetExecutionContext, AssetMaterializatio
 from dagster_dbt import dbt_assets
 
 from pipelines.asof import resolve_as_of
-from pipelines.assets import progress_done, progress_start
-from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator, OfflineDbtCliResource, prepare_manifest, seed_parse_cache
+from pipelines.assets import progress_done, progress_start, warm_ahead
+from pipelines.assets.quality import GATE_IMPORTS, GATE_STEP
+from pipelines.child import warm_child
+from pipelines.dbt_parse import prepare_manifest, seed_parse_cache
+from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator, OfflineDbtCliResource
 from pipelines.ingest.workers import release_workers
 from pipelines.publish import code_version
 from pipelines.resources import RunSettings
@@ -54,6 +57,8 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
     s = run_settings.settings
     s.export_env()
     release_workers()  # ingest is over: the workers' memory goes back before dbt's DuckDB takes its share
+    if warm_ahead(context.run.tags, s.lake):
+        warm_child(GATE_STEP, *GATE_IMPORTS)
     as_of = resolve_as_of(s)
     context.log.info(f"as-of date {as_of}")
     os.environ[RUN_AS_OF_ENV] = as_of.isoformat()  # read by stg_lake__as_of (an env var, not a dbt var: see there)

@@ -16,12 +16,15 @@ from dashboards.site import build_site
 from pipelines.asof import warehouse_as_of
 from pipelines.assets import progress_done, progress_start
 from pipelines.child import call_in_child
-from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator, prepare_manifest
+from pipelines.dbt_parse import prepare_manifest
+from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator
 from pipelines.publish import INPUTS_TAG, commit_link, new_release_dir, promote_warehouse, remember_release, stage_link
 from pipelines.quality import read_results, results_path
 from pipelines.resources import RunSettings
 
 SITE_KEY = AssetKey(["site"])
+SITE_STEP = "site"
+SITE_IMPORTS = ("dashboards.site", "numpy")
 
 
 def exposure_models(manifest: dict, exposure: str = SITE_EXPOSURE) -> list[dict]:
@@ -61,7 +64,7 @@ def site(context: AssetExecutionContext, run_settings: RunSettings) -> Materiali
         if gate is not None and gate.get("run_id") != context.run.run_id:
             gate = None  # another run's results: the page says the gate did not run with this build
         pages = call_in_child(
-            "site", build_site, warehouse, release, warehouse_as_of(warehouse), build_stamp=publish_stamp(), gate=gate
+            SITE_STEP, build_site, warehouse, release, warehouse_as_of(warehouse), build_stamp=publish_stamp(), gate=gate
         )
         link = stage_link(s.site, release)  # the one step that needs new space: before any swap
     except BaseException:

@@ -18,10 +18,14 @@ from dagster import (
     multi_asset_check,
 )
 
-from pipelines.assets import progress_line
-from pipelines.child import ChildDied, call_in_child
+from pipelines.assets import progress_line, warm_ahead
+from pipelines.assets.publish import SITE_IMPORTS, SITE_STEP
+from pipelines.child import ChildDied, call_in_child, warm_child
 from pipelines.quality import PASS, WARN, gate_config, gate_not_run, results_path, run_gate, write_results
 from pipelines.resources import RunSettings
+
+GATE_STEP = "quality gate"
+GATE_IMPORTS = ("great_expectations", "great_expectations.expectations", "pipelines.quality", "dashboards.exports")
 
 GATE_SPECS = [
     AssetCheckSpec(name, asset=AssetKey(["marts", c["asset"]]), blocking=True, description=c["what"])
@@ -35,11 +39,13 @@ GATE_SPECS = [
 def quality_gate(context: AssetCheckExecutionContext, run_settings: RunSettings):
     s = run_settings.settings
     warehouse = s.newest_warehouse()
+    if warm_ahead(context.run.tags, s.lake):
+        warm_child(SITE_STEP, *SITE_IMPORTS)
     # in a child: the gate's frames are the run's largest memory and must not stay for the site
     try:
-        results = call_in_child("quality gate", run_gate, warehouse, scratch=s.workdir if s.workdir.is_dir() else None)
+        results = call_in_child(GATE_STEP, run_gate, warehouse, scratch=s.workdir if s.workdir.is_dir() else None)
     except ChildDied as exc:  # killed or out of memory: every check failed, never a silent pass
-        results = gate_not_run("quality gate", "运行检查", str(exc), "检查进程正常结束")
+        results = gate_not_run(GATE_STEP, "运行检查", str(exc), "检查进程正常结束")
     write_results(results, results_path(s.workdir), run_id=context.run.run_id, warehouse=str(warehouse))
     for check in results:
         bad = [i for i in check.items if not i["success"]]

@@ -8,6 +8,7 @@ put them in `main` or in a custom schema, so tables are found by name in any sch
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -38,12 +39,19 @@ def site_models(exposures: Path = EXPOSURES, name: str = SITE_EXPOSURE) -> tuple
     return tuple(sorted(m.group(1) for m in refs if m))
 
 
+MEMORY_LIMIT_ENV, MEMORY_LIMIT = "ZHIFA_DUCKDB_MEMORY_LIMIT", "1GB"  # the same default as dbt/profiles.yml
+
+
 class Warehouse:
     def __init__(self, path: Path):
         self.path = Path(path)
         # One DuckDB file has one writer (the dbt run); the site only ever reads. No progress
         # bars: in the gate's and the site's child processes DuckDB drew them into the run's log.
-        self.con = duckdb.connect(str(self.path), read_only=True)
+        # DuckDB's memory is capped like dbt's (dbt/profiles.yml; 80 % of RAM by default): a
+        # large sort spills to <warehouse>.tmp/ rather than growing the gate's or the site's child.
+        self.con = duckdb.connect(
+            str(self.path), read_only=True, config={"memory_limit": os.environ.get(MEMORY_LIMIT_ENV, MEMORY_LIMIT)}
+        )
         self.con.execute("set enable_progress_bar = false")  # a session option, not a global one
         rows = self.con.execute(
             """

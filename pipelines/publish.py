@@ -19,15 +19,31 @@ from pathlib import Path
 KEEP_RELEASES = 3
 
 
+PARTIAL = ".partial-"  # a release being built; renamed to its own name once complete
+
+
 def new_release_dir(site: Path, run_id: str) -> Path:
+    """An empty folder to build the next release in: `.site-releases/.partial-<stamp>-<run>`.
+    `complete_release` gives it its release name once the build is whole, so a build killed
+    midway (SIGKILL, power) leaves only a `.partial-` folder, which no rollback, status or
+    prune takes for a release; the next publish removes it."""
     releases = site.parent / ".site-releases"
     releases.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-    path = releases / f"{stamp}-{run_id[:8]}"
+    path = releases / f"{PARTIAL}{stamp}-{run_id[:8]}"
     if path.exists():
         shutil.rmtree(path)
     path.mkdir()
     return path
+
+
+def complete_release(partial: Path) -> Path:
+    """The built release under its own name (one rename(2)); returns the new path."""
+    release = partial.with_name(partial.name.removeprefix(PARTIAL))
+    if release.exists():
+        shutil.rmtree(release)
+    partial.rename(release)
+    return release
 
 
 def swap_in(site: Path, release: Path) -> None:
@@ -55,7 +71,9 @@ def commit_link(tmp_link: Path, site: Path, release: Path) -> None:
 
 
 def _prune(releases: Path, keep: Path) -> None:
-    old = sorted((p for p in releases.iterdir() if p.is_dir() and p != keep), key=lambda p: p.name)
+    for partial in releases.glob(f"{PARTIAL}*"):  # builds a killed run left (one run at a time: none is live)
+        shutil.rmtree(partial, ignore_errors=True)
+    old = sorted((p for p in releases.iterdir() if p.is_dir() and p != keep and not p.name.startswith(".")), key=lambda p: p.name)
     for path in old[: max(0, len(old) - (KEEP_RELEASES - 1))]:
         shutil.rmtree(path, ignore_errors=True)
 
@@ -70,7 +88,9 @@ def promote_warehouse(settings) -> None:
 def releases(site: Path) -> list[Path]:
     """The kept releases, oldest first (names start with their build time)."""
     folder = site.parent / ".site-releases"
-    return sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.name) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
 
 
 def roll_back(site: Path) -> Path:

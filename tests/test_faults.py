@@ -366,6 +366,29 @@ def test_sigkill_during_dbt_build_leaves_no_dbt_and_the_old_warehouse(baseline, 
 
 
 @pytest.mark.slow
+def test_sigkill_during_the_site_build_leaves_no_release_a_rollback_could_pick(baseline, ro_code):
+    from pipelines.publish import PARTIAL, releases
+
+    workdir = baseline["workdir"]
+    live, kept = _live(workdir), releases(workdir / "site")
+    proc = _start(ro_code, workdir)
+    _read_until(proc, "site 网站".encode())
+    deadline, building = time.monotonic() + 60, []
+    while not building:  # the build has written its first files
+        assert time.monotonic() < deadline and proc.poll() is None, "no site build appeared"
+        building = [p for p in (workdir / ".site-releases").glob(f"{PARTIAL}*") if (p / "assets").is_dir()]
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert _wait_gone(_procs_of(workdir)) == []  # the site's child went with the run
+    assert _live(workdir) == live
+    assert releases(workdir / "site") == kept  # the half-built folder is no release
+    assert building[0].exists()
+    _assert_next_run_matches(baseline, ro_code, workdir)
+    assert not list((workdir / ".site-releases").glob(f"{PARTIAL}*"))  # the next publish removed it
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("as_of", ["2019-01-01", "2030-01-01"])
 def test_as_of_outside_the_data_is_refused_in_one_line(baseline, ro_code, as_of):
     workdir = baseline["workdir"]

@@ -95,3 +95,24 @@ def test_rollback_restores_the_previous_release(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (site / "index.html").read_text(encoding="utf-8") == "20220824T023000-aaaaaaaa"
     assert zhifa("rollback", "--workdir", str(tmp_path), check=False).returncode == 2  # nothing older
+
+
+def test_a_release_counts_only_once_complete_and_a_killed_build_is_removed_by_the_next_publish(tmp_path):
+    from pipelines.publish import PARTIAL, complete_release, new_release_dir, releases, swap_in
+
+    site = tmp_path / "site"
+    good = new_release_dir(site, "aaaaaaaa-run")
+    (good / "index.html").write_text("good", encoding="utf-8")
+    good = complete_release(good)
+    swap_in(site, good)
+    killed = new_release_dir(site, "bbbbbbbb-run")  # a build SIGKILLed midway: never completed
+    (killed / "index.html").write_text("half", encoding="utf-8")
+    assert killed.name.startswith(PARTIAL) and releases(site) == [good]
+    newer = new_release_dir(site, "cccccccc-run")
+    (newer / "index.html").write_text("newer", encoding="utf-8")
+    newer = complete_release(newer)
+    swap_in(site, newer)  # the publish prunes the killed build
+    assert not killed.exists() and releases(site) == [good, newer]
+    proc = zhifa("rollback", "--workdir", str(tmp_path), check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert (site / "index.html").read_text(encoding="utf-8") == "good"  # never the half-built one

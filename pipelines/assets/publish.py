@@ -18,7 +18,15 @@ from pipelines.assets import progress_done, progress_start
 from pipelines.child import call_in_child
 from pipelines.dbt_parse import prepare_manifest
 from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator
-from pipelines.publish import INPUTS_TAG, commit_link, new_release_dir, promote_warehouse, remember_release, stage_link
+from pipelines.publish import (
+    INPUTS_TAG,
+    commit_link,
+    complete_release,
+    new_release_dir,
+    promote_warehouse,
+    remember_release,
+    stage_link,
+)
 from pipelines.quality import read_results, results_path
 from pipelines.resources import RunSettings
 
@@ -66,6 +74,7 @@ def site(context: AssetExecutionContext, run_settings: RunSettings) -> Materiali
         pages = call_in_child(
             SITE_STEP, build_site, warehouse, release, warehouse_as_of(warehouse), build_stamp=publish_stamp(), gate=gate
         )
+        release = complete_release(release)
         link = stage_link(s.site, release)  # the one step that needs new space: before any swap
     except BaseException:
         # disk full, an unwritable folder, a crash of the builder: no half-built release is

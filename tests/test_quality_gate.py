@@ -5,7 +5,10 @@ leaves the live site untouched, and the 数据质量 page shows the run's result
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -140,3 +143,52 @@ def test_clean_publish_passes_gate(workdir_copy):
     assert site.resolve() != before_target  # a new release was swapped in
     assert (site / "index.html").is_file()
     assert 'data-gate-status="pass"' in (site / "quality.html").read_text(encoding="utf-8")
+
+
+def test_a_publish_the_daemon_ran_is_recorded_by_the_run_recorder(workdir_copy, demo_run):
+    """`dagster job execute -j publish` (a run Dagster starts, as `dagster launch publish` or
+    the UI does), then the daemon's success recorder over the stored run: one runs.jsonl line
+    naming the new release, exit code 0, and no alert."""
+    from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, build_run_status_sensor_context
+
+    from pipelines import runs
+    from pipelines.definitions import nightly_job, publish_job
+    from pipelines.resources import RunSettings
+    from pipelines.sensors import build_run_recorders
+    from tests.helpers import REPO
+
+    before = workdir_copy / "site"
+    old_release = before.resolve().name
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(workdir_copy / "dagster"),
+        "ZHIFA_WORKDIR": str(workdir_copy),
+        "ZHIFA_INBOX": str(demo_run.inbox),
+    }
+    dagster = [sys.executable, "-m", "dagster", "job", "execute", "-m", "pipelines.definitions", "-j", "publish"]
+    proc = subprocess.run(dagster, cwd=REPO, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    new_release = before.resolve().name
+    assert new_release != old_release
+
+    with DagsterInstance.from_config(str(workdir_copy / "dagster")) as instance:
+        [run] = [r for r in instance.get_runs() if r.job_name == "publish"]
+        assert run.status == DagsterRunStatus.SUCCESS
+        [success] = [
+            e.dagster_event
+            for e in instance.all_logs(run.run_id)
+            if e.dagster_event and e.dagster_event.event_type == DagsterEventType.RUN_SUCCESS
+        ]
+        sensor = {s.name: s for s in build_run_recorders(nightly_job, publish_job)}["record_success_runs"]
+        context = build_run_status_sensor_context(
+            sensor_name=sensor.name,
+            dagster_event=success,
+            dagster_instance=instance,
+            dagster_run=run,
+            resources={"run_settings": RunSettings(inbox=str(demo_run.inbox), workdir=str(workdir_copy))},
+        )
+        assert "recorded in runs.jsonl: published" in sensor(context).skip_message
+    record = runs.read_runs(workdir_copy, last=1)[-1]
+    assert (record.command, record.outcome, record.exit_code) == ("dagster launch publish", "published", 0)
+    assert record.release == new_release and record.log == f"Dagster run {run.run_id}"
+    assert not (workdir_copy / runs.ALERTS_DIR).exists() or not any((workdir_copy / runs.ALERTS_DIR).iterdir())

@@ -7,6 +7,7 @@ Dagster and dagster-dbt (2 s) then overlap instead of adding up.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -120,6 +121,12 @@ def parse_in_child() -> multiprocessing.process.BaseProcess | None:
     parses again and raises dbt's error); None when the manifest is fresh."""
     if not manifest_is_stale():
         return None
-    proc = multiprocessing.get_context("spawn").Process(target=prepare_manifest, name="zhifa dbt parse", daemon=True)
+    proc = multiprocessing.get_context("spawn").Process(target=_parse_quietly, name="zhifa dbt parse", daemon=True)
     proc.start()
     return proc
+
+
+def _parse_quietly() -> None:
+    """The child's parse. A failure is left to the run, which parses again and says why once."""
+    with contextlib.suppress(Exception):
+        prepare_manifest()

@@ -24,7 +24,7 @@ from pipelines.settings import DBT_DIR, manifest_dir
 
 @dataclass(frozen=True)
 class DbtPaths:
-    """What the parse reads and writes (pipelines.dbt_project.DBT_PROJECT has the same three)."""
+    """What the parse reads and writes (pipelines.dbt_project.DBT_PROJECT is built from them)."""
 
     project_dir: Path
     profiles_dir: Path

@@ -16,12 +16,15 @@ from dagster import AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 from packaging import version
 
-from pipelines.settings import DBT_DIR, manifest_dir
+from pipelines.dbt_parse import dbt_paths
 
 # The parsed manifest lives under the workdir (ZHIFA_WORKDIR, set by Settings.export_env
 # before this module is imported; `dagster dev` and the services set it themselves), so the
 # code folder, dbt/ included, can be deployed read-only.
-DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR, target_path=manifest_dir())
+_PATHS = dbt_paths()  # the same folders the parse uses (pipelines/dbt_parse.py)
+DBT_PROJECT = DbtProject(
+    project_dir=_PATHS.project_dir, profiles_dir=_PATHS.profiles_dir, target_path=_PATHS.manifest_path.parent
+)
 
 
 class OfflineDbtCliResource(DbtCliResource):

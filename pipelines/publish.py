@@ -73,7 +73,7 @@ def commit_link(tmp_link: Path, site: Path, release: Path) -> None:
 def _prune(releases: Path, keep: Path) -> None:
     for partial in releases.glob(f"{PARTIAL}*"):  # builds a killed run left (one run at a time: none is live)
         shutil.rmtree(partial, ignore_errors=True)
-    old = sorted((p for p in releases.iterdir() if p.is_dir() and p != keep and not p.name.startswith(".")), key=lambda p: p.name)
+    old = [p for p in _complete_releases(releases) if p != keep]
     for path in old[: max(0, len(old) - (KEEP_RELEASES - 1))]:
         shutil.rmtree(path, ignore_errors=True)
 
@@ -88,8 +88,11 @@ def promote_warehouse(settings) -> None:
 def releases(site: Path) -> list[Path]:
     """The kept releases, oldest first (names start with their build time)."""
     folder = site.parent / ".site-releases"
-    if not folder.is_dir():
-        return []
+    return _complete_releases(folder) if folder.is_dir() else []
+
+
+def _complete_releases(folder: Path) -> list[Path]:
+    """The release folders in `folder`, oldest first; a `.partial-` build is none."""
     return sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
 
 

@@ -71,7 +71,7 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
     exclude, stamp = tests_scope(s)
     if stamp:  # until this build passes, the code is not proven here
         s.dbt_full_build_stamp.unlink(missing_ok=True)
-    seed_parse_cache(s.dbt_target)
+    seed_parse_cache(s.dbt_target, DBT_PROJECT)
     progress_start(f"dbt build, as of {as_of}")
     models = tests = 0
     for event in dbt.cli(

@@ -93,7 +93,7 @@ def test_a_warm_child_killed_while_it_waits_is_named_at_the_call():
         call_in_child("quality gate", imported_here, "json")
 
 
-def test_children_are_warmed_ahead_only_for_a_small_night_run_by_this_process(tmp_path):
+def test_children_are_warmed_ahead_by_this_process_and_beside_dbt_only_for_a_light_build(tmp_path):
     from pipelines.assets import WARM_AHEAD_MAX_LAKE_BYTES, warm_ahead
     from pipelines.cli import CLI_PID_TAG
 
@@ -106,4 +106,6 @@ def test_children_are_warmed_ahead_only_for_a_small_night_run_by_this_process(tm
     assert not warm_ahead({CLI_PID_TAG: "1"}, lake)
     with open(lake / "grid_events" / "part-1.parquet", "wb") as f:
         f.truncate(WARM_AHEAD_MAX_LAKE_BYTES)  # sparse: a district-sized lake without the bytes
-    assert not warm_ahead(here, lake)
+    assert not warm_ahead(here, lake)  # beside a full build of a district's lake
+    assert warm_ahead(here)  # beside an incremental build, or the gate
+    assert not warm_ahead({}, None)

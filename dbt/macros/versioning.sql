@@ -17,23 +17,75 @@
     ranks the few columns the order needs and joins the rank back to the row by its place
     in the export (file, sheet, physical row; unique per source): sorting whole rows, long
     texts and JSON included, cost a third more time and spilled at city scale.
+
+    Incremental (issue 11): a night that continues the live warehouse (pipelines/increment.py
+    copies it and lists the inbox files that changed since it was built) re-ranks only the
+    records a change can touch, and the `rerank` strategy below swaps their rows in:
+      - every record with a row in a changed, new or removed file (old rows or new);
+      - every record with a date whose side of its horizon moved with the as-of date.
+    A record's rows depend only on its own rows and the as-of date, so this equals a full
+    build; tests/test_incremental_build.py compares the two. Without a previous table (a
+    first, weekly or new-code build) it is the full build above.
 -#}
 {% macro versioned_records(source_name, key, has_updated_at=true) %}
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', incremental_strategy='rerank', unique_key=key, on_schema_change='fail') }}
 {%- set secondary_dates = var('secondary_dates')[source_name] -%}
 with
-
-source as (
-
-    select * from {{ source(source_name, 'records') }}
-
-),
 
 as_of as (
 
     select as_of_date from {{ ref('stg_lake__as_of') }}
 
 ),
+
+{% if is_incremental() -%}
+{#- the lake read where it is used, not as a CTE: DuckDB materialises a CTE read three times,
+    whole rows of the whole lake (9.7 s against 0.8 s for a district's events) -#}
+{%- set lake = source(source_name, 'records') -%}
+changed_files as (
+
+    select source_file from {{ build_state('changed_files') }}
+
+),
+
+previous_as_of as (
+
+    select as_of_date from {{ build_state('built') }}
+
+),
+
+affected_records as (
+
+    select {{ key }} as record_key from {{ this }}
+    where _source_file in (select changed_files.source_file from changed_files)
+    union
+    select _record_key from {{ lake }}
+    where _source_file in (select changed_files.source_file from changed_files)
+    union
+    select lake._record_key from {{ lake }} as lake
+    cross join as_of
+    cross join previous_as_of
+    where
+        {{ crossed_horizon('lake._counting_date', 1) }}
+        {%- for column, days in secondary_dates.items() %}
+        or {{ crossed_horizon('lake.' ~ column, days) }}
+        {%- endfor %}
+
+),
+
+source as (
+
+    select * from {{ lake }}
+    where _record_key in (select affected_records.record_key from affected_records)
+
+),
+{%- else -%}
+source as (
+
+    select * from {{ source(source_name, 'records') }}
+
+),
+{%- endif %}
 
 cleaned as (
 
@@ -160,4 +212,43 @@ select * from final
         {%- if not loop.last %} or {% endif -%}
     {%- endfor -%}
     )
+{%- endmacro %}
+
+{#- The date of expr lies on the other side of as_of + `days` than it did at the previous
+    build's as-of date: (min, max] of the two horizons. Needs as_of and previous_as_of. -#}
+{% macro crossed_horizon(expr, days) -%}
+    (
+        {{ dbt.cast(expr, api.Column.translate_type('date')) }}
+        > least({{ dbt.dateadd('day', days, 'as_of.as_of_date') }}, {{ dbt.dateadd('day', days, 'previous_as_of.as_of_date') }})
+        and {{ dbt.cast(expr, api.Column.translate_type('date')) }}
+        <= greatest({{ dbt.dateadd('day', days, 'as_of.as_of_date') }}, {{ dbt.dateadd('day', days, 'previous_as_of.as_of_date') }})
+    )
+{%- endmacro %}
+
+{#- A table pipelines/increment.py writes into the copy of the live warehouse a night builds
+    on: `built` (the copied tables' as-of date) and `changed_files` (inbox files changed,
+    added or removed since). Absent on a full build, which never reads them. -#}
+{% macro build_state(table) -%}
+    {%- set relation = adapter.get_relation(database=this.database, schema='zhifa_build', identifier=table) -%}
+    {%- if execute and relation is none -%}
+        {{ exceptions.raise_compiler_error(
+            this ~ " exists but zhifa_build." ~ table ~ " does not: this warehouse was not prepared by "
+            ~ "`zhifa run` for an incremental build. Run `dbt build --full-refresh`, or `zhifa run`."
+        ) }}
+    {%- endif -%}
+    {{ relation }}
+{%- endmacro %}
+
+{#- The `rerank` incremental strategy: the records the model re-ranked replace all their rows,
+    and the rows of changed or removed files go (a record left with no row at all is not in
+    the new rows, so delete+insert by key alone would keep its stale rows). -#}
+{% macro get_incremental_rerank_sql(arg_dict) -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }}
+    where
+        {{ arg_dict['unique_key'] }} in (select {{ arg_dict['unique_key'] }} from {{ arg_dict['temp_relation'] }})
+        or _source_file in (select source_file from {{ build_state('changed_files') }});
+
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}

@@ -21,6 +21,7 @@ from pipelines.assets.quality import GATE_IMPORTS, GATE_STEP
 from pipelines.child import warm_child
 from pipelines.dbt_parse import prepare_manifest, seed_parse_cache
 from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator, OfflineDbtCliResource
+from pipelines.increment import record_build, start_build
 from pipelines.ingest.workers import release_workers
 from pipelines.publish import code_version
 from pipelines.resources import RunSettings
@@ -57,22 +58,24 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
     s = run_settings.settings
     s.export_env()
     release_workers()  # ingest is over: the workers' memory goes back before dbt's DuckDB takes its share
-    if warm_ahead(context.run.tags, s.lake):
-        warm_child(GATE_STEP, *GATE_IMPORTS)
     as_of = resolve_as_of(s)
     context.log.info(f"as-of date {as_of}")
     os.environ[RUN_AS_OF_ENV] = as_of.isoformat()  # read by stg_lake__as_of (an env var, not a dbt var: see there)
-    # Build a fresh warehouse beside the live one: a run that is killed or blocked leaves the
-    # live warehouse (and the site built from it) exactly as they were.
+    # Build tonight's warehouse beside the live one (fresh, or a copy that dbt continues:
+    # pipelines/increment.py): a run that is killed or blocked leaves the live warehouse (and
+    # the site built from it) exactly as they were.
     s.warehouse_build_done.unlink(missing_ok=True)
     s.warehouse_build.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (s.warehouse_build, s.warehouse_build.with_name(s.warehouse_build.name + ".wal")):
         leftover.unlink(missing_ok=True)
+    build = start_build(s.warehouse, s.warehouse_build, s.lake, code_version())
+    if warm_ahead(context.run.tags, None if build.incremental else s.lake):
+        warm_child(GATE_STEP, *GATE_IMPORTS)
     exclude, stamp = tests_scope(s)
     if stamp:  # until this build passes, the code is not proven here
         s.dbt_full_build_stamp.unlink(missing_ok=True)
     seed_parse_cache(s.dbt_target, DBT_PROJECT)
-    progress_start(f"dbt build, as of {as_of}")
+    progress_start(f"dbt build, as of {as_of}, {build.why}")
     models = tests = 0
     for event in dbt.cli(
         ["build", *exclude],
@@ -95,4 +98,5 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
     if stamp:  # every test passed with this code: later nights may run the mart tests only
         s.dbt_full_build_stamp.parent.mkdir(parents=True, exist_ok=True)
         s.dbt_full_build_stamp.write_text(stamp, encoding="utf-8")
+    record_build(s.warehouse_build, s.lake, code_version(), as_of, build)
     s.warehouse_build_done.write_text(as_of.isoformat(), encoding="utf-8")

@@ -39,7 +39,7 @@ GATE_SPECS = [
 def quality_gate(context: AssetCheckExecutionContext, run_settings: RunSettings):
     s = run_settings.settings
     warehouse = s.newest_warehouse()
-    if warm_ahead(context.run.tags, s.lake):
+    if warm_ahead(context.run.tags):
         warm_child(SITE_STEP, *SITE_IMPORTS)
     # in a child: the gate's frames are the run's largest memory and must not stay for the site
     try:

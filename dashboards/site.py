@@ -182,6 +182,7 @@ def build_site(
     contract: Contract | None = None,
     build_stamp: str | None = None,
     gate: dict[str, Any] | None = None,
+    downloads: Path | None = None,
 ) -> list[Path]:
     """Write the complete site into ``out_dir``; return the paths written (sorted).
 
@@ -189,6 +190,8 @@ def build_site(
     ``build_stamp``: when the release is published, Beijing time (`zhifa run` passes
     `pipelines.assets.publish.publish_stamp()`); never taken from a clock here.
     ``gate``: the quality gate's results of this run (pipelines/quality.py), shown on 数据质量.
+    ``downloads``: a folder holding ``data/`` as `exports.write_downloads` wrote it from this
+    warehouse (the files the gate checked); moved into ``out_dir`` instead of written again.
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
@@ -212,7 +215,11 @@ def build_site(
         shutil.copyfile(STATIC / "favicon.svg", assets / "favicon.svg")
         written += [assets / "plotly.min.js", assets / "site.css", assets / "site.js", assets / "favicon.svg"]
 
-        written += exports.write_downloads(wh, out_dir)
+        if downloads is None:
+            written += exports.write_downloads(wh, out_dir)
+        else:
+            os.replace(downloads / "data", out_dir / "data")  # the same file system: a rename
+            written += [p for p in (out_dir / "data").rglob("*") if p.is_file()]
         written += grid.write_files(ctx, out_dir)  # the 五色图 map's script and polygon file
 
         # Every page in each language: Chinese at the root, the others under <lang>/, from the

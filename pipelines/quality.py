@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import math
 import os
+import shutil
 import statistics
 import tempfile
 from dataclasses import dataclass, field
@@ -79,6 +80,12 @@ def check_names() -> list[str]:
 def results_path(workdir: Path) -> Path:
     """Where a run's gate results are kept: WORKDIR/quality/gate.json (the last run's)."""
     return Path(workdir) / "quality" / RESULTS_FILE
+
+
+def downloads_path(workdir: Path) -> Path:
+    """Where the gate leaves the downloads it checked (WORKDIR/quality/downloads/data/…), for
+    the site to publish those very files; the site moves them into its release."""
+    return Path(workdir) / "quality" / "downloads"
 
 
 @lru_cache(maxsize=1)
@@ -793,9 +800,15 @@ def check_campaigns_agree(r: _Reader, contract: Contract, cfg: dict, downloads: 
 
 
 def run_gate(
-    warehouse: Path, contract: Contract | None = None, scratch: Path | None = None, only: list[str] | None = None
+    warehouse: Path,
+    contract: Contract | None = None,
+    scratch: Path | None = None,
+    only: list[str] | None = None,
+    keep_downloads: Path | None = None,
 ) -> list[CheckResult]:
-    """Every gate check (or `only` these) over one warehouse; one CheckResult per check."""
+    """Every gate check (or `only` these) over one warehouse; one CheckResult per check.
+    `keep_downloads`: write the downloads there (emptied first) and leave them, else in a
+    temporary folder under `scratch`."""
     contract = contract or load_contract()
     cfg = gate_config()
     results = {c.name: c for c in _blank_results(only)}
@@ -808,6 +821,8 @@ def run_gate(
         if name in results:
             _run_check(results[name], build)
 
+    if keep_downloads is not None:
+        shutil.rmtree(keep_downloads, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="gate-", dir=scratch) as tmp:
         try:
             run("gx_sources_complete", lambda: check_sources_complete(reader, contract, cfg))
@@ -818,7 +833,7 @@ def run_gate(
 
             def csvs() -> dict[str, Path]:  # the site's downloads, written once
                 if not downloads:
-                    downloads.update(write_downloads(warehouse, Path(tmp)))
+                    downloads.update(write_downloads(warehouse, keep_downloads or Path(tmp)))
                 return downloads
 
             run("gx_published_totals", lambda: check_published_totals(reader, contract, cfg, csvs()))

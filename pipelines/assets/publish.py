@@ -27,7 +27,7 @@ from pipelines.publish import (
     remember_release,
     stage_link,
 )
-from pipelines.quality import read_results, results_path
+from pipelines.quality import downloads_path, read_results, results_path
 from pipelines.resources import RunSettings
 
 SITE_KEY = AssetKey(["site"])
@@ -71,8 +71,17 @@ def site(context: AssetExecutionContext, run_settings: RunSettings) -> Materiali
         gate = read_results(results_path(s.workdir))
         if gate is not None and gate.get("run_id") != context.run.run_id:
             gate = None  # another run's results: the page says the gate did not run with this build
+        # the downloads the gate checked, of this very warehouse: published as they are
+        checked = downloads_path(s.workdir) if gate and gate.get("warehouse") == str(warehouse) else None
         pages = call_in_child(
-            SITE_STEP, build_site, warehouse, release, warehouse_as_of(warehouse), build_stamp=publish_stamp(), gate=gate
+            SITE_STEP,
+            build_site,
+            warehouse,
+            release,
+            warehouse_as_of(warehouse),
+            build_stamp=publish_stamp(),
+            gate=gate,
+            downloads=checked if checked and checked.is_dir() else None,
         )
         release = complete_release(release)
         link = stage_link(s.site, release)  # the one step that needs new space: before any swap

@@ -21,7 +21,16 @@ from dagster import (
 from pipelines.assets import progress_line, warm_ahead
 from pipelines.assets.publish import SITE_IMPORTS, SITE_STEP
 from pipelines.child import ChildDied, call_in_child, warm_child
-from pipelines.quality import PASS, WARN, gate_config, gate_not_run, results_path, run_gate, write_results
+from pipelines.quality import (
+    PASS,
+    WARN,
+    downloads_path,
+    gate_config,
+    gate_not_run,
+    results_path,
+    run_gate,
+    write_results,
+)
 from pipelines.resources import RunSettings
 
 GATE_STEP = "quality gate"
@@ -43,7 +52,9 @@ def quality_gate(context: AssetCheckExecutionContext, run_settings: RunSettings)
         warm_child(SITE_STEP, *SITE_IMPORTS)
     # in a child: the gate's frames are the run's largest memory and must not stay for the site
     try:
-        results = call_in_child(GATE_STEP, run_gate, warehouse, scratch=s.workdir if s.workdir.is_dir() else None)
+        scratch = s.workdir if s.workdir.is_dir() else None
+        keep = downloads_path(s.workdir) if scratch else None
+        results = call_in_child(GATE_STEP, run_gate, warehouse, scratch=scratch, keep_downloads=keep)
     except ChildDied as exc:  # killed or out of memory: every check failed, never a silent pass
         results = gate_not_run(GATE_STEP, "运行检查", str(exc), "检查进程正常结束")
     write_results(results, results_path(s.workdir), run_id=context.run.run_id, warehouse=str(warehouse))

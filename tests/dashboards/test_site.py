@@ -285,14 +285,14 @@ def test_no_banner_when_every_source_is_complete(tmp_path: Path, warehouse_facto
         assert "data-alert" not in _html(tmp_path / "site", page)
 
 
-def test_deterministic(synthetic_warehouse: Path, tmp_path: Path):
-    def digest(site: Path) -> dict[str, str]:
-        return {
-            p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(site.rglob("*"))
-            if p.is_file()
-        }
+def _digest(site: Path) -> dict[str, str]:
+    return {
+        p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(site.rglob("*")) if p.is_file()
+    }
 
+
+def test_deterministic(synthetic_warehouse: Path, tmp_path: Path):
+    digest = _digest
     a, b = tmp_path / "a", tmp_path / "b"
     pages_a = build_site(synthetic_warehouse, a, AS_OF)
     build_site(synthetic_warehouse, b, AS_OF)
@@ -512,3 +512,28 @@ def test_csv_writer_equals_the_csv_module(tmp_path: Path):
         assert path.read_bytes() == _csv_module_bytes(list(columns), rows)
 
     check()
+
+
+def test_other_languages_built_in_a_worker_process_are_the_same_bytes(synthetic_warehouse: Path, tmp_path: Path, monkeypatch):
+    import dashboards.site as site
+
+    build_site(synthetic_warehouse, tmp_path / "one", AS_OF)
+    monkeypatch.setattr(site, "PARALLEL_MIN_TOWNS", 1)  # as a district's site is built
+    pages = build_site(synthetic_warehouse, tmp_path / "two", AS_OF)
+    assert _digest(tmp_path / "two") == _digest(tmp_path / "one")
+    assert sorted(p.relative_to(tmp_path / "two").as_posix() for p in pages) == sorted(_digest(tmp_path / "one"))
+
+
+def test_the_downloads_the_gate_checked_are_published_as_they_are(synthetic_warehouse: Path, tmp_path: Path):
+    from pipelines.quality import write_downloads
+
+    checked = tmp_path / "checked"
+    write_downloads(synthetic_warehouse, checked)  # what the gate writes and checks
+    inodes = {p.relative_to(checked).as_posix(): p.stat().st_ino for p in checked.rglob("*") if p.is_file()}
+    pages = build_site(synthetic_warehouse, tmp_path / "site", AS_OF, downloads=checked)
+    build_site(synthetic_warehouse, tmp_path / "own", AS_OF)
+    assert _digest(tmp_path / "site") == _digest(tmp_path / "own")
+    published = {rel: (tmp_path / "site" / rel).stat().st_ino for rel in inodes}
+    assert published == inodes, "the very files the gate checked, moved, not written again"
+    assert not (checked / "data").exists()
+    assert sorted(p.relative_to(tmp_path / "site").as_posix() for p in pages) == sorted(_digest(tmp_path / "own"))

@@ -24,7 +24,7 @@
       - every record with a row in a changed, new or removed file (old rows or new);
       - every record with a date whose side of its horizon moved with the as-of date.
     A record's rows depend only on its own rows and the as-of date, so this equals a full
-    build; tests/test_incremental_build.py compares the two. Without a previous table (a
+    build; tests/test_demo_incremental.py compares the two. Without a previous table (a
     first, weekly or new-code build) it is the full build above.
 -#}
 {% macro versioned_records(source_name, key, has_updated_at=true) %}

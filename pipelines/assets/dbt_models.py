@@ -38,9 +38,8 @@ RUN_AS_OF_ENV = "ZHIFA_RUN_AS_OF"
 ALL_TESTS_ENV = "ZHIFA_DBT_TESTS"  # "all": every dbt test and unit test, whatever the stamp says
 
 
-def tests_scope(settings) -> tuple[list[str], str | None]:
-    """(extra dbt arguments, the code version to stamp after a passing build or None)."""
-    code = code_version()
+def tests_scope(settings, code: str) -> tuple[list[str], str | None]:
+    """(extra dbt arguments, the code version `code` to stamp after a passing build or None)."""
     try:
         proven = settings.dbt_full_build_stamp.read_text(encoding="utf-8").strip() == code
     except OSError:
@@ -68,10 +67,11 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
     s.warehouse_build.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (s.warehouse_build, s.warehouse_build.with_name(s.warehouse_build.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    build = start_build(s.warehouse, s.warehouse_build, s.lake, code_version())
+    code = code_version()
+    build = start_build(s.warehouse, s.warehouse_build, s.lake, code)
     if warm_ahead(context.run.tags, None if build.incremental else s.lake):
         warm_child(GATE_STEP, *GATE_IMPORTS)
-    exclude, stamp = tests_scope(s)
+    exclude, stamp = tests_scope(s, code)
     if stamp:  # until this build passes, the code is not proven here
         s.dbt_full_build_stamp.unlink(missing_ok=True)
     seed_parse_cache(s.dbt_target, DBT_PROJECT)
@@ -98,5 +98,5 @@ def warehouse_models(context: AssetExecutionContext, dbt: OfflineDbtCliResource,
     if stamp:  # every test passed with this code: later nights may run the mart tests only
         s.dbt_full_build_stamp.parent.mkdir(parents=True, exist_ok=True)
         s.dbt_full_build_stamp.write_text(stamp, encoding="utf-8")
-    record_build(s.warehouse_build, s.lake, code_version(), as_of, build)
+    record_build(s.warehouse_build, s.lake, code, as_of, build)
     s.warehouse_build_done.write_text(as_of.isoformat(), encoding="utf-8")

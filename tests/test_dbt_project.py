@@ -80,3 +80,14 @@ def test_docs_generate_and_every_mart_column_described(demo_run, warehouse_copy)
             if not doc or not doc["description"].strip():
                 missing.append(f"{node['name']}.{column}")
     assert missing == []
+
+
+def test_dbt_run_by_hand_on_a_built_warehouse_stops_until_full_refresh(demo_run, warehouse_copy):
+    """The versions models are incremental: on a warehouse `zhifa run` did not prepare for an
+    increment (no list of changed files) they say so instead of guessing; --full-refresh builds."""
+    select = ["--select", "stg_cases__case_versions"]
+    proc = dbt(["run", *select], warehouse_copy, demo_run.lake)
+    assert proc.returncode != 0, proc.stdout[-2000:]
+    assert "was not prepared by `zhifa run` for an incremental build" in proc.stdout, proc.stdout[-2000:]
+    proc = dbt(["run", *select, "--full-refresh"], warehouse_copy, demo_run.lake)
+    assert proc.returncode == 0, proc.stdout[-2000:]

@@ -227,12 +227,14 @@ select * from final
 
 {#- A table pipelines/increment.py writes into the copy of the live warehouse a night builds
     on: `built` (the copied tables' as-of date) and `changed_files` (inbox files changed,
-    added or removed since). Absent on a full build, which never reads them. -#}
+    added or removed since). Absent on a full build, which never reads them; a `dbt run` or
+    `build` that would read a missing one stops (compile and docs only render the name). -#}
 {% macro build_state(table) -%}
-    {%- set relation = adapter.get_relation(database=this.database, schema='zhifa_build', identifier=table) -%}
-    {%- if execute and relation is none -%}
+    {%- set relation = api.Relation.create(database=this.database, schema='zhifa_build', identifier=table) -%}
+    {%- if execute and flags.WHICH in ('run', 'build') and adapter.get_relation(
+        database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
         {{ exceptions.raise_compiler_error(
-            this ~ " exists but zhifa_build." ~ table ~ " does not: this warehouse was not prepared by "
+            this ~ " exists but " ~ relation ~ " does not: this warehouse was not prepared by "
             ~ "`zhifa run` for an incremental build. Run `dbt build --full-refresh`, or `zhifa run`."
         ) }}
     {%- endif -%}

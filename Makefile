@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/python -m pipelines.dbt_parse  # once per dbt code, into the user's cache (not in every run)
 	@touch $(STAMP)
 	@echo "installed the project into $(VENV)"
 

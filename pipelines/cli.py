@@ -126,13 +126,15 @@ def execute(settings: Settings, job_name: str = "nightly", staged_inputs=None):
     from pipelines.child import release_warm_children
 
     settings.workdir.mkdir(parents=True, exist_ok=True)
-    # before pipelines.warehouse is imported: its dbt manifest lives under ZHIFA_WORKDIR
     settings.export_env()
     from pipelines.dbt_parse import parse_in_child, prepare_manifest
 
-    # A stale manifest (a fresh workdir, new dbt code) is parsed in a child while this process
-    # imports Dagster and opens the instance: the parse alone is ~5 s on the demo.
+    # A stale manifest (new dbt code since `make install` parsed it) is parsed in a child while
+    # this process imports Dagster and opens the instance: the parse alone is ~5 s on the demo.
     parsing = parse_in_child()
+    from pipelines.assets import warm_at_start
+
+    warm_at_start(settings.inbox)
     import pipelines.dbt_project  # noqa: F401 - Dagster and dagster-dbt, the slow imports
 
     logs = settings.workdir / "logs"

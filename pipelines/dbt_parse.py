@@ -1,8 +1,11 @@
 """dbt's parse of the project: the manifest Dagster's definitions are built from.
 
-Dagster-free, so a run can start the parse in a child process before it imports Dagster
-(`parse_in_child`): on a fresh workdir the parse (4.8 s on the demo) and the imports of
-Dagster and dagster-dbt (2 s) then overlap instead of adding up.
+One parse serves every workdir: it lives in the user's cache (`manifest_dir`), and dbt sees
+the same relative paths in each workdir (`DBT_ENV`), so its partial-parse cache is valid in
+all of them. `make install` parses once (`python -m pipelines.dbt_parse`); a run parses
+again only when the dbt files or dbt's version changed. Dagster-free, so such a run starts
+the parse in a child process before it imports Dagster (`parse_in_child`): the parse (4.8 s
+on the demo) and the imports of Dagster and dagster-dbt (2 s) then overlap.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from pipelines.settings import DBT_DIR, manifest_dir
+from pipelines.settings import DBT_DIR, DBT_ENV, default_workdir, manifest_dir
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,12 @@ class DbtPaths:
 
 
 def dbt_paths() -> DbtPaths:
-    return DbtPaths(project_dir=DBT_DIR, profiles_dir=DBT_DIR, manifest_path=manifest_dir() / "manifest.json")
+    folder = manifest_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # no writable user cache (a service account without a home): per workdir
+        folder = default_workdir() / "dbt-manifest"
+    return DbtPaths(project_dir=DBT_DIR, profiles_dir=DBT_DIR, manifest_path=folder / "manifest.json")
 
 
 FINGERPRINT = "fingerprint"
@@ -64,7 +72,7 @@ def prepare_manifest(project: DbtPaths | None = None) -> Path:
     """`dbt parse` in-process when the manifest is missing or was parsed from other dbt files.
 
     Everything it writes (manifest, partial-parse cache, lock, dbt.log) goes to the manifest's
-    folder under the workdir; the dbt project folder is only read.
+    folder (`manifest_dir`); the dbt project folder is only read.
     Not DbtProject.prepare(): that goes through DbtCliResource and so `dbt --version`.
     """
     project = project or dbt_paths()
@@ -76,27 +84,43 @@ def prepare_manifest(project: DbtPaths | None = None) -> Path:
             from dbt.cli.main import dbtRunner
 
             fingerprint = project_fingerprint(project)
-            result = dbtRunner().invoke(
-                [
-                    "parse",
-                    "--quiet",
-                    "--project-dir",
-                    str(project.project_dir),
-                    "--profiles-dir",
-                    str(project.profiles_dir),
-                    "--target-path",
-                    str(target),
-                    "--log-path",
-                    str(target),
-                ]
-            )
+            with _environment(DBT_ENV):
+                result = dbtRunner().invoke(
+                    [
+                        "parse",
+                        "--quiet",
+                        "--project-dir",
+                        str(project.project_dir),
+                        "--profiles-dir",
+                        str(project.profiles_dir),
+                        "--target-path",
+                        str(target),
+                        "--log-path",
+                        str(target),
+                    ]
+                )
             if not result.success:
                 raise RuntimeError(f"dbt parse failed: {result.exception}")
             tmp = target / f".{FINGERPRINT}.{os.getpid()}"
             tmp.write_text(fingerprint, encoding="utf-8")
             os.replace(tmp, target / FINGERPRINT)
-    json.loads(project.manifest_path.read_text(encoding="utf-8"))["metadata"]  # readable
+        json.loads(project.manifest_path.read_text(encoding="utf-8"))["metadata"]  # readable
     return project.manifest_path
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    """os.environ with `values` set, as it was afterwards (dbt parses in this process)."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 PARSE_CACHE = "partial_parse.msgpack"
@@ -130,3 +154,7 @@ def _parse_quietly() -> None:
     """The child's parse. A failure is left to the run, which parses again and says why once."""
     with contextlib.suppress(Exception):
         prepare_manifest()
+
+
+if __name__ == "__main__":  # `make install`: parse once here, not in the first run
+    print(f"dbt project parsed: {prepare_manifest()}")

@@ -18,9 +18,8 @@ from packaging import version
 
 from pipelines.dbt_parse import dbt_paths
 
-# The parsed manifest lives under the workdir (ZHIFA_WORKDIR, set by Settings.export_env
-# before this module is imported; `dagster dev` and the services set it themselves), so the
-# code folder, dbt/ included, can be deployed read-only.
+# The parsed manifest lives in the user's cache, shared by every workdir (pipelines/dbt_parse.py),
+# so the code folder, dbt/ included, can be deployed read-only.
 _PATHS = dbt_paths()  # the same folders the parse uses (pipelines/dbt_parse.py)
 DBT_PROJECT = DbtProject(
     project_dir=_PATHS.project_dir, profiles_dir=_PATHS.profiles_dir, target_path=_PATHS.manifest_path.parent

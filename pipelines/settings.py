@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +18,15 @@ def default_workdir() -> Path:
     return Path(os.environ.get("ZHIFA_WORKDIR", "data")).resolve()
 
 
-def manifest_dir(workdir: Path | None = None) -> Path:
-    """Where dbt's parsed manifest (and its parse cache and log) lives: under the workdir,
+def manifest_dir() -> Path:
+    """Where dbt's parsed manifest (and its partial-parse cache and parse log) lives: one
+    folder per code folder in the user's cache (`ZHIFA_DBT_CACHE`, else XDG_CACHE_HOME or
+    ~/.cache), shared by every workdir (dbt sees the same relative paths in each: `DBT_ENV`),
     never in the code folder, so the code can be deployed read-only."""
-    return (workdir or default_workdir()) / "dbt-manifest"
+    if os.environ.get("ZHIFA_DBT_CACHE"):
+        return Path(os.environ["ZHIFA_DBT_CACHE"]).resolve()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "zhifa" / f"dbt-{hashlib.sha256(str(DBT_DIR).encode()).hexdigest()[:12]}"
 
 
 @dataclass(frozen=True)
@@ -81,10 +87,6 @@ class Settings:
         tests that guard the marts (pipelines/assets/dbt_models.py)."""
         return self.dbt_target / "full-build.code"
 
-    @property
-    def dbt_manifest(self) -> Path:
-        return manifest_dir(self.workdir) / "manifest.json"
-
     def export_env(self) -> None:
         """dbt reads the lake and warehouse paths from the environment (dbt/profiles.yml)."""
         os.environ["ZHIFA_INBOX"] = str(self.inbox)
@@ -97,3 +99,11 @@ class Settings:
             os.environ["ZHIFA_AS_OF"] = self.as_of.isoformat()
         else:
             os.environ.pop("ZHIFA_AS_OF", None)
+
+
+# The lake and the warehouse dbt builds, as dbt sees them (dbt/profiles.yml, the sources'
+# external locations): relative to the workdir, which dbt runs in (pipelines/dbt_child.py).
+# The same strings in every workdir keep dbt's parse, and so its partial-parse cache, valid
+# for all of them (pipelines/dbt_parse.py): a fresh workdir does not parse the project again.
+_RELATIVE = Settings(inbox=Path(), workdir=Path())
+DBT_ENV = {"ZHIFA_LAKE": str(_RELATIVE.lake), "ZHIFA_WAREHOUSE": str(_RELATIVE.warehouse_build)}

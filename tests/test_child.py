@@ -109,3 +109,24 @@ def test_children_are_warmed_ahead_by_this_process_and_beside_dbt_only_for_a_lig
     assert not warm_ahead(here, lake)  # beside a full build of a district's lake
     assert warm_ahead(here)  # beside an incremental build, or the gate
     assert not warm_ahead({}, None)
+
+
+def test_a_small_night_warms_the_gate_and_site_children_as_the_run_starts(tmp_path, monkeypatch):
+    import pipelines.assets as assets
+    from pipelines import child
+
+    monkeypatch.setattr(assets, "GATE_IMPORTS", ("json",))  # the rule, not Great Expectations' import time
+    monkeypatch.setattr(assets, "SITE_IMPORTS", ("json",))
+    inbox = tmp_path / "inbox"
+    (inbox / "grid_events").mkdir(parents=True)
+    (inbox / "grid_events" / "a.csv").write_bytes(b"x" * 1024)
+    try:
+        assets.warm_at_start(inbox)
+        assert set(child._WARM) == {assets.GATE_STEP, assets.SITE_STEP}
+        child.release_warm_children()
+        with open(inbox / "grid_events" / "big.csv", "wb") as f:
+            f.truncate(assets.WARM_AT_START_MAX_INBOX_BYTES)  # sparse: a district's inbox without the bytes
+        assets.warm_at_start(inbox)
+        assert not child._WARM  # a big night warms them a step ahead instead (warm_ahead)
+    finally:
+        child.release_warm_children()

@@ -172,66 +172,78 @@ def baseline(ro_code, tmp_path_factory):
     proc = zhifa_run(ro_code, workdir)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert _tree(ro_code) == before, "the run wrote into the code folder"
-    assert (workdir / "dbt-manifest" / "manifest.json").is_file()
     return {"workdir": workdir, "marts": mart_tables(workdir / "warehouse.duckdb"), "output": proc.stdout}
 
 
 # --- fast tests ----------------------------------------------------------------------------
 
 
-def test_manifest_is_parsed_under_the_workdir_with_read_only_code(tmp_path):
+def _parse_in(code: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from pipelines.dbt_parse import prepare_manifest; from pipelines.dbt_project import DBT_PROJECT; "
+            "print(prepare_manifest()); print(DBT_PROJECT.project_dir)",
+        ],
+        cwd=code,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_manifest_is_parsed_once_into_the_user_cache_with_read_only_code(tmp_path):
+    """One parse per code folder, in the user's cache (XDG_CACHE_HOME), for every workdir;
+    the read-only code folder is never written."""
     code = _copy_code(tmp_path / "code")
     how = _make_read_only(code)
     try:
-        workdir = tmp_path / "work"
-        env = {**_env(code), "ZHIFA_WORKDIR": str(workdir)}
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from pipelines.dbt_parse import prepare_manifest; from pipelines.dbt_project import DBT_PROJECT; "
-                "print(prepare_manifest()); print(DBT_PROJECT.project_dir)",
-            ],
-            cwd=code,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        env = {**_env(code), "XDG_CACHE_HOME": str(tmp_path / "cache"), "ZHIFA_WORKDIR": str(tmp_path / "work")}
+        proc = _parse_in(code, env)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         manifest, project = proc.stdout.split()[-2:]
-        assert manifest == str(workdir / "dbt-manifest" / "manifest.json")
-        assert project == str(code / "dbt")
+        assert Path(manifest).parent.parent == tmp_path / "cache" / "zhifa"
+        assert Path(manifest).is_file() and project == str(code / "dbt")
         assert not (code / "dbt" / "target").exists() and not (code / "dbt" / "logs").exists()
-        # parsed once: a second call finds it fresh (same code, same fingerprint)
-        stamp = (workdir / "dbt-manifest" / "manifest.json").stat().st_mtime_ns
-        proc = subprocess.run(
-            [sys.executable, "-c", "from pipelines.dbt_parse import prepare_manifest; prepare_manifest()"],
-            cwd=code,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        assert not (tmp_path / "work").exists()
+        # parsed once: another workdir finds it fresh (same code, same fingerprint)
+        stamp = Path(manifest).stat().st_mtime_ns
+        proc = _parse_in(code, {**env, "ZHIFA_WORKDIR": str(tmp_path / "other")})
         assert proc.returncode == 0, proc.stderr
-        assert (workdir / "dbt-manifest" / "manifest.json").stat().st_mtime_ns == stamp
+        assert proc.stdout.split()[-2] == manifest and Path(manifest).stat().st_mtime_ns == stamp
     finally:
         _undo_read_only(code, how)
+
+
+def test_without_a_writable_user_cache_the_manifest_is_parsed_under_the_workdir(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    how = _make_read_only(cache)
+    try:
+        env = {**_env(REPO), "XDG_CACHE_HOME": str(cache), "ZHIFA_WORKDIR": str(tmp_path / "work")}
+        proc = _parse_in(REPO, env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert proc.stdout.split()[-2] == str(tmp_path / "work" / "dbt-manifest" / "manifest.json")
+    finally:
+        _undo_read_only(cache, how)
 
 
 def test_a_stale_manifest_is_parsed_in_a_child_and_then_found_fresh(tmp_path, monkeypatch):
     """The run starts the parse in a child while it imports Dagster (pipelines/dbt_parse.py)."""
     from pipelines.dbt_parse import manifest_is_stale, parse_in_child, prepare_manifest
 
-    monkeypatch.setenv("ZHIFA_WORKDIR", str(tmp_path))
+    monkeypatch.setenv("ZHIFA_DBT_CACHE", str(tmp_path / "cache"))
     assert manifest_is_stale()
     parsing = parse_in_child()
     assert parsing is not None and parsing.pid != os.getpid()
     parsing.join()
     assert parsing.exitcode == 0
     assert not manifest_is_stale()
-    stamp = (tmp_path / "dbt-manifest" / "manifest.json").stat().st_mtime_ns
+    stamp = (tmp_path / "cache" / "manifest.json").stat().st_mtime_ns
     assert parse_in_child() is None  # fresh: nothing to start
-    assert prepare_manifest() == tmp_path / "dbt-manifest" / "manifest.json"
-    assert (tmp_path / "dbt-manifest" / "manifest.json").stat().st_mtime_ns == stamp  # not parsed twice
+    assert prepare_manifest() == tmp_path / "cache" / "manifest.json"
+    assert (tmp_path / "cache" / "manifest.json").stat().st_mtime_ns == stamp  # not parsed twice
 
 
 def _fake_published_workdir(workdir: Path) -> None:

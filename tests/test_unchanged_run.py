@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ import duckdb
 import pytest
 
 from pipelines import publish, runs
+from pipelines.dbt_parse import dbt_paths
 from pipelines.settings import Settings
 from tests.conftest import FIXTURE_INBOX
 from tests.helpers import zhifa
@@ -361,11 +363,23 @@ def daemon_run_is_recorded(inbox: Path, workdir: Path, incomplete_reasons: list[
 
 
 @pytest.mark.slow
+def test_a_fresh_workdir_reuses_the_one_parse_of_the_dbt_project(demo_run):
+    """dbt runs in the workdir with the lake and warehouse paths relative to it (pipelines/
+    dbt_child.py), so the parse in the user's cache is valid in every workdir: the fresh
+    workdir's build re-parses the as-of model only, never the whole project."""
+    log = Path(re.search(r"log \(dbt output and step details\): (\S+)", demo_run.output).group(1))
+    text = log.read_text(encoding="utf-8")
+    assert "Running dbt command" in text
+    assert "Unable to do partial parsing" not in text, "the fresh workdir parsed the whole dbt project"
+    assert not (demo_run.workdir / "dbt-manifest").exists()
+
+
+@pytest.mark.slow
 def test_the_first_build_of_a_code_version_runs_every_data_test_and_no_unit_test(demo_run):
     """Nightly builds run only the tests guarding the marts once the code passed them all in
     the workdir; the first build (as in every fresh workdir of the suite) runs every data test
     of the project, and they pass. Unit tests (fixture inputs, not data) are left to CI."""
-    manifest = json.loads((demo_run.workdir / "dbt-manifest" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads(dbt_paths().manifest_path.read_text(encoding="utf-8"))
     results = json.loads((demo_run.workdir / "dbt-target" / "run_results.json").read_text(encoding="utf-8"))["results"]
     ran = {r["unique_id"]: r["status"] for r in results}
     tests = {

@@ -16,8 +16,7 @@ from dagster import AssetCheckResult, AssetExecutionContext, AssetMaterializatio
 from dagster_dbt import dbt_assets
 
 from pipelines.asof import resolve_as_of
-from pipelines.assets import progress_done, progress_start, warm_ahead
-from pipelines.assets.quality import GATE_IMPORTS, GATE_STEP
+from pipelines.assets import GATE_IMPORTS, GATE_STEP, progress_done, progress_start, warm_ahead
 from pipelines.child import warm_child
 from pipelines.dbt_parse import prepare_manifest, seed_parse_cache
 from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator, OfflineDbtCliResource

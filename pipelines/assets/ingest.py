@@ -16,9 +16,9 @@ from dagster import (
     asset_check,
 )
 
-from pipelines.assets import progress_done, progress_start
+from pipelines.assets import progress_done, progress_start, warm_ahead
 from pipelines.contract import load_contract
-from pipelines.ingest import SOURCES, ingest_reference, ingest_source, load_reference
+from pipelines.ingest import SOURCES, ingest_reference, ingest_source, load_reference, read_sources_ahead
 from pipelines.pii import load_or_create_secret
 from pipelines.resources import RunSettings
 
@@ -34,6 +34,11 @@ def reference(context: AssetExecutionContext, run_settings: RunSettings) -> Mate
     ref = ingest_reference(s.inbox, s.lake)
     progress_done(ref.summary().removeprefix("reference: "))
     context.log.info(ref.summary())
+    if warm_ahead(context.run.tags):  # the sources' steps follow in this process
+        selection = context.run.asset_selection
+        sources = [src for src in SOURCES if not selection or AssetKey(["lake", src]) in selection]
+        started = read_sources_ahead(sources, s.inbox, s.lake, load_or_create_secret(s.workdir), ref)
+        context.log.info(f"reading {started} new file(s) of {', '.join(sources)} ahead in the worker pool")
     return MaterializeResult(metadata={"summary": ref.summary()})
 
 

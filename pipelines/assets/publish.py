@@ -14,7 +14,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from dashboards.mart_reader import SITE_EXPOSURE
 from dashboards.site import build_site
 from pipelines.asof import warehouse_as_of
-from pipelines.assets import progress_done, progress_start
+from pipelines.assets import SITE_STEP, progress_done, progress_start
 from pipelines.child import call_in_child
 from pipelines.dbt_parse import prepare_manifest
 from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator
@@ -31,8 +31,6 @@ from pipelines.quality import downloads_path, read_results, results_path
 from pipelines.resources import RunSettings
 
 SITE_KEY = AssetKey(["site"])
-SITE_STEP = "site"
-SITE_IMPORTS = ("dashboards.site", "numpy")
 
 
 def exposure_models(manifest: dict, exposure: str = SITE_EXPOSURE) -> list[dict]:

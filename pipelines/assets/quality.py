@@ -18,8 +18,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from pipelines.assets import progress_line, warm_ahead
-from pipelines.assets.publish import SITE_IMPORTS, SITE_STEP
+from pipelines.assets import GATE_STEP, SITE_IMPORTS, SITE_STEP, progress_line, warm_ahead
 from pipelines.child import ChildDied, call_in_child, warm_child
 from pipelines.quality import (
     PASS,
@@ -32,9 +31,6 @@ from pipelines.quality import (
     write_results,
 )
 from pipelines.resources import RunSettings
-
-GATE_STEP = "quality gate"
-GATE_IMPORTS = ("great_expectations", "great_expectations.expectations", "pipelines.quality", "dashboards.exports")
 
 GATE_SPECS = [
     AssetCheckSpec(name, asset=AssetKey(["marts", c["asset"]]), blocking=True, description=c["what"])

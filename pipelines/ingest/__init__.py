@@ -27,7 +27,7 @@ from .mapping import Mapping, load_mappings, mapping_for
 from .readers import UnreadableFile, read_file
 from .reference import Reference, ReferenceDataError, ingest_reference, load_reference, read_reference
 from .transform import Rules, transform
-from .workers import FileJob, read_files
+from .workers import FileJob, read_ahead, read_files
 
 __all__ = [
     "SOURCES",
@@ -40,6 +40,7 @@ __all__ = [
     "load_mappings",
     "load_reference",
     "read_reference",
+    "read_sources_ahead",
     "PARSER_VERSION",
 ]
 
@@ -196,14 +197,39 @@ def ingest_source(source: str, inbox: Path, lake: Path, secret: bytes, ref: Refe
     A missing or empty source folder keeps the previous import (`_keep_previous`); a file
     removed while others remain has its parts removed (an export withdrawn). Many new files
     are read by worker processes (workers.py); the result is the same as reading them here."""
+    plan = _plan(source, Path(inbox), Path(lake), secret, ref)
+    if plan is None:
+        return _keep_previous(source, Path(lake), _previous(Path(lake), source))
+    report, to_read, keep_parts, previous = plan
+    report.files.extend(read_files(to_read, lake, ref, secret))
+    report.files_removed = sorted(set(previous) - {f["source_file"] for f in report.files})
+    _remove_stale_parts(lake, source, keep_parts)
+    _write_manifest(lake, source, load_contract().sources[source], report)
+    return report
+
+
+def read_sources_ahead(sources: list[str], inbox: Path, lake: Path, secret: bytes, ref: Reference) -> int:
+    """Start reading the new files of `sources` in the worker pool now (workers.read_ahead);
+    each `ingest_source` then takes its files' results. The number of files started."""
+    _SHA256.clear()
+    plans = [_plan(source, Path(inbox), Path(lake), secret, ref, remember=True) for source in sources]
+    return read_ahead([job for plan in plans if plan is not None for job in plan[1]], Path(lake), ref, secret)
+
+
+def _previous(lake: Path, source: str) -> dict[str, dict]:
+    return {r["source_file"]: r for r in lk.read_manifest(lake, source).iter_rows(named=True)}
+
+
+def _plan(source: str, inbox: Path, lake: Path, secret: bytes, ref: Reference, remember: bool = False):
+    """(the report of the unchanged files, the jobs of the new or changed ones, the lake parts
+    to keep, the previous manifest rows); None when the folder holds no export."""
     if source not in RULES:
         raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
-    inbox, lake = Path(inbox), Path(lake)
     src_dir = inbox / source
-    previous = {r["source_file"]: r for r in lk.read_manifest(lake, source).iter_rows(named=True)}
+    previous = _previous(lake, source)
     paths = _inbox_files(src_dir)
     if not any(p.suffix.lower() in RULES[source].suffixes for p in paths):
-        return _keep_previous(source, lake, previous)
+        return None
     context, mappings = _context(ref, secret), load_mappings(inbox)
     report = SourceReport(source=source)
     keep_parts: set[str] = set()
@@ -214,7 +240,7 @@ def ingest_source(source: str, inbox: Path, lake: Path, secret: bytes, ref: Refe
         lake_part, q_part = lk.part_paths(lake, source, key)
         keep_parts.add(f"{key}.parquet")
         mapping = mapping_for(mappings, rel)
-        file_context, sha, prev = _file_context(context, mapping), lk.sha256_file(path), previous.get(rel)
+        file_context, sha, prev = _file_context(context, mapping), _sha256(path, remember), previous.get(rel)
         if (
             prev is not None
             and prev["sha256"] == sha
@@ -241,11 +267,21 @@ def ingest_source(source: str, inbox: Path, lake: Path, secret: bytes, ref: Refe
             "mapping": mapping.name if mapping is not None else None,
         }
         to_read.append(FileJob(path, rel, source, row, mapping, lake_part, q_part))
-    report.files.extend(read_files(to_read, lake, ref, secret))
-    report.files_removed = sorted(set(previous) - {f["source_file"] for f in report.files})
-    _remove_stale_parts(lake, source, keep_parts)
-    _write_manifest(lake, source, load_contract().sources[source], report)
-    return report
+    return report, to_read, keep_parts, previous
+
+
+# The hashes reading ahead took, each used once by the source's own plan (a district's inbox
+# is ~1 GB to hash), if the file's stat is still the same.
+_SHA256: dict[tuple, str] = {}
+
+
+def _sha256(path: Path, remember: bool) -> str:
+    st = path.stat()
+    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    if remember:
+        _SHA256[key] = lk.sha256_file(path)
+        return _SHA256[key]
+    return _SHA256.pop(key, None) or lk.sha256_file(path)
 
 
 def ingest_file(job: FileJob, ref: Reference, secret: bytes) -> dict:

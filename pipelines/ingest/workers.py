@@ -18,7 +18,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,24 +49,54 @@ def workers() -> int:
     return max(1, int(os.environ.get("ZHIFA_INGEST_WORKERS") or os.cpu_count() or 1))
 
 
+def _pooled(jobs: list[FileJob]) -> bool:
+    return workers() > 1 and len(jobs) >= POOL_MIN_FILES and sum(j.row["size_bytes"] for j in jobs) >= POOL_MIN_BYTES
+
+
 def read_files(jobs: list[FileJob], lake: Path, ref: Reference, secret: bytes) -> list[dict]:
-    """Land every job's file; their manifest rows in job order."""
+    """Land every job's file; their manifest rows in job order. A job `read_ahead` started
+    (the same file, content and ingest context) is not read again: its result is taken."""
     from . import ingest_file
 
-    n = workers()
-    if n == 1 or len(jobs) < POOL_MIN_FILES or sum(j.row["size_bytes"] for j in jobs) < POOL_MIN_BYTES:
-        return [ingest_file(j, ref, secret) for j in jobs]
+    ahead = {i: _AHEAD.pop(_key(j)) for i, j in enumerate(jobs) if _key(j) in _AHEAD}
+    rest = [i for i in range(len(jobs)) if i not in ahead]
+    if not _pooled([jobs[i] for i in rest]):
+        done = {i: ingest_file(jobs[i], ref, secret) for i in rest}
+        return [done[i] if i in done else ahead[i].result() for i in range(len(jobs))]
     # Largest first keeps both workers busy to the end; the rows go back in job order.
-    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].row["size_bytes"])
-    futures = {i: _pool(n).submit(_work, jobs[i], str(lake), ref.fingerprint, secret) for i in order}
-    return [futures[i].result() for i in range(len(jobs))]
+    for i in sorted(rest, key=lambda i: -jobs[i].row["size_bytes"]):
+        ahead[i] = _pool(workers()).submit(_work, jobs[i], str(lake), ref.fingerprint, secret)
+    return [ahead[i].result() for i in range(len(jobs))]
+
+
+# Files of later sources the pool is reading already (`read_ahead`), by `_key`.
+_AHEAD: dict[tuple, Future] = {}
+
+
+def _key(job: FileJob) -> tuple:
+    return job.source, job.rel, job.row["sha256"], job.row["ingest_context"], str(job.lake_part)
+
+
+def read_ahead(jobs: list[FileJob], lake: Path, ref: Reference, secret: bytes) -> int:
+    """Start reading `jobs` (the new files of every source) in the pool, largest first, one
+    queue for all sources: each source's step then takes its results (`read_files`) instead
+    of the pool idling between sources and the small ones being read serially (demo: ingest
+    8.3 → N s). The number of files started; 0 when the pool would not pay."""
+    if not _pooled(jobs):
+        return 0
+    for job in sorted(jobs, key=lambda j: -j.row["size_bytes"]):
+        _AHEAD[_key(job)] = _pool(workers()).submit(_work, job, str(lake), ref.fingerprint, secret)
+    return len(jobs)
 
 
 _POOL: dict[int, ProcessPoolExecutor] = {}  # by size; one at a time
 
 
 def release_workers() -> None:
-    """Stop the pool (the next read starts a new one)."""
+    """Stop the pool (the next read starts a new one); reads ahead no step took are dropped."""
+    for future in _AHEAD.values():
+        future.cancel()
+    _AHEAD.clear()
     for pool in _POOL.values():
         pool.shutdown()
     _POOL.clear()
@@ -74,7 +104,9 @@ def release_workers() -> None:
 
 def _pool(n: int) -> ProcessPoolExecutor:
     if n not in _POOL:
-        release_workers()
+        for pool in _POOL.values():
+            pool.shutdown()
+        _POOL.clear()
         ctx = multiprocessing.get_context("spawn")
         _POOL[n] = ProcessPoolExecutor(n, mp_context=ctx, initializer=die_with, initargs=(os.getpid(),))
         atexit.register(_POOL[n].shutdown)

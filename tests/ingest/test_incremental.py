@@ -1,5 +1,6 @@
 """Incremental ingest by content hash; results equal a from-scratch rebuild."""
 
+import hashlib
 import shutil
 
 import polars as pl
@@ -145,3 +146,39 @@ def test_worker_processes_land_the_same_lake(inbox_copy, tmp_path, monkeypatch):
     assert snapshot(tmp_path / "pooled") == snapshot(tmp_path / "serial")
     assert {s: r.files for s, r in pooled.items()} == {s: r.files for s, r in serial.items()}
     assert sum(len(r.files_read) for r in pooled.values()) == 31
+
+
+def test_reading_ahead_lands_the_same_lake_and_a_file_changed_meanwhile_is_read_again(inbox_copy, tmp_path, monkeypatch):
+    """Reading every source's new files ahead in one pool queue (the reference step of a
+    run) and then ingesting each source equals the serial read byte for byte; a file that
+    changes between the read-ahead and its source's step is read again, never taken stale."""
+    from pipelines.ingest import read_sources_ahead, workers
+
+    secret = load_or_create_secret(tmp_path)
+    monkeypatch.setenv("ZHIFA_INGEST_WORKERS", "1")
+    serial = run_all(inbox_copy, tmp_path / "serial", secret)
+    monkeypatch.setenv("ZHIFA_INGEST_WORKERS", "2")
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(workers, "POOL_MIN_FILES", 2)
+    lake = tmp_path / "ahead"
+    ref = ingest_reference(inbox_copy, lake)
+    assert read_sources_ahead(list(SOURCES), inbox_copy, lake, secret, ref) == 31
+    ahead = {s: ingest_source(s, inbox_copy, lake, secret, ref) for s in SOURCES}
+    assert not workers._AHEAD, "a file read ahead was not taken by its source"
+    assert snapshot(lake) == snapshot(tmp_path / "serial")
+    assert {s: r.files for s, r in ahead.items()} == {s: r.files for s, r in serial.items()}
+
+    # a notices export re-exported (one row fewer) after the read-ahead started
+    changed = next(p for p in sorted((inbox_copy / "notices").iterdir()) if p.suffix == ".csv")
+    lines = changed.read_bytes().splitlines(keepends=True)
+    lake2 = tmp_path / "ahead2"
+    ref = ingest_reference(inbox_copy, lake2)
+    read_sources_ahead(list(SOURCES), inbox_copy, lake2, secret, ref)
+    for future in workers._AHEAD.values():
+        future.result()  # the stale read is complete (its part written) before the file changes
+    changed.write_bytes(b"".join(lines[:-1]))
+    report = ingest_source("notices", inbox_copy, lake2, secret, ref)
+    row = next(f for f in report.files if f["source_file"] == changed.relative_to(inbox_copy).as_posix())
+    assert row["sha256"] == hashlib.sha256(changed.read_bytes()).hexdigest()
+    assert row["rows_read"] == next(f for f in serial["notices"].files if f["source_file"] == row["source_file"])["rows_read"] - 1
+    workers.release_workers()

@@ -23,6 +23,7 @@ import datetime as dt
 import multiprocessing
 import os
 import shutil
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -51,6 +52,7 @@ PAGES = (
     quality,
     glossary,
 )  # each: FILE, TITLE, build(ctx) -> html
+GATE_PAGES = (quality,)  # the pages that show the quality gate's results
 NAV = [(p.FILE, p.NAV) for p in PAGES]
 # The models the site reads: the dbt exposure report_site. dbt always builds all of them (a
 # missing source gives empty marts), so a warehouse without one is not a site to publish.
@@ -183,6 +185,7 @@ def build_site(
     build_stamp: str | None = None,
     gate: dict[str, Any] | None = None,
     downloads: Path | None = None,
+    await_gate: Callable[[], tuple[dict[str, Any] | None, Path | None]] | None = None,
 ) -> list[Path]:
     """Write the complete site into ``out_dir``; return the paths written (sorted).
 
@@ -192,6 +195,9 @@ def build_site(
     ``gate``: the quality gate's results of this run (pipelines/quality.py), shown on 数据质量.
     ``downloads``: a folder holding ``data/`` as `exports.write_downloads` wrote it from this
     warehouse (the files the gate checked); moved into ``out_dir`` instead of written again.
+    ``await_gate``: instead of ``gate`` and ``downloads``, a call that waits for them: every
+    page that does not show the gate is written first, so the site is built while the gate
+    runs (pipelines/assets/publish.py). The same files either way.
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
@@ -214,43 +220,72 @@ def build_site(
         # the site's own icon: otherwise browsers ask for /favicon.ico and log a failed request
         shutil.copyfile(STATIC / "favicon.svg", assets / "favicon.svg")
         written += [assets / "plotly.min.js", assets / "site.css", assets / "site.js", assets / "favicon.svg"]
-
-        if downloads is None:
-            written += exports.write_downloads(wh, out_dir)
-        else:
-            os.replace(downloads / "data", out_dir / "data")  # the same file system: a rename
-            written += [p for p in (out_dir / "data").rglob("*") if p.is_file()]
         written += grid.write_files(ctx, out_dir)  # the 五色图 map's script and polygon file
 
         # Every page in each language: Chinese at the root, the others under <lang>/, from the
         # same view models. A big site builds the other languages in worker processes meanwhile.
+        # The pages that show the gate wait for it when it is still running (`await_gate`).
+        later = await_gate is not None
         others = [lang for lang in i18n.LANGS if lang != i18n.DEFAULT]
         if len(ctx.towns) < PARALLEL_MIN_TOWNS or (os.cpu_count() or 1) < 2:
             for lang in i18n.LANGS:
-                written += _write_pages(ctx if lang == i18n.DEFAULT else ctx.translated(lang), out_dir)
+                written += _write_pages(_in(ctx, lang), out_dir, gate_pages=not later)
         else:
             spawn = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=len(others), mp_context=spawn) as pool:
-                args = (warehouse, out_dir, as_of, contract, build_stamp, gate)
+                args = (warehouse, out_dir, as_of, contract, build_stamp, gate, not later)
                 futures = [pool.submit(_write_language, *args, lang) for lang in others]
-                written += _write_pages(ctx, out_dir)
+                written += _write_pages(ctx, out_dir, gate_pages=not later)
                 for future in futures:
                     written += future.result()
+        if later:
+            gate, downloads = await_gate()
+            ctx = dataclasses.replace(ctx, gate=gate)
+            for lang in i18n.LANGS:
+                written += _write_pages(_in(ctx, lang), out_dir, pages=GATE_PAGES)
+
+        if downloads is None:
+            written += exports.write_downloads(wh, out_dir)
+        else:
+            written += _move_files(downloads / "data", out_dir / "data")
     return sorted(written)
+
+
+def _move_files(src: Path, dst: Path) -> list[Path]:
+    """Every file under src to the same place under dst (renames: the same file system), then
+    src's emptied folders go; dst may hold other files already (the map's polygons)."""
+    moved = []
+    for p in sorted(src.rglob("*")):
+        if p.is_file():
+            target = dst / p.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(p, target)
+            moved.append(target)
+    for d in sorted((d for d in src.rglob("*") if d.is_dir()), reverse=True):
+        d.rmdir()
+    src.rmdir()
+    return moved
 
 
 def _context(wh: Warehouse, as_of: dt.date, contract: Contract, build_stamp: str | None, gate: dict | None) -> SiteContext:
     return SiteContext(wh, as_of, contract, _towns(wh), build_stamp, gate=gate, source_alerts=source_alerts(wh, contract))
 
 
-def _write_pages(ctx: SiteContext, out_dir: Path) -> list[Path]:
+def _in(ctx: SiteContext, lang: str) -> SiteContext:
+    return ctx if lang == i18n.DEFAULT else ctx.translated(lang)
+
+
+def _write_pages(ctx: SiteContext, out_dir: Path, gate_pages: bool = True, pages: tuple = PAGES) -> list[Path]:
     """The pages in ctx's language: at the root for the default, else under <lang>/
-    (i18n.use sets the language for code without a ctx: charts, reports)."""
+    (i18n.use sets the language for code without a ctx: charts, reports); without those
+    that show the gate unless `gate_pages`."""
     folder = out_dir if ctx.lang == i18n.DEFAULT else out_dir / ctx.lang
     folder.mkdir(exist_ok=True)
     written = []
     with i18n.use(ctx.lang):
-        for page in PAGES:
+        for page in pages:
+            if not gate_pages and page in GATE_PAGES:
+                continue
             path = folder / page.FILE
             path.write_text(page.build(ctx), encoding="utf-8")
             written.append(path)
@@ -258,8 +293,8 @@ def _write_pages(ctx: SiteContext, out_dir: Path) -> list[Path]:
 
 
 def _write_language(
-    warehouse: Path, out_dir: Path, as_of: dt.date, contract: Contract, build_stamp, gate, lang: str
+    warehouse: Path, out_dir: Path, as_of: dt.date, contract: Contract, build_stamp, gate, gate_pages: bool, lang: str
 ) -> list[Path]:
     """A worker process: one language's pages, from its own read-only connection."""
     with Warehouse(warehouse) as wh:
-        return _write_pages(_context(wh, as_of, contract, build_stamp, gate).translated(lang), out_dir)
+        return _write_pages(_context(wh, as_of, contract, build_stamp, gate).translated(lang), out_dir, gate_pages)

@@ -25,7 +25,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -87,23 +87,48 @@ def call_in_child(what: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any)
     """fn(*args, **kwargs) in a spawned child (the warm one of `what`, if started); its result,
     or its exception re-raised here (with the child's traceback as the cause). `what` names
     the step in errors."""
+    return submit_in_child(what, fn, *args, **kwargs).result()
+
+
+def submit_in_child(what: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Pending[T]:
+    """Like call_in_child, but returns at once: the answer is taken later (`Pending.result`)."""
     proc, conn = _WARM.pop(what, None) or _start(what, ())
+    pending = Pending(what, proc, conn)
     try:
+        conn.send((fn, args, kwargs))
+    except (EOFError, BrokenPipeError):
+        pending.sent = False
+    return pending
+
+
+class Pending(Generic[T]):
+    """A call sent to a child: `result` waits for its answer, `cancel` ends the child."""
+
+    def __init__(self, what: str, proc, conn) -> None:
+        self.what, self.proc, self.conn, self.sent = what, proc, conn, True
+
+    def result(self) -> T:
+        proc, conn = self.proc, self.conn
         try:
-            conn.send((fn, args, kwargs))
-            ok, value, tb = conn.recv()
-        except (EOFError, BrokenPipeError):
+            try:
+                if not self.sent:
+                    raise EOFError
+                ok, value, tb = conn.recv()
+            except (EOFError, BrokenPipeError):
+                proc.join()
+                raise ChildDied(f"{self.what}: the child process {_ending(proc.exitcode)}") from None
             proc.join()
-            raise ChildDied(f"{what}: the child process {_ending(proc.exitcode)}") from None
-        proc.join()
-    finally:
-        conn.close()
-        if proc.is_alive():  # the parent was interrupted: the child goes too
-            proc.kill()
-            proc.join()
-    if ok:
-        return value
-    raise value from RemoteTraceback(tb)
+        finally:
+            self.cancel()
+        if ok:
+            return value
+        raise value from RemoteTraceback(tb)
+
+    def cancel(self) -> None:
+        self.conn.close()
+        if self.proc.is_alive():  # not answered (or the parent was interrupted): the child goes too
+            self.proc.kill()
+            self.proc.join()
 
 
 def _ending(exitcode: int | None) -> str:

@@ -156,6 +156,7 @@ def execute(settings: Settings, job_name: str = "nightly", staged_inputs=None):
         if parsing is not None:
             parsing.join()
         prepare_manifest()  # fresh now, or it parses again here and raises dbt's own error
+        from pipelines.assets.publish import drop_site_beside_gate
         from pipelines.definitions import build_definitions
 
         job = build_definitions(settings).resolve_job_def(job_name)
@@ -170,6 +171,7 @@ def execute(settings: Settings, job_name: str = "nightly", staged_inputs=None):
             result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, tags=tags)
         finally:
             set_progress(None)
+            drop_site_beside_gate()
             release_warm_children()
     return result, log_path
 

@@ -29,6 +29,7 @@ import os
 import shutil
 import statistics
 import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -901,6 +902,27 @@ def read_results(path: Path) -> dict | None:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def gate_for_site(workdir: Path, run_id: str, warehouse: Path) -> tuple[dict | None, Path | None]:
+    """What the site shows and publishes of this run's gate: its results (None: the gate did
+    not run in this run), and the downloads it checked when they are of this very warehouse
+    and it let the site publish (None: the site writes them itself)."""
+    gate = read_results(results_path(workdir))
+    if gate is not None and gate.get("run_id") != run_id:
+        gate = None
+    checked = downloads_path(workdir)
+    if gate and gate.get("warehouse") == str(warehouse) and gate.get("status") != FAIL and checked.is_dir():
+        return gate, checked
+    return gate, None
+
+
+def await_gate(workdir: Path, run_id: str, warehouse: Path, poll_s: float = 0.05) -> tuple[dict | None, Path | None]:
+    """`gate_for_site` once this run's gate has written its results: the site's child calls
+    it while it builds beside the gate (pipelines/assets/publish.py)."""
+    while (read_results(results_path(workdir)) or {}).get("run_id") != run_id:
+        time.sleep(poll_s)
+    return gate_for_site(workdir, run_id, warehouse)
 
 
 def gate_status(results: list[CheckResult]) -> str:

@@ -120,6 +120,7 @@ def test_a_blocking_failure_keeps_the_previous_site(workdir_copy):
     site = workdir_copy / "site"
     before_target = site.resolve()
     before = tree_digest(site)
+    releases = sorted(p.name for p in (workdir_copy / ".site-releases").iterdir())
     with duckdb.connect(str(workdir_copy / "warehouse.duckdb")) as con:
         # a mart total that the records do not add up to can only come from a broken mart
         con.execute("update fct_township_daily set value = value * 2 where indicator = 'cases_filed'")
@@ -131,6 +132,8 @@ def test_a_blocking_failure_keeps_the_previous_site(workdir_copy):
     assert "expect_column_pair_values_to_be_equal" in proc.stdout
     assert site.resolve() == before_target
     assert tree_digest(site) == before
+    # the site built while the gate ran was dropped with its folder
+    assert sorted(p.name for p in (workdir_copy / ".site-releases").iterdir()) == releases
     gate = read_results(results_path(workdir_copy))  # the results of the blocked run are kept
     assert gate["status"] == FAIL
 

@@ -103,3 +103,14 @@ def warm_ahead(run_tags: dict[str, str], beside_full_build_of: Path | None = Non
     if beside_full_build_of is None:
         return True
     return sum(p.stat().st_size for p in beside_full_build_of.rglob("*.parquet")) < WARM_AHEAD_MAX_LAKE_BYTES
+
+
+# The site is built while the gate runs (pipelines/assets/publish.py `build_beside_gate`) up
+# to this size of warehouse: the two children's memory then adds up (the city proxy's gate
+# and site peaked at 5.2 and 4.6 GiB one after the other); above it the site's child is only
+# warmed while the gate runs.
+SITE_BESIDE_GATE_MAX_WAREHOUSE_BYTES = 2 * 2**30
+
+
+def site_beside_gate(warehouse: Path) -> bool:
+    return warehouse.stat().st_size < SITE_BESIDE_GATE_MAX_WAREHOUSE_BYTES

@@ -5,8 +5,10 @@ site reads, taken from dbt's manifest and keyed by the same translator as the db
 """
 
 import datetime as dt
+import functools
 import json
 import shutil
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
@@ -15,7 +17,7 @@ from dashboards.mart_reader import SITE_EXPOSURE
 from dashboards.site import build_site
 from pipelines.asof import warehouse_as_of
 from pipelines.assets import SITE_STEP, progress_done, progress_start
-from pipelines.child import call_in_child
+from pipelines.child import Pending, call_in_child, submit_in_child
 from pipelines.dbt_parse import prepare_manifest
 from pipelines.dbt_project import DBT_PROJECT, LayeredTranslator
 from pipelines.publish import (
@@ -27,10 +29,37 @@ from pipelines.publish import (
     remember_release,
     stage_link,
 )
-from pipelines.quality import downloads_path, read_results, results_path
+from pipelines.quality import await_gate, gate_for_site
 from pipelines.resources import RunSettings
+from pipelines.settings import Settings
 
 SITE_KEY = AssetKey(["site"])
+
+
+# A `zhifa run` builds the site while the gate runs: the gate's step starts the build in the
+# site's child (`build_beside_gate`), which writes every page but 数据质量 meanwhile and then
+# waits for the gate's results (pipelines/quality.py `await_gate`). The site's step takes it
+# when the gate let the site run; otherwise the run drops it (`drop_site_beside_gate`).
+_BESIDE_GATE: dict[str, tuple[Pending, Path, Path]] = {}  # run id → (the build, its release, warehouse)
+
+
+def build_beside_gate(s: Settings, run_id: str, warehouse: Path) -> None:
+    release = new_release_dir(s.site, run_id)
+    wait = functools.partial(await_gate, s.workdir, run_id, warehouse)
+    as_of, stamp = warehouse_as_of(warehouse), publish_stamp()
+    pending = submit_in_child(SITE_STEP, build_site, warehouse, release, as_of, build_stamp=stamp, await_gate=wait)
+    _BESIDE_GATE[run_id] = (pending, release, warehouse)
+
+
+def drop_site_beside_gate() -> None:
+    """End the builds no site step took (the gate blocked, or the run stopped)."""
+    while _BESIDE_GATE:
+        _drop(_BESIDE_GATE.popitem()[1])
+
+
+def _drop(beside: tuple[Pending, Path, Path]) -> None:
+    beside[0].cancel()
+    shutil.rmtree(beside[1], ignore_errors=True)
 
 
 def exposure_models(manifest: dict, exposure: str = SITE_EXPOSURE) -> list[dict]:
@@ -64,23 +93,26 @@ def site(context: AssetExecutionContext, run_settings: RunSettings) -> Materiali
     s = run_settings.settings
     warehouse = s.newest_warehouse()
     progress_start("site 网站")
-    release = new_release_dir(s.site, context.run.run_id)
+    beside = _BESIDE_GATE.pop(context.run.run_id, None)
+    if beside is not None and beside[2] != warehouse:  # not the warehouse to publish: built again
+        _drop(beside)
+        beside = None
+    release = beside[1] if beside else new_release_dir(s.site, context.run.run_id)
     try:
-        gate = read_results(results_path(s.workdir))
-        if gate is not None and gate.get("run_id") != context.run.run_id:
-            gate = None  # another run's results: the page says the gate did not run with this build
-        # the downloads the gate checked, of this very warehouse: published as they are
-        checked = downloads_path(s.workdir) if gate and gate.get("warehouse") == str(warehouse) else None
-        pages = call_in_child(
-            SITE_STEP,
-            build_site,
-            warehouse,
-            release,
-            warehouse_as_of(warehouse),
-            build_stamp=publish_stamp(),
-            gate=gate,
-            downloads=checked if checked and checked.is_dir() else None,
-        )
+        if beside is not None:  # started beside the gate (`build_beside_gate`)
+            pages = beside[0].result()
+        else:
+            gate, checked = gate_for_site(s.workdir, context.run.run_id, warehouse)
+            pages = call_in_child(
+                SITE_STEP,
+                build_site,
+                warehouse,
+                release,
+                warehouse_as_of(warehouse),
+                build_stamp=publish_stamp(),
+                gate=gate,
+                downloads=checked,
+            )
         release = complete_release(release)
         link = stage_link(s.site, release)  # the one step that needs new space: before any swap
     except BaseException:

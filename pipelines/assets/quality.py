@@ -18,7 +18,8 @@ from dagster import (
     multi_asset_check,
 )
 
-from pipelines.assets import GATE_STEP, SITE_IMPORTS, SITE_STEP, progress_line, warm_ahead
+from pipelines.assets import GATE_STEP, SITE_IMPORTS, SITE_STEP, progress_line, site_beside_gate, warm_ahead
+from pipelines.assets.publish import build_beside_gate
 from pipelines.child import ChildDied, call_in_child, warm_child
 from pipelines.quality import (
     PASS,
@@ -44,8 +45,11 @@ GATE_SPECS = [
 def quality_gate(context: AssetCheckExecutionContext, run_settings: RunSettings):
     s = run_settings.settings
     warehouse = s.newest_warehouse()
-    if warm_ahead(context.run.tags):
-        warm_child(SITE_STEP, *SITE_IMPORTS)
+    if warm_ahead(context.run.tags):  # the site's step follows in this process
+        if site_beside_gate(warehouse):
+            build_beside_gate(s, context.run.run_id, warehouse)
+        else:
+            warm_child(SITE_STEP, *SITE_IMPORTS)
     # in a child: the gate's frames are the run's largest memory and must not stay for the site
     try:
         scratch = s.workdir if s.workdir.is_dir() else None

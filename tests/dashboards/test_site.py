@@ -537,3 +537,36 @@ def test_the_downloads_the_gate_checked_are_published_as_they_are(synthetic_ware
     assert published == inodes, "the very files the gate checked, moved, not written again"
     assert not (checked / "data").exists()
     assert sorted(p.relative_to(tmp_path / "site").as_posix() for p in pages) == sorted(_digest(tmp_path / "own"))
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["one process", "a worker per language"])
+def test_a_site_built_while_the_gate_runs_waits_for_it_only_for_the_pages_that_show_it(
+    synthetic_warehouse: Path, tmp_path: Path, monkeypatch, parallel: bool
+):
+    """`await_gate` (the site built beside the gate): every other page is written before it
+    is called; the quality pages and the checked downloads follow; the same bytes as a site
+    built after the gate."""
+    import dashboards.site as site
+    from pipelines.quality import write_downloads
+
+    if parallel:
+        monkeypatch.setattr(site, "PARALLEL_MIN_TOWNS", 1)
+    from pipelines.quality import WARN, CheckResult
+
+    check = CheckResult("gx_sources_fresh", "各来源数据及时", "newest record per source", "mart_source_status", WARN)
+    gate = {"run_id": "r1", "status": WARN, "checks": [check.to_json()]}
+    write_downloads(synthetic_warehouse, tmp_path / "checked")
+    build_site(synthetic_warehouse, tmp_path / "after", AS_OF, gate=gate)
+    out = tmp_path / "beside"
+    seen = {}
+
+    def await_gate():
+        seen["pages"] = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
+        return gate, tmp_path / "checked"
+
+    pages = build_site(synthetic_warehouse, out, AS_OF, await_gate=await_gate)
+    assert _digest(out) == _digest(tmp_path / "after")
+    quality_pages = {p for p in _digest(out) if p.endswith(site.quality.FILE)}
+    assert len(quality_pages) == len(site.i18n.LANGS)
+    assert set(seen["pages"]) == {p for p in _digest(out) if p.endswith(".html")} - quality_pages
+    assert sorted(p.relative_to(out).as_posix() for p in pages) == sorted(_digest(out))

@@ -130,3 +130,14 @@ def test_a_small_night_warms_the_gate_and_site_children_as_the_run_starts(tmp_pa
         assert not child._WARM  # a big night warms them a step ahead instead (warm_ahead)
     finally:
         child.release_warm_children()
+
+
+def test_the_site_is_built_beside_the_gate_only_over_a_small_warehouse(tmp_path):
+    from pipelines.assets import SITE_BESIDE_GATE_MAX_WAREHOUSE_BYTES, site_beside_gate
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse.write_bytes(b"x" * 1024)
+    assert site_beside_gate(warehouse)  # the demo: 54 MB
+    with open(warehouse, "wb") as f:
+        f.truncate(SITE_BESIDE_GATE_MAX_WAREHOUSE_BYTES)  # sparse: a district's warehouse (716 MB) is over
+    assert not site_beside_gate(warehouse)

@@ -129,18 +129,27 @@ def test_load_reference_from_lake_equals_ingested(ingested, tmp_path):
     assert report.files_read == []
 
 
+def _serial_then_pooled(inbox, tmp_path, monkeypatch):
+    """(the key, the serial read of `inbox` into tmp_path/serial); later reads use two
+    workers for any number of files."""
+    from pipelines.ingest import workers
+
+    secret = load_or_create_secret(tmp_path)
+    monkeypatch.setenv("ZHIFA_INGEST_WORKERS", "1")
+    serial = run_all(inbox, tmp_path / "serial", secret)
+    monkeypatch.setenv("ZHIFA_INGEST_WORKERS", "2")
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(workers, "POOL_MIN_FILES", 2)
+    return secret, serial
+
+
 def test_worker_processes_land_the_same_lake(inbox_copy, tmp_path, monkeypatch):
     """The fixture inbox (every quirk: xlsx, GBK, JSON lines, bad lines, mapped exports,
     unreadable files) read by two spawned workers equals the serial read byte for byte,
     manifests included."""
     from pipelines.ingest import workers
 
-    secret = load_or_create_secret(tmp_path)
-    monkeypatch.setenv("ZHIFA_INGEST_WORKERS", "1")
-    serial = run_all(inbox_copy, tmp_path / "serial", secret)
-    monkeypatch.setenv("ZHIFA_INGEST_WORKERS", "2")
-    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
-    monkeypatch.setattr(workers, "POOL_MIN_FILES", 2)
+    secret, serial = _serial_then_pooled(inbox_copy, tmp_path, monkeypatch)
     pooled = run_all(inbox_copy, tmp_path / "pooled", secret)
     assert workers._POOL, "the pool was not used"
     assert snapshot(tmp_path / "pooled") == snapshot(tmp_path / "serial")
@@ -154,12 +163,7 @@ def test_reading_ahead_lands_the_same_lake_and_a_file_changed_meanwhile_is_read_
     changes between the read-ahead and its source's step is read again, never taken stale."""
     from pipelines.ingest import read_sources_ahead, workers
 
-    secret = load_or_create_secret(tmp_path)
-    monkeypatch.setenv("ZHIFA_INGEST_WORKERS", "1")
-    serial = run_all(inbox_copy, tmp_path / "serial", secret)
-    monkeypatch.setenv("ZHIFA_INGEST_WORKERS", "2")
-    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
-    monkeypatch.setattr(workers, "POOL_MIN_FILES", 2)
+    secret, serial = _serial_then_pooled(inbox_copy, tmp_path, monkeypatch)
     lake = tmp_path / "ahead"
     ref = ingest_reference(inbox_copy, lake)
     assert read_sources_ahead(list(SOURCES), inbox_copy, lake, secret, ref) == 31

@@ -53,6 +53,7 @@ PAGES = (
     glossary,
 )  # each: FILE, TITLE, build(ctx) -> html
 GATE_PAGES = (quality,)  # the pages that show the quality gate's results
+OTHER_PAGES = tuple(p for p in PAGES if p not in GATE_PAGES)
 NAV = [(p.FILE, p.NAV) for p in PAGES]
 # The models the site reads: the dbt exposure report_site. dbt always builds all of them (a
 # missing source gives empty marts), so a warehouse without one is not a site to publish.
@@ -229,20 +230,20 @@ def build_site(
         others = [lang for lang in i18n.LANGS if lang != i18n.DEFAULT]
         if len(ctx.towns) < PARALLEL_MIN_TOWNS or (os.cpu_count() or 1) < 2:
             for lang in i18n.LANGS:
-                written += _write_pages(_in(ctx, lang), out_dir, gate_pages=not later)
+                written += _write_pages(_in(ctx, lang), out_dir, OTHER_PAGES if later else PAGES)
         else:
             spawn = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=len(others), mp_context=spawn) as pool:
                 args = (warehouse, out_dir, as_of, contract, build_stamp, gate, not later)
                 futures = [pool.submit(_write_language, *args, lang) for lang in others]
-                written += _write_pages(ctx, out_dir, gate_pages=not later)
+                written += _write_pages(ctx, out_dir, OTHER_PAGES if later else PAGES)
                 for future in futures:
                     written += future.result()
         if later:
             gate, downloads = await_gate()
             ctx = dataclasses.replace(ctx, gate=gate)
             for lang in i18n.LANGS:
-                written += _write_pages(_in(ctx, lang), out_dir, pages=GATE_PAGES)
+                written += _write_pages(_in(ctx, lang), out_dir, GATE_PAGES)
 
         if downloads is None:
             written += exports.write_downloads(wh, out_dir)
@@ -275,17 +276,14 @@ def _in(ctx: SiteContext, lang: str) -> SiteContext:
     return ctx if lang == i18n.DEFAULT else ctx.translated(lang)
 
 
-def _write_pages(ctx: SiteContext, out_dir: Path, gate_pages: bool = True, pages: tuple = PAGES) -> list[Path]:
-    """The pages in ctx's language: at the root for the default, else under <lang>/
-    (i18n.use sets the language for code without a ctx: charts, reports); without those
-    that show the gate unless `gate_pages`."""
+def _write_pages(ctx: SiteContext, out_dir: Path, pages: tuple = PAGES) -> list[Path]:
+    """`pages` in ctx's language: at the root for the default, else under <lang>/
+    (i18n.use sets the language for code without a ctx: charts, reports)."""
     folder = out_dir if ctx.lang == i18n.DEFAULT else out_dir / ctx.lang
     folder.mkdir(exist_ok=True)
     written = []
     with i18n.use(ctx.lang):
         for page in pages:
-            if not gate_pages and page in GATE_PAGES:
-                continue
             path = folder / page.FILE
             path.write_text(page.build(ctx), encoding="utf-8")
             written.append(path)
@@ -297,4 +295,5 @@ def _write_language(
 ) -> list[Path]:
     """A worker process: one language's pages, from its own read-only connection."""
     with Warehouse(warehouse) as wh:
-        return _write_pages(_context(wh, as_of, contract, build_stamp, gate).translated(lang), out_dir, gate_pages)
+        pages = PAGES if gate_pages else OTHER_PAGES  # modules do not pickle: the worker picks them
+        return _write_pages(_context(wh, as_of, contract, build_stamp, gate).translated(lang), out_dir, pages)

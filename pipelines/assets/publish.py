@@ -9,6 +9,7 @@ import functools
 import json
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
@@ -40,7 +41,13 @@ SITE_KEY = AssetKey(["site"])
 # site's child (`build_beside_gate`), which writes every page but 数据质量 meanwhile and then
 # waits for the gate's results (pipelines/quality.py `await_gate`). The site's step takes it
 # when the gate let the site run; otherwise the run drops it (`drop_site_beside_gate`).
-_BESIDE_GATE: dict[str, tuple[Pending, Path, Path]] = {}  # run id → (the build, its release, warehouse)
+class Beside(NamedTuple):
+    build: Pending
+    release: Path
+    warehouse: Path
+
+
+_BESIDE_GATE: dict[str, Beside] = {}  # by run id
 
 
 def build_beside_gate(s: Settings, run_id: str, warehouse: Path) -> None:
@@ -48,7 +55,7 @@ def build_beside_gate(s: Settings, run_id: str, warehouse: Path) -> None:
     wait = functools.partial(await_gate, s.workdir, run_id, warehouse)
     as_of, stamp = warehouse_as_of(warehouse), publish_stamp()
     pending = submit_in_child(SITE_STEP, build_site, warehouse, release, as_of, build_stamp=stamp, await_gate=wait)
-    _BESIDE_GATE[run_id] = (pending, release, warehouse)
+    _BESIDE_GATE[run_id] = Beside(pending, release, warehouse)
 
 
 def drop_site_beside_gate() -> None:
@@ -57,9 +64,9 @@ def drop_site_beside_gate() -> None:
         _drop(_BESIDE_GATE.popitem()[1])
 
 
-def _drop(beside: tuple[Pending, Path, Path]) -> None:
-    beside[0].cancel()
-    shutil.rmtree(beside[1], ignore_errors=True)
+def _drop(beside: Beside) -> None:
+    beside.build.cancel()
+    shutil.rmtree(beside.release, ignore_errors=True)
 
 
 def exposure_models(manifest: dict, exposure: str = SITE_EXPOSURE) -> list[dict]:
@@ -94,13 +101,13 @@ def site(context: AssetExecutionContext, run_settings: RunSettings) -> Materiali
     warehouse = s.newest_warehouse()
     progress_start("site 网站")
     beside = _BESIDE_GATE.pop(context.run.run_id, None)
-    if beside is not None and beside[2] != warehouse:  # not the warehouse to publish: built again
+    if beside is not None and beside.warehouse != warehouse:  # not the warehouse to publish: built again
         _drop(beside)
         beside = None
-    release = beside[1] if beside else new_release_dir(s.site, context.run.run_id)
+    release = beside.release if beside else new_release_dir(s.site, context.run.run_id)
     try:
         if beside is not None:  # started beside the gate (`build_beside_gate`)
-            pages = beside[0].result()
+            pages = beside.build.result()
         else:
             gate, checked = gate_for_site(s.workdir, context.run.run_id, warehouse)
             pages = call_in_child(

@@ -81,7 +81,7 @@ def read_ahead(jobs: list[FileJob], lake: Path, ref: Reference, secret: bytes) -
     """Start reading `jobs` (the new files of every source) in the pool, largest first, one
     queue for all sources: each source's step then takes its results (`read_files`) instead
     of the pool idling between sources and the small ones being read serially (demo: ingest
-    8.3 → N s). The number of files started; 0 when the pool would not pay."""
+    8.3 → 7.1 s). The number of files started; 0 when the pool would not pay."""
     if not _pooled(jobs):
         return 0
     for job in sorted(jobs, key=lambda j: -j.row["size_bytes"]):

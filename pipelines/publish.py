@@ -318,16 +318,23 @@ def stage_inputs(workdir: Path, before: InputsBefore) -> Path:
     return path
 
 
-def take_staged_inputs(path: str | None) -> InputsBefore | None:
-    """The snapshot a run's tags name (removed once read), or None."""
+def read_staged_inputs(path: str | None) -> InputsBefore | None:
+    """The snapshot a run's tags name, or None."""
     if not path:
         return None
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        Path(path).unlink()
-        return InputsBefore(**data)
+        return InputsBefore(**json.loads(Path(path).read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
         return None
+
+
+def take_staged_inputs(path: str | None) -> InputsBefore | None:
+    """The snapshot a run's tags name (removed once read), or None."""
+    before = read_staged_inputs(path)
+    if before is not None:
+        with contextlib.suppress(OSError):
+            Path(path).unlink()
+    return before
 
 
 def source_alerts(warehouse: Path) -> list[str]:

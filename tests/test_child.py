@@ -139,5 +139,5 @@ def test_the_site_is_built_beside_the_gate_only_over_a_small_warehouse(tmp_path)
     warehouse.write_bytes(b"x" * 1024)
     assert site_beside_gate(warehouse)  # the demo: 54 MB
     with open(warehouse, "wb") as f:
-        f.truncate(SITE_BESIDE_GATE_MAX_WAREHOUSE_BYTES)  # sparse: a district's warehouse (716 MB) is over
+        f.truncate(SITE_BESIDE_GATE_MAX_WAREHOUSE_BYTES)  # sparse: a city's warehouse is over (a district's, 716 MB, under)
     assert not site_beside_gate(warehouse)

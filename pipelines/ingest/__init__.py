@@ -208,10 +208,17 @@ def ingest_source(source: str, inbox: Path, lake: Path, secret: bytes, ref: Refe
     return report
 
 
-def read_sources_ahead(sources: list[str], inbox: Path, lake: Path, secret: bytes, ref: Reference) -> int:
+def read_sources_ahead(
+    sources: list[str], inbox: Path, lake: Path, secret: bytes, ref: Reference, known: dict[str, list] | None = None
+) -> int:
     """Start reading the new files of `sources` in the worker pool now (workers.read_ahead);
-    each `ingest_source` then takes its files' results. The number of files started."""
+    each `ingest_source` then takes its files' results. The number of files started.
+    `known`: {path in the inbox: [size, mtime_ns, sha256]} as the run's inputs snapshot
+    (`pipelines.publish.inbox_snapshot`) hashed them; a file of that size and mtime is not
+    hashed again (the rule that snapshot itself follows)."""
     _SHA256.clear()
+    for rel, (size, mtime_ns, sha) in (known or {}).items():
+        _SHA256[(str(Path(inbox) / rel), size, mtime_ns)] = sha
     plans = [_plan(source, Path(inbox), Path(lake), secret, ref, remember=True) for source in sources]
     return read_ahead([job for plan in plans if plan is not None for job in plan[1]], Path(lake), ref, secret)
 
@@ -270,16 +277,17 @@ def _plan(source: str, inbox: Path, lake: Path, secret: bytes, ref: Reference, r
     return report, to_read, keep_parts, previous
 
 
-# The hashes reading ahead took, each used once by the source's own plan (a district's inbox
-# is ~1 GB to hash), if the file's stat is still the same.
+# The hashes reading ahead took or was given, each used once by the source's own plan (a
+# district's inbox is ~1 GB to hash), if the file's size and mtime are still the same.
 _SHA256: dict[tuple, str] = {}
 
 
 def _sha256(path: Path, remember: bool) -> str:
     st = path.stat()
-    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    key = (str(path), st.st_size, st.st_mtime_ns)
     if remember:
-        _SHA256[key] = lk.sha256_file(path)
+        if key not in _SHA256:
+            _SHA256[key] = lk.sha256_file(path)
         return _SHA256[key]
     return _SHA256.pop(key, None) or lk.sha256_file(path)
 

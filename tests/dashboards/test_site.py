@@ -539,17 +539,17 @@ def test_the_downloads_the_gate_checked_are_published_as_they_are(synthetic_ware
     assert sorted(p.relative_to(tmp_path / "site").as_posix() for p in pages) == sorted(_digest(tmp_path / "own"))
 
 
-@pytest.mark.parametrize("parallel", [False, True], ids=["one process", "a worker per language"])
+@pytest.mark.parametrize("big", [False, True], ids=["a small site", "a site big enough for workers"])
 def test_a_site_built_while_the_gate_runs_waits_for_it_only_for_the_pages_that_show_it(
-    synthetic_warehouse: Path, tmp_path: Path, monkeypatch, parallel: bool
+    synthetic_warehouse: Path, tmp_path: Path, monkeypatch, big: bool
 ):
     """`await_gate` (the site built beside the gate): every other page is written before it
     is called; the quality pages and the checked downloads follow; the same bytes as a site
-    built after the gate."""
+    built after the gate. Beside the gate even a big site is built in one process."""
     import dashboards.site as site
     from pipelines.quality import write_downloads
 
-    if parallel:
+    if big:
         monkeypatch.setattr(site, "PARALLEL_MIN_TOWNS", 1)
     from pipelines.quality import WARN, CheckResult
 
@@ -564,6 +564,10 @@ def test_a_site_built_while_the_gate_runs_waits_for_it_only_for_the_pages_that_s
         seen["pages"] = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
         return gate, tmp_path / "checked"
 
+    def no_workers(*args, **kwargs):
+        raise AssertionError("a worker process was started beside the gate")
+
+    monkeypatch.setattr(site, "ProcessPoolExecutor", no_workers)
     pages = build_site(synthetic_warehouse, out, AS_OF, await_gate=await_gate)
     assert _digest(out) == _digest(tmp_path / "after")
     quality_pages = {p for p in _digest(out) if p.endswith(site.quality.FILE)}

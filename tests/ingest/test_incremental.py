@@ -186,3 +186,29 @@ def test_reading_ahead_lands_the_same_lake_and_a_file_changed_meanwhile_is_read_
     assert row["sha256"] == hashlib.sha256(changed.read_bytes()).hexdigest()
     assert row["rows_read"] == next(f for f in serial["notices"].files if f["source_file"] == row["source_file"])["rows_read"] - 1
     workers.release_workers()
+
+
+def test_reading_ahead_takes_the_hashes_of_the_runs_inputs_snapshot_while_size_and_mtime_hold(inbox_copy, tmp_path):
+    """The inbox is hashed once per run: `zhifa run` hashed it for its inputs snapshot
+    (publish.inbox_snapshot) just before, and the read-ahead takes those hashes for files of
+    the same size and mtime; a file changed since is hashed again."""
+    from pipelines.ingest import read_sources_ahead, workers
+    from pipelines.publish import inbox_snapshot
+
+    secret = load_or_create_secret(tmp_path)
+    known = inbox_snapshot(inbox_copy)
+    notices = sorted(p.relative_to(inbox_copy).as_posix() for p in (inbox_copy / "notices").iterdir() if p.suffix == ".csv")
+    marked, changed = notices[0], notices[1]
+    known[marked][2] = "0" * 64  # a hash nothing computes: found in the manifest only if it was taken
+    path = inbox_copy / changed
+    path.write_bytes(path.read_bytes() + b"\n")  # changed after the snapshot: size and mtime differ
+    lake = tmp_path / "lake"
+    ref = ingest_reference(inbox_copy, lake)
+    read_sources_ahead(list(SOURCES), inbox_copy, lake, secret, ref, known)
+    files = {f["source_file"]: f for f in ingest_source("notices", inbox_copy, lake, secret, ref).files}
+    assert files[marked]["sha256"] == "0" * 64
+    assert files[changed]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() != known[changed][2]
+    for s in SOURCES:
+        ingest_source(s, inbox_copy, lake, secret, ref)
+    assert not workers._AHEAD
+    workers.release_workers()

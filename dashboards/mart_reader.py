@@ -43,15 +43,15 @@ MEMORY_LIMIT_ENV, MEMORY_LIMIT = "ZHIFA_DUCKDB_MEMORY_LIMIT", "1GB"  # the same 
 
 
 class Warehouse:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, memory_limit: str | None = None):
         self.path = Path(path)
         # One DuckDB file has one writer (the dbt run); the site only ever reads. No progress
         # bars: in the gate's and the site's child processes DuckDB drew them into the run's log.
         # DuckDB's memory is capped like dbt's (dbt/profiles.yml; 80 % of RAM by default): a
         # large sort spills to <warehouse>.tmp/ rather than growing the gate's or the site's child.
-        self.con = duckdb.connect(
-            str(self.path), read_only=True, config={"memory_limit": os.environ.get(MEMORY_LIMIT_ENV, MEMORY_LIMIT)}
-        )
+        # (`memory_limit`: a smaller cap for the gate while the site is built beside it)
+        limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV, MEMORY_LIMIT)
+        self.con = duckdb.connect(str(self.path), read_only=True, config={"memory_limit": limit})
         self.con.execute("set enable_progress_bar = false")  # a session option, not a global one
         rows = self.con.execute(
             """

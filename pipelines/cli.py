@@ -157,6 +157,7 @@ def execute(settings: Settings, job_name: str = "nightly", staged_inputs=None):
             parsing.join()
         prepare_manifest()  # fresh now, or it parses again here and raises dbt's own error
         from pipelines.assets.publish import drop_site_beside_gate
+        from pipelines.dbt_child import release_warm_dbt
         from pipelines.definitions import build_definitions
 
         job = build_definitions(settings).resolve_job_def(job_name)
@@ -173,6 +174,7 @@ def execute(settings: Settings, job_name: str = "nightly", staged_inputs=None):
             set_progress(None)
             drop_site_beside_gate()
             release_warm_children()
+            release_warm_dbt()
     return result, log_path
 
 

@@ -317,10 +317,10 @@ def _param(name: str) -> dict:
 class _Reader:
     """Read-only DuckDB access that finds a model in any schema (staging, intermediate, main)."""
 
-    def __init__(self, warehouse: Path):
+    def __init__(self, warehouse: Path, memory_limit: str | None = None):
         from dashboards.mart_reader import Warehouse
 
-        self.wh = Warehouse(warehouse)
+        self.wh = Warehouse(warehouse, memory_limit)
         self._records: dict[str, bool] = {}
 
     def records(self, source: str) -> str | None:
@@ -580,13 +580,13 @@ _SUMMED = {
 }
 
 
-def write_downloads(warehouse: Path, out_dir: Path) -> dict[str, Path]:
+def write_downloads(warehouse: Path, out_dir: Path, memory_limit: str | None = None) -> dict[str, Path]:
     """The CSV downloads exactly as the site writes them (dashboards/exports.py)."""
     from dashboards.exports import DOWNLOADS
     from dashboards.exports import write_downloads as write
     from dashboards.mart_reader import Warehouse
 
-    with Warehouse(warehouse) as wh:
+    with Warehouse(warehouse, memory_limit) as wh:
         paths = write(wh, out_dir)
     marts = {d.file: d.mart for d in DOWNLOADS}  # the §6 downloads (others, e.g. chart series, are not judged)
     return {marts[rel]: p for p in paths if (rel := p.relative_to(out_dir).as_posix()) in marts}
@@ -811,15 +811,16 @@ def run_gate(
     scratch: Path | None = None,
     only: list[str] | None = None,
     keep_downloads: Path | None = None,
+    memory_limit: str | None = None,
 ) -> list[CheckResult]:
     """Every gate check (or `only` these) over one warehouse; one CheckResult per check.
     `keep_downloads`: write the downloads there (emptied first) and leave them, else in a
-    temporary folder under `scratch`."""
+    temporary folder under `scratch`. `memory_limit`: DuckDB's, instead of the configured one."""
     contract = contract or load_contract()
     cfg = gate_config()
     results = {c.name: c for c in _blank_results(only)}
     try:
-        reader = _Reader(warehouse)
+        reader = _Reader(warehouse, memory_limit)
     except Exception as exc:
         return gate_not_run("warehouse", "读取仓库", f"cannot read warehouse: {exc}", "可读", only)
 
@@ -839,7 +840,7 @@ def run_gate(
 
             def csvs() -> dict[str, Path]:  # the site's downloads, written once
                 if not downloads:
-                    downloads.update(write_downloads(warehouse, keep_downloads or Path(tmp)))
+                    downloads.update(write_downloads(warehouse, keep_downloads or Path(tmp), memory_limit))
                 return downloads
 
             run("gx_published_totals", lambda: check_published_totals(reader, contract, cfg, csvs()))

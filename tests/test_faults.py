@@ -357,10 +357,15 @@ def test_sigkill_during_dbt_build_leaves_no_dbt_and_the_old_warehouse(baseline, 
     live = _live(workdir)
     proc = _start(ro_code, workdir)
     _read_until(proc, b"dbt build")
-    deadline, dbt = time.monotonic() + 120, []
+    deadline, dbt, warm = time.monotonic() + 120, [], []
     while not dbt:
         assert time.monotonic() < deadline and proc.poll() is None, "no dbt child appeared"
         dbt = [pid for pid, cmd in _children(proc.pid) if "dbt" in cmd and "build" in cmd]
+        time.sleep(0.05)
+    # the build runs in the warm dbt the run started while it ingested (pipelines/dbt_child.py)
+    warm = [pid for pid, cmd in _children(proc.pid) if "pipelines.dbt_child" in cmd]
+    while not any(os.readlink(f"/proc/{p}/cwd") == str(workdir.resolve()) for p in warm):  # it took the build
+        assert time.monotonic() < deadline and proc.poll() is None, "the build did not run in the warm dbt"
         time.sleep(0.05)
     # well into the build: the new warehouse file is being written beside the live one
     deadline = time.monotonic() + 60
@@ -370,7 +375,7 @@ def test_sigkill_during_dbt_build_leaves_no_dbt_and_the_old_warehouse(baseline, 
     assert proc.poll() is None, "the run finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert _wait_gone(dbt) == [], "dbt outlived the run (PR_SET_PDEATHSIG)"
+    assert _wait_gone(dbt + warm) == [], "dbt outlived the run (PR_SET_PDEATHSIG)"
     assert _wait_gone(_procs_of(workdir)) == []
     assert _live(workdir) == live
     assert not (workdir / ".build" / "build-complete").exists()

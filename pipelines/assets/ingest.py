@@ -18,6 +18,7 @@ from dagster import (
 
 from pipelines.assets import progress_done, progress_start, warm_ahead
 from pipelines.contract import load_contract
+from pipelines.dbt_child import warm_dbt
 from pipelines.ingest import SOURCES, ingest_reference, ingest_source, load_reference, read_sources_ahead
 from pipelines.pii import load_or_create_secret
 from pipelines.publish import INPUTS_TAG, read_staged_inputs
@@ -35,7 +36,8 @@ def reference(context: AssetExecutionContext, run_settings: RunSettings) -> Mate
     ref = ingest_reference(s.inbox, s.lake)
     progress_done(ref.summary().removeprefix("reference: "))
     context.log.info(ref.summary())
-    if warm_ahead(context.run.tags):  # the sources' steps follow in this process
+    if warm_ahead(context.run.tags):  # the sources' steps (and dbt's) follow in this process
+        warm_dbt(s.workdir)  # dbt's imports while the sources are read
         selection = context.run.asset_selection
         sources = [src for src in SOURCES if not selection or AssetKey(["lake", src]) in selection]
         # the inbox's hashes from the snapshot `zhifa run` took just before (1 GB at district)

@@ -35,7 +35,7 @@ from pipelines.resources import RunSettings
 
 # DuckDB's cap in the gate's child while the site's is built beside it (instead of 1 GB): a
 # district's +1 day peaked at 1,926 MB with 1 GB; 512 MB took no longer (`zhifa publish`,
-# 18.7 s either way) and kept the gate's child ~100 MB smaller.
+# 18.7 and 18.5 s) and kept the gate's child ~100 MB smaller (publish peak 1,822 → 1,728 MB).
 GATE_BESIDE_SITE_MEMORY_LIMIT = "512MB"
 
 GATE_SPECS = [

@@ -101,8 +101,8 @@ def test_each_check_catches_its_bad_data(warehouse_copy, check, status, corrupti
 def test_a_download_that_differs_from_its_mart_blocks(warehouse_copy, monkeypatch, mart, download):
     real = quality.write_downloads
 
-    def dropping_a_row(warehouse, out_dir):  # an exporter that loses the last row of a file
-        paths = real(warehouse, out_dir)
+    def dropping_a_row(warehouse, out_dir, *rest):  # an exporter that loses the last row of a file
+        paths = real(warehouse, out_dir, *rest)
         csv = paths[mart]
         lines = csv.read_text(encoding="utf-8-sig").splitlines(keepends=True)
         csv.write_text("".join(lines[:-1]), encoding="utf-8-sig")

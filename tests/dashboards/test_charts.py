@@ -11,6 +11,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
+from plotly.utils import PlotlyJSONEncoder
 
 from dashboards import charts
 
@@ -31,27 +32,43 @@ def _figures(html: str) -> list[tuple[str, list[dict], dict]]:
     return out
 
 
-def test_plotly_validates_every_figure_the_site_draws(synthetic_site: Path):
-    """go.Figure validates each property: a misspelt or misplaced one raises ValueError."""
+def _normalised(data: list[dict], layout: dict) -> tuple[list[dict], dict]:
+    """The figure as plotly itself writes it: every property validated (a misspelt or
+    misplaced one raises ValueError) and magic-underscore names (marker_color) expanded,
+    which plotly.js would not do."""
+    spec = json.loads(json.dumps(go.Figure(data=data, layout=layout).to_dict(), cls=PlotlyJSONEncoder))
+    return spec["data"], {k: v for k, v in spec["layout"].items() if k != "template"}
+
+
+def test_plotly_validates_every_figure_the_site_draws_and_changes_nothing(synthetic_site: Path):
     figures = [(p, *f) for p in sorted(synthetic_site.rglob("*.html")) for f in _figures(p.read_text(encoding="utf-8"))]
     assert len(figures) > 40, len(figures)
     for page, div_id, data, layout in figures:
         try:
-            go.Figure(data=data, layout=layout)
+            normalised = _normalised(data, layout)
         except ValueError as exc:
             pytest.fail(f"{page.name} {div_id}: {exc}")
+        assert normalised == (data, {k: v for k, v in layout.items() if k != "template"}), f"{page.name} {div_id}"
     # the kinds the builders make: stacked panels, typed arrays, shaded periods
     assert any("xaxis2" in layout for *_, layout in figures)
     assert any(isinstance(t.get("y"), dict) and "bdata" in t["y"] for _, _, data, _ in figures for t in data)
     assert any(s["type"] == "rect" for *_, layout in figures for s in layout.get("shapes", []))
 
 
-def test_a_misspelt_property_fails_plotly_validation():
-    fig = charts.monthly_bars(["2022-07-01"], [{"name": "义桥镇", "values": [3], "colour": "#1f6fb2"}], y_title="件", unit="件")
-    go.Figure(data=fig.data, layout=fig.layout)
+def test_a_misspelt_or_magic_underscore_property_is_caught():
+    def bars():
+        return charts.monthly_bars(
+            ["2022-07-01"], [{"name": "义桥镇", "values": [3], "colour": "#1f6fb2"}], y_title="件", unit="件"
+        )
+
+    fig = bars()
+    assert _normalised(fig.data, fig.layout) == (fig.data, fig.layout)
     fig.data[0]["marker"]["colr"] = "red"
     with pytest.raises(ValueError, match="colr"):
-        go.Figure(data=fig.data, layout=fig.layout)
+        _normalised(fig.data, fig.layout)
+    fig = bars()
+    fig.data[0]["marker_line_width"] = 0  # plotly takes it; plotly.js would ignore it
+    assert _normalised(fig.data, fig.layout) != (fig.data, fig.layout)
 
 
 @pytest.mark.parametrize("towns", [1, 2, 22, 40])

@@ -13,8 +13,8 @@ it ingests: a process that imports dbt and waits on WORKDIR/bin/dbt.sock. The la
 hands it its arguments, environment and stdin/stdout/stderr (SCM_RIGHTS), forwards
 SIGINT/SIGTERM to it and exits with its exit code, so dbt writes to the pipe dagster-dbt
 reads as if the launcher were dbt. The warm process serves one build and dies with the
-run (`pipelines.child.die_with`) or with its launcher (the socket closes). Without one (the socket absent,
-taken, or its process gone before it answered) the launcher execs dbt as before.
+run (`pipelines.child.die_with`) or with its launcher (the socket closes). Without one (the
+socket absent, taken, or its process gone before it answered) the launcher execs dbt.
 """
 
 from __future__ import annotations
@@ -93,9 +93,8 @@ _WARM: dict[str, subprocess.Popen] = {}  # by socket path: this process's warm d
 def warm_dbt(workdir: Path) -> None:
     """Start a dbt process that imports dbt now and serves the launcher's next build."""
     sock = (dbt_launcher(workdir).with_name(SOCKET_NAME)).resolve()
-    old = _WARM.pop(str(sock), None)
-    if old is not None and old.poll() is None:
-        _WARM[str(sock)] = old  # still waiting for its build
+    waiting = _WARM.get(str(sock))
+    if waiting is not None and waiting.poll() is None:  # still waiting for its build
         return
     sock.unlink(missing_ok=True)
     # listening before the process starts: a build that asks while dbt is still importing
@@ -160,7 +159,7 @@ def _serve(sock: Path, listening: int) -> int:
             os._exit(137)
 
     threading.Thread(target=end_with_the_launcher, daemon=True).start()
-    sys.argv = ["dbt", *request["argv"]]
+    sys.argv = ["dbt", *request["argv"]]  # dbt's flags read sys.argv as well as click's args
     try:
         code = cli.main(args=request["argv"], prog_name="dbt")
     except SystemExit as exc:

@@ -926,9 +926,18 @@ def gate_for_site(workdir: Path, run_id: str, warehouse: Path) -> tuple[dict | N
 def await_gate(workdir: Path, run_id: str, warehouse: Path, poll_s: float = 0.05) -> tuple[dict | None, Path | None]:
     """`gate_for_site` once this run's gate has written its results: the site's child calls
     it while it builds beside the gate (pipelines/assets/publish.py)."""
-    while (read_results(results_path(workdir)) or {}).get("run_id") != run_id:
+    path, seen = results_path(workdir), None
+    while True:  # gate.json is parsed again only when it changed (a district's is 330 kB)
+        try:
+            st = path.stat()
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if stamp != seen:
+            seen = stamp
+            if (read_results(path) or {}).get("run_id") == run_id:
+                return gate_for_site(workdir, run_id, warehouse)
         time.sleep(poll_s)
-    return gate_for_site(workdir, run_id, warehouse)
 
 
 def gate_status(results: list[CheckResult]) -> str:

@@ -108,9 +108,9 @@ def warm_ahead(run_tags: dict[str, str], beside_full_build_of: Path | None = Non
 # The site is built while the gate runs (pipelines/assets/publish.py `build_beside_gate`)
 # when the warehouse is under this size: the two children's memory then adds up. On the
 # demo's (54 MB) gate and site take 5.7 → 3.5 s; on the district's (716 MB) `zhifa publish`
-# 21.1 → 18.5 s, peak 1,728 MB (the site in one process beside the gate: dashboards/site.py;
-# the gate's DuckDB at 512 MB meanwhile, pipelines/assets/quality.py: 1,822 MB at 1 GB). Over it (a city's
-# warehouse) the site's child is only warmed while the gate runs.
+# 21.1 → 18.5 s, peak 1,728 MB (the site in one process beside the gate, dashboards/site.py;
+# the gate's DuckDB at 512 MB meanwhile, pipelines/assets/quality.py: 1,822 MB at 1 GB).
+# Over it (a city's warehouse) the site's child is only warmed while the gate runs.
 SITE_BESIDE_GATE_MAX_WAREHOUSE_BYTES = 1 * 2**30
 
 

@@ -134,6 +134,8 @@ def execute(settings: Settings, job_name: str = "nightly", staged_inputs=None):
     parsing = parse_in_child()
     from pipelines.assets import warm_at_start
 
+    if job_name == "nightly":
+        _read_ahead(settings, staged_inputs)
     warm_at_start(settings.inbox)
     import pipelines.dbt_project  # noqa: F401 - Dagster and dagster-dbt, the slow imports
 
@@ -159,6 +161,7 @@ def execute(settings: Settings, job_name: str = "nightly", staged_inputs=None):
         from pipelines.assets.publish import drop_site_beside_gate
         from pipelines.dbt_child import release_warm_dbt
         from pipelines.definitions import build_definitions
+        from pipelines.ingest.workers import release_workers
 
         job = build_definitions(settings).resolve_job_def(job_name)
         run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -175,10 +178,27 @@ def execute(settings: Settings, job_name: str = "nightly", staged_inputs=None):
             drop_site_beside_gate()
             release_warm_children()
             release_warm_dbt()
+            release_workers()  # reads ahead that no step took (the run failed before dbt)
     return result, log_path
 
 
 CLI_PID_TAG = "zhifa/cli_pid"
+
+
+def _read_ahead(settings: Settings, staged_inputs) -> None:
+    """Start reading the inbox's new files in the ingest workers now, before this process
+    imports Dagster and opens its instance (~5 s on one core); the run's ingest steps take
+    the results (pipelines/ingest/workers.py). Any error here is left to those steps: they
+    read again and report it in the run."""
+    from pipelines.ingest import SOURCES, ingest_reference, read_sources_ahead
+    from pipelines.pii import load_or_create_secret
+
+    known = staged_inputs.files if staged_inputs is not None and staged_inputs.inbox == str(settings.inbox) else None
+    try:
+        ref = ingest_reference(settings.inbox, settings.lake)
+        read_sources_ahead(list(SOURCES), settings.inbox, settings.lake, load_or_create_secret(settings.workdir), ref, known)
+    except Exception:  # noqa: BLE001, S110 - said by the step that reads again
+        pass
 
 
 def fail_orphaned_runs(instance) -> list[str]:
@@ -585,6 +605,16 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
+def entry() -> None:
+    """The `zhifa` command: `main`, then exit without unloading Dagster, dbt, polars and
+    pandas (pipelines/child.py `exit_without_teardown`). An exception ends the usual way,
+    with its traceback."""
+    code = main()
+    from pipelines.child import exit_without_teardown
+
+    exit_without_teardown(code)
+
+
 def _add_sample(sub) -> None:
     p = sub.add_parser("sample", help="write a calibrated sample inbox")
     p.add_argument("--out", required=True)
@@ -652,4 +682,4 @@ def _add_workdir_commands(sub) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

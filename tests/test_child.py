@@ -93,6 +93,36 @@ def test_a_warm_child_killed_while_it_waits_is_named_at_the_call():
         call_in_child("quality gate", imported_here, "json")
 
 
+def exit_function_writes(path: str) -> None:
+    import atexit
+    from pathlib import Path
+
+    atexit.register(Path(path).write_text, "ran")
+
+
+def test_a_child_runs_its_exit_functions_though_it_skips_the_interpreters_teardown(tmp_path):
+    """Children end through `exit_without_teardown`: what `atexit` holds still runs (the
+    multiprocessing finalizers that unlink named semaphores are among it), and the parent
+    has the child's exit before the answer returns."""
+    marker = tmp_path / "exit-function"
+    call_in_child("test", exit_function_writes, str(marker))
+    assert marker.read_text() == "ran"
+
+
+def niceness() -> int:
+    return os.nice(0)
+
+
+def test_a_warm_child_waits_at_a_lower_priority_and_a_cold_one_at_this_ones():
+    """Imports ahead of need take what the run's other processes leave idle."""
+    from pipelines import child
+
+    here = os.nice(0)
+    assert call_in_child("test", niceness) == here
+    child.warm_child("test", "json")
+    assert call_in_child("test", niceness) == min(19, here + child.WARM_NICENESS)
+
+
 def test_children_are_warmed_ahead_by_this_process_and_beside_dbt_only_for_a_light_build(tmp_path):
     from pipelines.assets import WARM_AHEAD_MAX_LAKE_BYTES, warm_ahead
     from pipelines.cli import CLI_PID_TAG

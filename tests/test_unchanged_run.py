@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from pipelines import publish, runs
+from pipelines.dbt_parse import PARSE_CACHE, dbt_paths
 from pipelines.settings import Settings
 from tests.conftest import FIXTURE_INBOX
 from tests.helpers import zhifa
@@ -364,12 +365,25 @@ def daemon_run_is_recorded(inbox: Path, workdir: Path, incomplete_reasons: list[
 @pytest.mark.slow
 def test_a_fresh_workdir_reuses_the_one_parse_of_the_dbt_project(demo_run):
     """dbt runs in the workdir with the lake and warehouse paths relative to it (pipelines/
-    dbt_child.py), so the parse in the user's cache is valid in every workdir: the fresh
-    workdir's build re-parses the as-of model only, never the whole project."""
+    dbt_child.py), so the parse in the user's cache is valid in every workdir, and the as-of
+    date is read only when its model runs: the fresh workdir's build parses nothing. (dbt
+    rewrites its partial-parse cache whenever it parsed a file again.)"""
     log = Path(re.search(r"log \(dbt output and step details\): (\S+)", demo_run.output).group(1))
     text = log.read_text(encoding="utf-8")
     assert "Running dbt command" in text
     assert "Unable to do partial parsing" not in text, "the fresh workdir parsed the whole dbt project"
+    seeded = dbt_paths().manifest_path.with_name(PARSE_CACHE)
+    after = demo_run.workdir / "dbt-target" / PARSE_CACHE
+    assert after.read_bytes() == seeded.read_bytes(), "the build parsed a file again (an env var read while parsing?)"
+
+
+@pytest.mark.slow
+def test_a_run_and_its_children_end_without_leaving_anything_for_the_resource_tracker(demo_run):
+    """`zhifa run` and its children end without the interpreter's teardown but with their exit
+    functions (pipelines/child.py `exit_without_teardown`). Without those, the semaphore that
+    tqdm creates under Great Expectations is left behind, and multiprocessing's resource
+    tracker warns about it at the end of the run's output."""
+    assert "resource_tracker" not in demo_run.output and "leaked" not in demo_run.output
 
 
 @pytest.mark.slow

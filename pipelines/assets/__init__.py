@@ -68,10 +68,10 @@ GATE_IMPORTS = ("great_expectations", "great_expectations.expectations", "pipeli
 SITE_STEP = "site"
 SITE_IMPORTS = ("dashboards.site", "numpy")
 
-# A small night (the demo: 55 MB of exports) starts both children as the run starts: their
-# imports then use the core that the imports of Dagster leave idle, instead of slowing dbt's
-# start (measured on the demo: the first dbt event 5.2 s after the step began, 3.2 s of it
-# dbt's own start beside the gate child's imports).
+# A small night (the demo: 55 MB of exports) starts both children as the run starts. They
+# import at a lower priority (pipelines/child.py WARM_NICENESS), on what the ingest workers,
+# Dagster's imports and dbt leave idle; started at dbt's step they once slowed dbt's start
+# (the first dbt event 5.2 s after the step began, 3.2 s of it dbt's own start beside them).
 WARM_AT_START_MAX_INBOX_BYTES = 200 * 2**20
 
 

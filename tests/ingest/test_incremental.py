@@ -212,3 +212,49 @@ def test_reading_ahead_takes_the_hashes_of_the_runs_inputs_snapshot_while_size_a
         ingest_source(s, inbox_copy, lake, secret, ref)
     assert not workers._AHEAD
     workers.release_workers()
+
+
+_READ_AHEAD_OF_THE_RUN = """
+import sys
+from pathlib import Path
+
+from pipelines.cli import _read_ahead
+from pipelines.ingest import SOURCES, load_reference, read_sources_ahead, workers
+from pipelines.pii import load_or_create_secret
+from pipelines.settings import Settings
+
+workers.POOL_MIN_BYTES = 0  # the fixture inbox is smaller than a pool pays for
+s = Settings(inbox=Path(sys.argv[1]), workdir=Path(sys.argv[2]))
+_read_ahead(s, None)
+assert "dagster" not in sys.modules, "reading ahead imported Dagster"
+started = dict(workers._AHEAD)
+if started:  # the reference step's own call (pipelines/assets/ingest.py) starts nothing again
+    read_sources_ahead(list(SOURCES), s.inbox, s.lake, load_or_create_secret(s.workdir), load_reference(s.lake))
+    assert workers._AHEAD == started, "a file was read ahead twice"
+workers.release_workers()
+print(len(started))
+"""
+
+
+def _read_ahead_of_the_run(inbox, workdir) -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _READ_AHEAD_OF_THE_RUN, str(inbox), str(workdir)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    return int(proc.stdout)
+
+
+def test_zhifa_run_starts_reading_ahead_before_it_imports_dagster_and_no_file_twice(inbox_copy, tmp_path):
+    """`zhifa run` starts the ingest workers before it imports Dagster (pipelines/cli.py
+    `_read_ahead`); the reference step's own read-ahead then starts no file again."""
+    assert _read_ahead_of_the_run(inbox_copy, tmp_path / "work") == 31
+
+
+def test_a_read_ahead_that_fails_is_left_to_the_steps_that_read_again(inbox_copy, tmp_path):
+    """A broken reference (here: no townships file) raises nothing before the run: the
+    run's reference step reads it again and reports it where the run's errors are said."""
+    (inbox_copy / "reference" / "townships.csv").unlink()
+    assert _read_ahead_of_the_run(inbox_copy, tmp_path / "work") == 0

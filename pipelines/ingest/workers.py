@@ -110,8 +110,12 @@ def _pool(n: int) -> ProcessPoolExecutor:
         _POOL.clear()
         ctx = multiprocessing.get_context("spawn")
         _POOL[n] = ProcessPoolExecutor(n, mp_context=ctx, initializer=die_with, initargs=(os.getpid(),))
-        atexit.register(_POOL[n].shutdown)
     return _POOL[n]
+
+
+# A run that ends before dbt's step (an error, or `zhifa run` stopped before Dagster ran)
+# drops what was read ahead and no step took, instead of waiting for it at exit.
+atexit.register(release_workers)
 
 
 _REFERENCE: dict[tuple[str, str], Reference] = {}

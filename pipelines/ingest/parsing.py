@@ -68,15 +68,35 @@ _FAST_PATHS: dict[str, tuple[str, pl.DataType]] = {
 }
 
 
+# Dates and times polars reads itself (chrono), each pattern with its format: the spellings
+# of contract §2 that exports use for whole columns (ISO, as calamine renders real cells;
+# 瓜沥's slashed minutes `2021/4/11 14:13`; compact `20220601083000`; 年月日 时分), where
+# every value is distinct and `parse_datetime` would run once per row. The patterns admit
+# valid hours, minutes and seconds only (chrono would take a leap second); an impossible
+# day, year 0 (chrono's, not Python's) and every other spelling are left to
+# `parse_datetime`, so the result is the same (tests/ingest/test_parsing.py).
+_HOUR, _MIN = r"([01]?\d|2[0-3])", r"[0-5]\d"
+_DATE_FAST_PATHS: tuple[tuple[str, str], ...] = (
+    (rf"^\d{{4}}-\d{{2}}-\d{{2}} {_HOUR}:{_MIN}:{_MIN}$", "%Y-%m-%d %H:%M:%S"),
+    (rf"^\d{{4}}-\d{{2}}-\d{{2}} {_HOUR}:{_MIN}$", "%Y-%m-%d %H:%M"),
+    (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d"),
+    (rf"^\d{{4}}/\d{{1,2}}/\d{{1,2}} {_HOUR}:{_MIN}:{_MIN}$", "%Y/%m/%d %H:%M:%S"),
+    (rf"^\d{{4}}/\d{{1,2}}/\d{{1,2}} {_HOUR}:{_MIN}$", "%Y/%m/%d %H:%M"),
+    (r"^\d{4}/\d{1,2}/\d{1,2}$", "%Y/%m/%d"),
+    (rf"^\d{{8}}([01]\d|2[0-3]){_MIN}{_MIN}$", "%Y%m%d%H%M%S"),
+    (r"^\d{8}$", "%Y%m%d"),
+    (rf"^\d{{4}}年\d{{1,2}}月\d{{1,2}}日 {_HOUR}时[0-5]?\d分$", "%Y年%m月%d日 %H时%M分"),
+    (r"^\d{4}年\d{1,2}月\d{1,2}日$", "%Y年%m月%d日"),
+)
+
+
 def _fast(s: pl.Series, kind: str) -> pl.Series | None:
     v = pl.col("v")
     if kind in ("timestamp", "date"):
-        e = pl.when(v.str.contains(r"^\d{4}-\d{2}-\d{2}( ([01]\d|2[0-3]):[0-5]\d:[0-5]\d)?$")).then(
-            pl.coalesce(
-                v.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
-                v.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
-            )
-        )
+        e = pl
+        for pattern, fmt in _DATE_FAST_PATHS:
+            parsed = v.str.strptime(pl.Datetime("us") if "%H" in fmt else pl.Date, fmt, strict=False)
+            e = e.when(v.str.contains(pattern) & ~v.str.starts_with("0000")).then(parsed.cast(pl.Datetime("us")))
         e = e.dt.date() if kind == "date" else e
     elif kind in _FAST_PATHS:
         pattern, dtype = _FAST_PATHS[kind]

@@ -29,6 +29,7 @@ def forms(d: dt.datetime) -> list[tuple[str, dt.datetime]]:
         (d.strftime("%Y-%m-%dT%H:%M:%S"), d),
         (f"{d.year}/{d.month}/{d.day}", day),
         (f"{d.year}/{d.month}/{d.day} {d.hour}:{d.minute:02d}", minute),
+        (f"{d.year}/{d.month:02d}/{d.day:02d} {d.hour:02d}:{d.minute:02d}:{d.second:02d}", d),
         (f"{d.year}年{d.month}月{d.day}日", day),
         (f"{d.year}年{d.month}月{d.day}日 {d.hour}时{d.minute}分", minute),
         (f"{d.year}年{d.month}月{d.day}日{d.hour}时{d.minute}分{d.second}秒", d),
@@ -174,7 +175,16 @@ def test_int_and_float():
     st.lists(
         st.one_of(
             DATETIMES.flatmap(lambda d: st.sampled_from([t for t, _ in forms(d)])),
-            st.sampled_from(["2022-02-30", "2022-06-01 24:00:00", "x", "2022-06-01 08:30:60"]),
+            st.sampled_from(
+                [
+                    *("2022-02-30", "2022-06-01 24:00:00", "x", "2022-06-01 08:30:60", "0000-01-01"),
+                    *("2022/2/30 8:00", "2022/6/1 24:00", "2022/6/1 8:60", "2022/6/1 8:30:60", "2022/13/1"),
+                    *("0000/1/1 8:00", "2022/6/1  8:30", "2022/006/1", "2022/6/1 008:30"),
+                    *("2022-06-01 24:00", "2022-06-01 08:60", "2022-06-01 8:30", "20220230", "00000101"),
+                    *("20220601083060", "20220601240000", "202206010830", "2022年2月30日 8时5分"),
+                    *("2022年6月1日 24时5分", "0000年1月1日", "2022年6月1日 8时60分", "2022年6月1日8时5分"),
+                ]
+            ),
             st.none(),
         ),
         max_size=15,

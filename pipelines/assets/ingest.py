@@ -19,9 +19,8 @@ from dagster import (
 from pipelines.assets import progress_done, progress_start, warm_ahead
 from pipelines.contract import load_contract
 from pipelines.dbt_child import warm_dbt
-from pipelines.ingest import SOURCES, ingest_reference, ingest_source, load_reference, read_sources_ahead
+from pipelines.ingest import SOURCES, ingest_reference, ingest_source, load_reference
 from pipelines.pii import load_or_create_secret
-from pipelines.publish import INPUTS_TAG, read_staged_inputs
 from pipelines.resources import RunSettings
 
 REFERENCE_KEY = AssetKey(["lake", "reference"])
@@ -36,15 +35,11 @@ def reference(context: AssetExecutionContext, run_settings: RunSettings) -> Mate
     ref = ingest_reference(s.inbox, s.lake)
     progress_done(ref.summary().removeprefix("reference: "))
     context.log.info(ref.summary())
-    if warm_ahead(context.run.tags):  # the sources' steps (and dbt's) follow in this process
-        warm_dbt(s.workdir)  # dbt's imports while the sources are read
-        selection = context.run.asset_selection
-        sources = [src for src in SOURCES if not selection or AssetKey(["lake", src]) in selection]
-        # the inbox's hashes from the snapshot `zhifa run` took just before (1 GB at district)
-        before = read_staged_inputs(context.run.tags.get(INPUTS_TAG))
-        known = before.files if before is not None and before.inbox == str(s.inbox) else None
-        started = read_sources_ahead(sources, s.inbox, s.lake, load_or_create_secret(s.workdir), ref, known)
-        context.log.info(f"reading {started} new file(s) of {', '.join(sources)} ahead in the worker pool")
+    # In a `zhifa run` the sources' steps and dbt's follow in this process, and the ingest
+    # workers are already reading every source's new files (pipelines/cli.py `_read_ahead`):
+    # dbt imports meanwhile.
+    if warm_ahead(context.run.tags):
+        warm_dbt(s.workdir)
     return MaterializeResult(metadata={"summary": ref.summary()})
 
 

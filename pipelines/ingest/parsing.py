@@ -93,10 +93,11 @@ _DATE_FAST_PATHS: tuple[tuple[str, str], ...] = (
 def _fast(s: pl.Series, kind: str) -> pl.Series | None:
     v = pl.col("v")
     if kind in ("timestamp", "date"):
-        e = pl
+        year_zero = v.str.starts_with("0000")
+        e = pl  # pl.when(…).then(…).when(…)…: the first pattern that matches
         for pattern, fmt in _DATE_FAST_PATHS:
             parsed = v.str.strptime(pl.Datetime("us") if "%H" in fmt else pl.Date, fmt, strict=False)
-            e = e.when(v.str.contains(pattern) & ~v.str.starts_with("0000")).then(parsed.cast(pl.Datetime("us")))
+            e = e.when(v.str.contains(pattern) & ~year_zero).then(parsed.cast(pl.Datetime("us")))
         e = e.dt.date() if kind == "date" else e
     elif kind in _FAST_PATHS:
         pattern, dtype = _FAST_PATHS[kind]

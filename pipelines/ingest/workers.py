@@ -85,7 +85,7 @@ def read_ahead(jobs: list[FileJob], lake: Path, ref: Reference, secret: bytes) -
     if not _pooled(jobs):
         return 0
     for job in sorted(jobs, key=lambda j: -j.row["size_bytes"]):
-        if _key(job) not in _AHEAD:  # started already (the run's start, pipelines/cli.py)
+        if _key(job) not in _AHEAD:  # a file is read ahead once, however often this is called
             _AHEAD[_key(job)] = _pool(workers()).submit(_work, job, str(lake), ref.fingerprint, secret)
     return len(jobs)
 

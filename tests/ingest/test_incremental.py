@@ -158,8 +158,8 @@ def test_worker_processes_land_the_same_lake(inbox_copy, tmp_path, monkeypatch):
 
 
 def test_reading_ahead_lands_the_same_lake_and_a_file_changed_meanwhile_is_read_again(inbox_copy, tmp_path, monkeypatch):
-    """Reading every source's new files ahead in one pool queue (the reference step of a
-    run) and then ingesting each source equals the serial read byte for byte; a file that
+    """Reading every source's new files ahead in one pool queue (`zhifa run`, before Dagster
+    starts) and then ingesting each source equals the serial read byte for byte; a file that
     changes between the read-ahead and its source's step is read again, never taken stale."""
     from pipelines.ingest import read_sources_ahead, workers
 
@@ -228,7 +228,7 @@ s = Settings(inbox=Path(sys.argv[1]), workdir=Path(sys.argv[2]))
 _read_ahead(s, None)
 assert "dagster" not in sys.modules, "reading ahead imported Dagster"
 started = dict(workers._AHEAD)
-if started:  # the reference step's own call (pipelines/assets/ingest.py) starts nothing again
+if started:  # reading ahead again starts nothing again
     read_sources_ahead(list(SOURCES), s.inbox, s.lake, load_or_create_secret(s.workdir), load_reference(s.lake))
     assert workers._AHEAD == started, "a file was read ahead twice"
 workers.release_workers()
@@ -249,7 +249,7 @@ def _read_ahead_of_the_run(inbox, workdir) -> int:
 
 def test_zhifa_run_starts_reading_ahead_before_it_imports_dagster_and_no_file_twice(inbox_copy, tmp_path):
     """`zhifa run` starts the ingest workers before it imports Dagster (pipelines/cli.py
-    `_read_ahead`); the reference step's own read-ahead then starts no file again."""
+    `_read_ahead`); reading ahead again starts no file again."""
     assert _read_ahead_of_the_run(inbox_copy, tmp_path / "work") == 31
 
 
